@@ -1,0 +1,1 @@
+"""Settings and the default Ontario deployment data (regions, providers, telephone geography, prompts)."""

@@ -1,0 +1,16 @@
+"""Typed accessors for what `create_app` puts on the app, so views never reach into dicts."""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from config.settings import Settings
+from config.shared_store import SharedStore
+
+
+def settings() -> Settings:
+    return current_app.extensions["settings"]
+
+
+def store() -> SharedStore:
+    return current_app.extensions["store"]

@@ -1,0 +1,74 @@
+"""One typed settings object, read from the environment once at start-up.
+
+Everything that differs between a laptop demo and production (database, shared store,
+Twilio credentials, the public URL Twilio signs against) is here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SQLITE_PATH = PROJECT_ROOT / "instance" / "helpline.sqlite3"
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    return int(raw) if raw else default
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    return raw in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime configuration. Build with `Settings.from_env()`; tests use `replace()`."""
+
+    database_url: str = f"sqlite:///{DEFAULT_SQLITE_PATH}"
+    redis_url: str | None = None
+    twilio_account_sid: str = "AC00000000000000000000000000000000"
+    twilio_auth_token: str = "dev-auth-token"  # noqa: S105 - a placeholder for local runs
+    twilio_from_number: str = "+16475550100"
+    public_base_url: str = "http://127.0.0.1:5000"
+    secret_key: str = field(default_factory=lambda: secrets.token_hex(32))
+    caller_hash_key: str = "dev-caller-hash-key"
+    validate_signatures: bool = True
+    session_ttl_seconds: int = 4 * 3600
+    timezone: str = "America/Toronto"
+    max_queue_wait_seconds: int = 900
+    fallback_number: str = "+14165550100"  # a staffed line of last resort when every queue is full
+    hold_music_url: str = "http://com.twilio.sounds.music.s3.amazonaws.com/ClockworkWaltz.mp3"
+    testing: bool = False
+    csrf_in_tests: bool = False
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        """Read the environment; unset values fall back to the embedded defaults."""
+        base = cls()
+        return replace(
+            base,
+            database_url=os.environ.get("DATABASE_URL") or base.database_url,
+            redis_url=os.environ.get("REDIS_URL") or None,
+            twilio_account_sid=os.environ.get("TWILIO_ACCOUNT_SID") or base.twilio_account_sid,
+            twilio_auth_token=os.environ.get("TWILIO_AUTH_TOKEN") or base.twilio_auth_token,
+            twilio_from_number=os.environ.get("TWILIO_FROM_NUMBER") or base.twilio_from_number,
+            public_base_url=(os.environ.get("PUBLIC_BASE_URL") or base.public_base_url).rstrip("/"),
+            secret_key=os.environ.get("SECRET_KEY") or base.secret_key,
+            caller_hash_key=os.environ.get("CALLER_HASH_KEY") or base.caller_hash_key,
+            validate_signatures=_env_bool("VALIDATE_TWILIO_SIGNATURES", True),
+            session_ttl_seconds=_env_int("SESSION_TTL_SECONDS", base.session_ttl_seconds),
+            max_queue_wait_seconds=_env_int("MAX_QUEUE_WAIT_SECONDS", base.max_queue_wait_seconds),
+            hold_music_url=os.environ.get("HOLD_MUSIC_URL") or base.hold_music_url,
+            fallback_number=os.environ.get("FALLBACK_NUMBER") or base.fallback_number,
+        )
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")

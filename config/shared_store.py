@@ -1,0 +1,239 @@
+"""The hot state shared between workers: one small interface, two implementations.
+
+`MemoryStore` keeps it in this process (the embedded default, one worker); `RedisStore`
+keeps it in Redis (production, many workers or machines). Both honour the same contract,
+which `tests/test_shared_store.py` runs against each. The primitives mirror Redis so the
+Redis implementation is a thin, atomic pass-through; callers build meaning on top
+(call sessions in `ivr.session`, queue figures in `routing.queue_figures`).
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import redis
+
+
+class SharedStore(Protocol):
+    def get_json(self, key: str) -> Any | None: ...
+    def set_json(self, key: str, value: Any, ttl: int | None = None) -> None: ...
+    def delete(self, *keys: str) -> None: ...
+    def incr(self, key: str, amount: int = 1, ttl: int | None = None) -> int: ...
+    def hset(self, key: str, mapping: dict[str, str], ttl: int | None = None) -> None: ...
+    def hgetall(self, key: str) -> dict[str, str]: ...
+    def hdel(self, key: str, *fields: str) -> None: ...
+    def zadd(self, key: str, member: str, score: float) -> None: ...
+    def zrem(self, key: str, member: str) -> bool: ...
+    def zrange(self, key: str, start: int = 0, stop: int = -1) -> list[tuple[str, float]]: ...
+    def zrank(self, key: str, member: str) -> int | None: ...
+    def zcard(self, key: str) -> int: ...
+    def rpush(self, key: str, value: Any, ttl: int | None = None, maxlen: int = 1000) -> int: ...
+    def lrange(self, key: str, start: int = 0, stop: int = -1) -> list[Any]: ...
+    def ping(self) -> bool: ...
+
+
+class MemoryStore:
+    """In-process store with TTLs; a lock makes each call atomic across threads."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._data: dict[str, Any] = {}
+        self._expiry: dict[str, float] = {}
+        self._lock = threading.RLock()
+        self._clock = clock
+
+    def _live(self, key: str) -> Any | None:
+        deadline = self._expiry.get(key)
+        if deadline is not None and deadline <= self._clock():
+            self._data.pop(key, None)
+            self._expiry.pop(key, None)
+        return self._data.get(key)
+
+    def _touch(self, key: str, ttl: int | None) -> None:
+        if ttl:
+            self._expiry[key] = self._clock() + ttl
+
+    def get_json(self, key: str) -> Any | None:
+        with self._lock:
+            raw = self._live(key)
+            return None if raw is None else json.loads(raw)
+
+    def set_json(self, key: str, value: Any, ttl: int | None = None) -> None:
+        with self._lock:
+            self._data[key] = json.dumps(value)
+            self._expiry.pop(key, None)
+            self._touch(key, ttl)
+
+    def delete(self, *keys: str) -> None:
+        with self._lock:
+            for key in keys:
+                self._data.pop(key, None)
+                self._expiry.pop(key, None)
+
+    def incr(self, key: str, amount: int = 1, ttl: int | None = None) -> int:
+        with self._lock:
+            current = self._live(key)
+            value = (int(json.loads(current)) if current is not None else 0) + amount
+            fresh = current is None
+            self._data[key] = json.dumps(value)
+            if fresh:
+                self._touch(key, ttl)
+            return value
+
+    def hset(self, key: str, mapping: dict[str, str], ttl: int | None = None) -> None:
+        with self._lock:
+            table = self._live(key) or {}
+            table.update({k: str(v) for k, v in mapping.items()})
+            self._data[key] = table
+            self._touch(key, ttl)
+
+    def hgetall(self, key: str) -> dict[str, str]:
+        with self._lock:
+            return dict(self._live(key) or {})
+
+    def hdel(self, key: str, *fields: str) -> None:
+        with self._lock:
+            table = self._live(key) or {}
+            for name in fields:
+                table.pop(name, None)
+
+    def _zset(self, key: str) -> list[tuple[float, str]]:
+        zset = self._live(key)
+        if zset is None:
+            zset = self._data[key] = []
+        return zset
+
+    def zadd(self, key: str, member: str, score: float) -> None:
+        with self._lock:
+            zset = self._zset(key)
+            zset[:] = [item for item in zset if item[1] != member]
+            bisect.insort(zset, (score, member))
+
+    def zrem(self, key: str, member: str) -> bool:
+        with self._lock:
+            zset = self._zset(key)
+            before = len(zset)
+            zset[:] = [item for item in zset if item[1] != member]
+            return len(zset) != before
+
+    def zrange(self, key: str, start: int = 0, stop: int = -1) -> list[tuple[str, float]]:
+        with self._lock:
+            zset = self._zset(key)
+            end = None if stop == -1 else stop + 1
+            return [(member, score) for score, member in zset[start:end]]
+
+    def zrank(self, key: str, member: str) -> int | None:
+        with self._lock:
+            for index, (_score, name) in enumerate(self._zset(key)):
+                if name == member:
+                    return index
+            return None
+
+    def zcard(self, key: str) -> int:
+        with self._lock:
+            return len(self._zset(key))
+
+    def rpush(self, key: str, value: Any, ttl: int | None = None, maxlen: int = 1000) -> int:
+        with self._lock:
+            items = self._live(key)
+            if items is None:
+                items = self._data[key] = []
+            items.append(json.dumps(value))
+            del items[:-maxlen]
+            self._touch(key, ttl)
+            return len(items)
+
+    def lrange(self, key: str, start: int = 0, stop: int = -1) -> list[Any]:
+        with self._lock:
+            items = self._live(key) or []
+            end = None if stop == -1 else stop + 1
+            return [json.loads(item) for item in items[start:end]]
+
+    def ping(self) -> bool:
+        return True
+
+
+class RedisStore:
+    """Redis-backed store; `namespace` keeps deployments (and parallel tests) apart."""
+
+    def __init__(self, client: redis.Redis, namespace: str = "h211") -> None:
+        self.client = client
+        self.ns = namespace
+
+    @classmethod
+    def from_url(cls, url: str, namespace: str = "h211") -> RedisStore:
+        return cls(redis.Redis.from_url(url, decode_responses=True), namespace)
+
+    def _k(self, key: str) -> str:
+        return f"{self.ns}:{key}"
+
+    def get_json(self, key: str) -> Any | None:
+        raw = self.client.get(self._k(key))
+        return None if raw is None else json.loads(str(raw))
+
+    def set_json(self, key: str, value: Any, ttl: int | None = None) -> None:
+        self.client.set(self._k(key), json.dumps(value), ex=ttl or None)
+
+    def delete(self, *keys: str) -> None:
+        if keys:
+            self.client.delete(*(self._k(k) for k in keys))
+
+    def incr(self, key: str, amount: int = 1, ttl: int | None = None) -> int:
+        pipe = self.client.pipeline()
+        pipe.incrby(self._k(key), amount)
+        if ttl:
+            pipe.expire(self._k(key), ttl, nx=True)
+        return int(pipe.execute()[0])
+
+    def hset(self, key: str, mapping: dict[str, str], ttl: int | None = None) -> None:
+        pipe = self.client.pipeline()
+        pipe.hset(self._k(key), mapping={k: str(v) for k, v in mapping.items()})
+        if ttl:
+            pipe.expire(self._k(key), ttl)
+        pipe.execute()
+
+    def hgetall(self, key: str) -> dict[str, str]:
+        return dict(self.client.hgetall(self._k(key)))  # type: ignore[arg-type]
+
+    def hdel(self, key: str, *fields: str) -> None:
+        if fields:
+            self.client.hdel(self._k(key), *fields)
+
+    def zadd(self, key: str, member: str, score: float) -> None:
+        self.client.zadd(self._k(key), {member: score})
+
+    def zrem(self, key: str, member: str) -> bool:
+        return bool(self.client.zrem(self._k(key), member))
+
+    def zrange(self, key: str, start: int = 0, stop: int = -1) -> list[tuple[str, float]]:
+        rows = self.client.zrange(self._k(key), start, stop, withscores=True)
+        return [(str(member), float(score)) for member, score in rows]  # type: ignore[union-attr]
+
+    def zrank(self, key: str, member: str) -> int | None:
+        rank = self.client.zrank(self._k(key), member)
+        return None if rank is None else int(rank)  # type: ignore[arg-type]
+
+    def zcard(self, key: str) -> int:
+        return int(self.client.zcard(self._k(key)))  # type: ignore[arg-type]
+
+    def rpush(self, key: str, value: Any, ttl: int | None = None, maxlen: int = 1000) -> int:
+        pipe = self.client.pipeline()
+        pipe.rpush(self._k(key), json.dumps(value))
+        pipe.ltrim(self._k(key), -maxlen, -1)
+        if ttl:
+            pipe.expire(self._k(key), ttl)
+        return int(pipe.execute()[0])
+
+    def lrange(self, key: str, start: int = 0, stop: int = -1) -> list[Any]:
+        return [json.loads(item) for item in self.client.lrange(self._k(key), start, stop)]  # type: ignore[union-attr]
+
+    def ping(self) -> bool:
+        return bool(self.client.ping())
+
+
+def make_store(redis_url: str | None, namespace: str = "h211") -> SharedStore:
+    return RedisStore.from_url(redis_url, namespace) if redis_url else MemoryStore()

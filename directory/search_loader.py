@@ -1,0 +1,160 @@
+"""Loading the search index from the database, and keeping one per process up to date.
+
+Each worker builds its index at first use and rebuilds it when the directory version in the
+shared store moves (every import bumps it), so all workers see an import within one query.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from datetime import time
+
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from directory import version
+from directory.models import (
+    Accessibility,
+    Address,
+    Organization,
+    Phone,
+    Schedule,
+    Service,
+    ServiceArea,
+    ServiceAtLocation,
+    ServiceLanguage,
+    ServiceTaxonomy,
+    TaxonomyTerm,
+)
+from directory.parsing import language_codes
+from directory.search_index import DocData, SearchIndex
+
+_LOCK = threading.Lock()
+EXTENSION_KEY = "directory_search_index"
+
+
+def _minutes(value: time | None) -> int | None:
+    if value is None:
+        return None
+    if (value.hour, value.minute) == (23, 59):
+        return 24 * 60
+    return value.hour * 60 + value.minute
+
+
+def format_address(row: Address) -> str:
+    parts = [row.address_1, row.address_2, row.city, row.state_province, row.postal_code]
+    return ", ".join(p.strip() for p in parts if p and p.strip())
+
+
+def load_docs(db: Session) -> tuple[list[DocData], dict[str, str]]:
+    docs: dict[int, DocData] = {}
+    rows = db.execute(select(Service.id, Service.source, Service.source_id, Service.name,
+                             Service.alternate_name, Service.description, Service.region,
+                             Organization.name)
+                      .outerjoin(Organization, Service.organization_id == Organization.id)
+                      .order_by(Service.id))
+    for pk, source, sid, name, alt, desc, region, org in rows:
+        docs[pk] = DocData(pk=pk, source=source, source_id=sid, name=name, organization=org,
+                           alternate_name=alt, description=desc, region=region)
+    names = dict(db.execute(select(TaxonomyTerm.code, TaxonomyTerm.name)).all())
+    for service_id, code in db.execute(select(ServiceTaxonomy.service_id, TaxonomyTerm.code)
+                                       .join(TaxonomyTerm,
+                                             ServiceTaxonomy.taxonomy_id == TaxonomyTerm.id)
+                                       .order_by(ServiceTaxonomy.id)):
+        docs[service_id].taxonomy.append(code)
+    _attach_location_facts(db, docs)
+    return list(docs.values()), names
+
+
+def _attach_location_facts(db: Session, docs: dict[int, DocData]) -> None:
+    at: dict[int, list[int]] = defaultdict(list)
+    first_location: dict[int, int] = {}
+    for service_id, location_id in db.execute(select(ServiceAtLocation.service_id,
+                                                     ServiceAtLocation.location_id)
+                                              .order_by(ServiceAtLocation.id)):
+        at[location_id].append(service_id)
+        first_location.setdefault(service_id, location_id)
+
+    def targets(service_id: int | None, location_id: int | None) -> list[int]:
+        if service_id is not None:
+            return [service_id] if service_id in docs else []
+        return at.get(location_id or -1, [])
+
+    for service_id, location_id, text in db.execute(select(
+            ServiceLanguage.service_id, ServiceLanguage.location_id, ServiceLanguage.language)):
+        for target in targets(service_id, location_id):
+            docs[target].languages.update(language_codes(text))
+    for (location_id,) in db.execute(select(Accessibility.location_id).distinct()):
+        for target in at.get(location_id, []):
+            docs[target].accessible = True
+    for service_id, location_id, weekday, opens, closes in db.execute(select(
+            Schedule.service_id, Schedule.location_id, Schedule.weekday, Schedule.opens_at,
+            Schedule.closes_at)):
+        start, end = _minutes(opens), _minutes(closes)
+        if start is None or end is None:
+            continue
+        for target in targets(service_id, location_id):
+            docs[target].schedules.append((weekday, start, end if end > start else 24 * 60))
+    for service_id, area in db.execute(select(ServiceArea.service_id, ServiceArea.service_area)):
+        docs[service_id].areas.append(area)
+    _attach_contacts(db, docs, at, first_location)
+
+
+def _attach_contacts(db: Session, docs: dict[int, DocData], at: dict[int, list[int]],
+                     first_location: dict[int, int]) -> None:
+    for address in db.scalars(select(Address).where(Address.kind == "physical")
+                              .order_by(Address.id)):
+        for target in at.get(address.location_id, []):
+            doc = docs[target]
+            if address.city:
+                doc.areas.append(address.city)
+            if doc.address is None and first_location.get(target) == address.location_id:
+                doc.address = format_address(address)
+    org_of = {d.pk: d for d in docs.values()}
+    by_org: dict[int, list[str]] = defaultdict(list)
+    for service_id, location_id, org_id, number in db.execute(select(
+            Phone.service_id, Phone.location_id, Phone.organization_id, Phone.number)
+            .order_by(Phone.id)):
+        if service_id is not None and service_id in org_of:
+            _add_phone(docs[service_id], number)
+        elif location_id is not None:
+            for target in at.get(location_id, []):
+                _add_phone(docs[target], number)
+        elif org_id is not None:
+            by_org[org_id].append(number)
+    if by_org:
+        for service_id, org_id in db.execute(select(Service.id, Service.organization_id)
+                                             .where(Service.organization_id.in_(list(by_org)))):
+            for number in by_org[org_id]:
+                _add_phone(docs[service_id], number)
+
+
+def _add_phone(doc: DocData, number: str) -> None:
+    if number not in doc.phones and len(doc.phones) < 4:
+        doc.phones.append(number)
+
+
+def build_index(db: Session) -> SearchIndex:
+    docs, names = load_docs(db)
+    return SearchIndex(docs, names)
+
+
+def index_for(app: Flask) -> SearchIndex:
+    """This process's index for `app`, rebuilt when the shared directory version has moved."""
+    current = version.current(app.extensions["store"])
+    cached = app.extensions.get(EXTENSION_KEY)
+    if cached is not None and cached[0] == current:
+        return cached[1]
+    with _LOCK:
+        cached = app.extensions.get(EXTENSION_KEY)
+        if cached is not None and cached[0] == current:
+            return cached[1]
+        session: Session = app.extensions["db_sessionmaker"]()
+        try:
+            index = build_index(session)
+        finally:
+            session.close()
+        app.extensions[EXTENSION_KEY] = (current, index)
+        return index

@@ -1,0 +1,17 @@
+"""The directory's version counter in the shared store: bumped by every import, so each
+worker's in-memory search index knows to rebuild itself."""
+
+from __future__ import annotations
+
+from config.shared_store import SharedStore
+
+VERSION_KEY = "directory:version"
+
+
+def current(store: SharedStore) -> int:
+    value = store.get_json(VERSION_KEY)
+    return int(value) if value is not None else 0
+
+
+def bump(store: SharedStore) -> int:
+    return store.incr(VERSION_KEY)

@@ -1,0 +1,65 @@
+"""`flask --app app specialists ...`: register the phones specialists dial in from."""
+
+from __future__ import annotations
+
+import click
+import phonenumbers
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from config.database import session_scope
+from config.ontario import deployment
+from ivr.models import Specialist
+
+specialists_cli = AppGroup("specialists", help="Specialists and the phones they dial in from.")
+
+# One demo specialist per provider, on fictional 555-01xx numbers.
+DEMO_SPECIALISTS = {
+    "central": "+14165550199", "central_east": "+17055550199", "central_south": "+19055550199",
+    "east": "+16135550199", "north": "+18075550199", "south_west": "+15195550199",
+}
+
+
+def e164(number: str) -> str:
+    try:
+        parsed = phonenumbers.parse(number, "CA")
+    except phonenumbers.NumberParseException as err:
+        raise click.BadParameter(f"not a phone number: {number}") from err
+    if not phonenumbers.is_valid_number(parsed):
+        raise click.BadParameter(f"not a valid phone number: {number}")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def upsert(name: str, phone: str, provider: str, languages: str = "en") -> None:
+    if provider not in deployment().providers:
+        raise click.BadParameter(f"unknown provider {provider!r}")
+    with session_scope(current_app) as db:
+        found = db.scalar(select(Specialist).where(Specialist.phone == phone))
+        if found is None:
+            db.add(Specialist(name=name, phone=phone, provider=provider, languages=languages))
+        else:
+            found.name, found.provider, found.languages, found.active = name, provider, languages, True
+
+
+@specialists_cli.command("add")
+@click.option("--name", required=True)
+@click.option("--phone", required=True)
+@click.option("--provider", required=True)
+@click.option("--languages", default="en")
+def add(name: str, phone: str, provider: str, languages: str) -> None:
+    """Register (or update) a specialist's phone."""
+    upsert(name, e164(phone), provider, languages)
+    click.echo(f"specialist {name} at {provider}")
+
+
+@specialists_cli.command("seed-demo")
+def seed_demo() -> None:
+    """One demo specialist per provider (fictional 555-0199 numbers)."""
+    for provider, phone in DEMO_SPECIALISTS.items():
+        upsert(f"Demo specialist ({provider})", phone, provider, "en,fr")
+    click.echo(f"{len(DEMO_SPECIALISTS)} demo specialists ready")
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(specialists_cli)

@@ -1,0 +1,58 @@
+"""Understanding what callers say: language choice, interpreter language, need category.
+
+Fuzzy matching (rapidfuzz) absorbs speech-recognition slips ("panjabi", "fransay"); the
+vocabulary comes from config data, never from code.
+"""
+
+from __future__ import annotations
+
+from rapidfuzz import fuzz, process, utils
+
+from config.ontario import Deployment, InterpreterLanguage
+
+SPEECH_CUTOFF = 80.0
+BUILT_IN_LANGUAGES = {
+    "english": "en", "anglais": "en", "inglés": "en",
+    "french": "fr", "français": "fr", "francais": "fr", "en français": "fr",
+}
+
+
+def _best(text: str, choices: dict[str, str], cutoff: float = SPEECH_CUTOFF) -> str | None:
+    if not text.strip() or not choices:
+        return None
+    found = process.extractOne(text, choices.keys(), scorer=fuzz.WRatio,
+                               processor=utils.default_process, score_cutoff=cutoff)
+    return choices[found[0]] if found else None
+
+
+def interpreter_vocabulary(dep: Deployment) -> dict[str, str]:
+    words: dict[str, str] = {}
+    for lang in dep.interpreter_languages:
+        for name in (lang.name_en, lang.name_fr, *lang.aliases):
+            if name:
+                words.setdefault(name.lower(), lang.code)
+    return words
+
+
+def match_interpreter_language(speech: str | None, dep: Deployment) -> InterpreterLanguage | None:
+    code = _best(speech or "", interpreter_vocabulary(dep))
+    return next((lang for lang in dep.interpreter_languages if lang.code == code), None)
+
+
+def match_language_choice(digits: str | None, speech: str | None) -> str | None:
+    """'en', 'fr', 'other', or None when the answer was not understood."""
+    choice = {"1": "en", "2": "fr", "3": "other"}.get((digits or "").strip()[:1])
+    if choice:
+        return choice
+    return _best(speech or "", BUILT_IN_LANGUAGES)
+
+
+def match_need(digits: str | None, speech: str | None, language: str, dep: Deployment) -> str | None:
+    key = (digits or "").strip()[:1]
+    for need in dep.needs:
+        if key and key == need.digit:
+            return need.id
+    vocabulary = {word: need.id for need in dep.needs for word in need.words.get(language, ())}
+    vocabulary.update({word: need.id for need in dep.needs for word in need.words.get("en", ())
+                       if word not in vocabulary})
+    return _best(speech or "", vocabulary, cutoff=75.0)

@@ -1,0 +1,36 @@
+"""Prometheus metrics for the call flow: webhook latency and outcomes, served at /metrics.
+
+Under gunicorn with several workers set PROMETHEUS_MULTIPROC_DIR to an empty directory so
+the workers' figures are added up (prometheus-client's multiprocess mode).
+"""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+
+WEBHOOK_SECONDS = Histogram(
+    "helpline_webhook_seconds", "Time to answer a Twilio webhook", ["endpoint"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
+)
+WEBHOOK_FALLBACKS = Counter(
+    "helpline_webhook_fallbacks_total", "Webhooks that failed and answered their fallback TwiML",
+    ["endpoint"],
+)
+REJECTED_SIGNATURES = Counter(
+    "helpline_rejected_signatures_total", "Requests refused for a bad X-Twilio-Signature")
+
+
+def register(app: Flask) -> None:
+    @app.get("/metrics")
+    def metrics() -> Response:
+        registry = None
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            from prometheus_client import multiprocess
+
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)
+        body = generate_latest(registry) if registry else generate_latest()
+        return Response(body, mimetype=CONTENT_TYPE_LATEST)

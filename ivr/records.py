@@ -1,0 +1,134 @@
+"""Writing the durable call record at the moments that matter: routed, answered, ended.
+
+The IVR menus touch only the fast session store; the database is written when the call
+reaches a queue and after. Each write is one upsert keyed by CallSid (no read first), so
+Twilio's retries and out-of-order callbacks are harmless, and the status callback creates
+the record if the caller hung up before reaching a queue: every call is counted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any, cast
+
+import phonenumbers
+from sqlalchemy import Table, case, func
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from ivr.models import (
+    RESULT_ABANDONED,
+    RESULT_ANSWERED,
+    RESULT_IN_PROGRESS,
+    RESULT_IVR_ABANDONED,
+    RESULT_TRANSFERRED,
+    CallRecord,
+)
+from ivr.session import CallSession
+
+table = cast(Table, CallRecord.__table__)
+
+
+def hash_caller(number: str | None, key: str) -> str | None:
+    """A keyed hash of the caller's E.164 number: repeat callers are countable, never readable."""
+    if not number:
+        return None
+    try:
+        canonical = phonenumbers.format_number(phonenumbers.parse(number, "CA"),
+                                               phonenumbers.PhoneNumberFormat.E164)
+    except phonenumbers.NumberParseException:
+        canonical = number.strip()
+    return hmac.new(key.encode(), canonical.encode(), hashlib.sha256).hexdigest()
+
+
+def _at(epoch: float | None) -> datetime | None:
+    return datetime.fromtimestamp(epoch, UTC) if epoch else None
+
+
+CONTEXT = ("caller_hash", "language", "interpreter_language", "region", "region_source", "need",
+           "provider", "overflowed", "routing_trace")
+
+
+def context_values(call: CallSession) -> dict[str, Any]:
+    return {
+        "caller_hash": call.caller_hash, "language": call.language,
+        "interpreter_language": call.interpreter, "region": call.region,
+        "region_source": call.region_source, "need": call.need, "provider": call.provider,
+        "overflowed": call.overflowed, "routing_trace": call.routing_trace or None,
+    }
+
+
+def _result_after_close() -> Any:
+    """What the row already says wins over a session that may have been lost."""
+    return case(
+        (table.c.answered_at.is_not(None), RESULT_ANSWERED),
+        (table.c.result == RESULT_TRANSFERRED, RESULT_TRANSFERRED),
+        (table.c.enqueued_at.is_not(None), RESULT_ABANDONED),
+        else_=RESULT_IVR_ABANDONED,
+    )
+
+
+def _on_conflict(kind: str, new: Any) -> dict[str, Any]:
+    """For each write, how a new value (`new.<column>`) merges into an existing row."""
+    keep_first = {name: func.coalesce(table.c[name], new[name])
+                  for name in ("enqueued_at", "ivr_seconds", "queue_seconds")}
+    context = {name: func.coalesce(new[name], table.c[name]) for name in CONTEXT}
+    if kind == "routed":
+        transferred = case((new.result == RESULT_TRANSFERRED, RESULT_TRANSFERRED), else_=table.c.result)
+        return {**context, **keep_first, "result": transferred}
+    if kind == "answered":
+        return {**context, "answered_at": new.answered_at, "specialist_id": new.specialist_id,
+                "queue_seconds": new.queue_seconds, "result": new.result}
+    return {**context, **keep_first, "ended_at": new.ended_at, "result": _result_after_close(),
+            "talk_seconds": func.coalesce(new.talk_seconds, table.c.talk_seconds)}
+
+
+@lru_cache(maxsize=8)
+def _statement(dialect: str, kind: str) -> Any:
+    """One prepared upsert per kind of write: built once, so SQLAlchemy's compiled cache hits."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert(table)
+    return stmt.on_conflict_do_update(index_elements=["call_sid"], set_=_on_conflict(kind, stmt.excluded))
+
+
+def _upsert(db: Session, kind: str, call: CallSession, now: datetime, values: dict[str, Any]) -> None:
+    """INSERT the record, or merge into the existing one for this CallSid: one statement."""
+    row = dict.fromkeys(table.c.keys())
+    row.pop("id")
+    row.update(call_sid=call.call_sid, started_at=_at(call.started_at) or now, **values)
+    db.execute(_statement(db.get_bind().dialect.name, kind), row)
+
+
+def record_routed(db: Session, call: CallSession, now: datetime, transferred: bool = False) -> None:
+    ivr_seconds = max(0, round(now.timestamp() - (call.started_at or now.timestamp())))
+    _upsert(db, "routed", call, now, {
+        **context_values(call), "enqueued_at": now, "ivr_seconds": ivr_seconds,
+        "result": RESULT_TRANSFERRED if transferred else RESULT_IN_PROGRESS})
+
+
+def record_answered(db: Session, call: CallSession, now: datetime, queue_seconds: float | None,
+                    specialist_id: int | None) -> None:
+    _upsert(db, "answered", call, now, {
+        **context_values(call), "answered_at": now, "specialist_id": specialist_id,
+        "queue_seconds": None if queue_seconds is None else round(queue_seconds),
+        "result": RESULT_ANSWERED})
+
+
+def record_closed(db: Session, call: CallSession, now: datetime, duration: float | None) -> None:
+    """Close the record from the status callback: end time, talk or wait time, final result."""
+    talk = round(now.timestamp() - call.answered_at) if call.answered_at else None
+    waited = (round(now.timestamp() - call.enqueued_at)
+              if call.enqueued_at and not call.answered_at else None)
+    result = (RESULT_ANSWERED if call.answered_at else RESULT_TRANSFERRED if call.transferred
+              else RESULT_ABANDONED if call.enqueued_at else RESULT_IVR_ABANDONED)
+    values: dict[str, Any] = {
+        "ended_at": now, "talk_seconds": talk, "queue_seconds": waited, "result": result,
+        "ivr_seconds": round(duration) if duration is not None and not call.enqueued_at else None,
+        "language": call.language, "overflowed": call.overflowed, "caller_hash": call.caller_hash}
+    if call.provider:  # a lost session knows nothing: leave the row's context as it is
+        values.update(context_values(call))
+    _upsert(db, "closed", call, now, values)

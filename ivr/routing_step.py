@@ -1,0 +1,100 @@
+"""Putting the caller through: ask routing, then <Enqueue> (or transfer), overflow, safe route."""
+
+from __future__ import annotations
+
+from flask import url_for
+from twilio.twiml.voice_response import VoiceResponse
+
+from config import database
+from config.clock import now
+from config.extensions import settings
+from config.ontario import deployment
+from ivr import prompts, records
+from ivr.calls import figures, save_call
+from ivr.session import CallSession
+from routing.decision import TRANSFER, CallContext, Decision
+from routing.service import provider as routed_provider
+from routing.service import route
+
+
+def context_of(call: CallSession) -> CallContext:
+    return CallContext(region=call.region, language=call.language, interpreter=call.interpreter,
+                       need=call.need, area_code=call.area_code, overflowed=call.overflowed)
+
+
+def enqueue_call(resp: VoiceResponse, call: CallSession) -> VoiceResponse:
+    decision = route(context_of(call))
+    for message in decision.messages:
+        prompts.say_text(resp, call.language, message.get(call.language) or message.get("en", ""))
+    if decision.action == TRANSFER and decision.transfer_number:
+        return transfer(resp, call, decision)
+    return put_in_queue(resp, call, decision, "connecting")
+
+
+def put_in_queue(resp: VoiceResponse, call: CallSession, decision: Decision, prompt: str) -> VoiceResponse:
+    provider = routed_provider(decision.provider)
+    call.provider, call.queue = provider.id, provider.queue
+    call.max_wait_seconds = decision.max_wait_seconds
+    call.overflow_provider = decision.overflow_provider
+    call.interpreter = decision.interpreter or call.interpreter
+    call.routing_trace = [*call.routing_trace, *(dict(step) for step in decision.trace)]
+    at = now()
+    call.enqueued_at = call.enqueued_at or at.timestamp()
+    save_call(call)
+    records.record_routed(database.db_session(), call, at)
+    figures().caller_enqueued(provider.id, call.call_sid, at.timestamp())
+    prompts.say(resp, call.language, prompt, provider=provider.name)
+    resp.enqueue(provider.queue, wait_url=url_for("voice.hold"), wait_url_method="POST",
+                 action=url_for("voice.queue_result"), method="POST")
+    return resp
+
+
+def transfer(resp: VoiceResponse, call: CallSession, decision: Decision) -> VoiceResponse:
+    call.routing_trace = [*call.routing_trace, *(dict(step) for step in decision.trace)]
+    call.transferred = True
+    save_call(call)
+    records.record_routed(database.db_session(), call, now(), transferred=True)
+    prompts.say(resp, call.language, "transfer")
+    dial = resp.dial(action=url_for("voice.transfer_result"), method="POST")
+    dial.number(decision.transfer_number)
+    return resp
+
+
+def overflow_call(resp: VoiceResponse, call: CallSession) -> VoiceResponse:
+    """The caller waited too long (or the queue is full): another provider takes the call.
+
+    A call that already overflowed once goes to the staffed fallback line instead, so a
+    province-wide surge can never bounce a caller between full queues.
+    """
+    if call.overflowed:
+        return last_resort(resp, call)
+    target = routed_provider(call.overflow_provider).id
+    call.overflowed = True
+    ctx = context_of(call)
+    decision = Decision(action="enqueue", provider=target, queue=routed_provider(target).queue,
+                        interpreter=ctx.interpreter,
+                        trace=({"rule": "overflow", "matched": True,
+                                "why": f"left {call.provider} -> {target}"},))
+    return put_in_queue(resp, call, decision, "overflow")
+
+
+def last_resort(resp: VoiceResponse, call: CallSession) -> VoiceResponse:
+    decision = Decision(action=TRANSFER, transfer_number=settings().fallback_number,
+                        trace=({"rule": "last-resort", "matched": True,
+                                "why": f"{call.provider} full or over its wait after overflow"},))
+    prompts.say(resp, call.language, "overflow")
+    return transfer(resp, call, decision)
+
+
+def safe_route(language: str = "en") -> VoiceResponse:
+    """The route of last resort: apologise and queue for the safe-route provider.
+
+    It touches neither the session store nor the database, so it works when they do not.
+    """
+    dep = deployment()
+    provider = dep.providers[dep.safe_route_provider]
+    resp = VoiceResponse()
+    prompts.say(resp, language, "error_route")
+    resp.enqueue(provider.queue, action=url_for("voice.queue_result"), method="POST")
+    return resp
+

@@ -1,0 +1,61 @@
+"""The live call session: what the caller has told us so far, keyed by CallSid, with a TTL.
+
+Stored in the shared store so any worker can take the next webhook. Losing it must never
+lose the caller: `load` always returns a usable session, and the flow fills gaps with
+defaults (caller ID, English, the safe-route provider).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from config.shared_store import SharedStore
+
+
+@dataclass
+class CallSession:
+    call_sid: str
+    started_at: float = 0.0  # epoch seconds of the first webhook
+    caller_hash: str | None = None
+    area_code: str | None = None
+    language: str = "en"
+    interpreter: str | None = None  # ISO code, or "und" when the caller's language was not matched
+    region: str | None = None
+    region_source: str | None = None  # caller_id | speech | postal | default
+    candidate_regions: list[str] = field(default_factory=list)
+    need: str | None = None
+    provider: str | None = None
+    queue: str | None = None
+    enqueued_at: float | None = None
+    answered_at: float | None = None
+    transferred: bool = False
+    max_wait_seconds: int | None = None
+    overflow_provider: str | None = None
+    overflowed: bool = False
+    routing_trace: list[dict[str, Any]] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CallSession:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+class CallSessions:
+    def __init__(self, store: SharedStore, ttl_seconds: int) -> None:
+        self.store = store
+        self.ttl = ttl_seconds
+
+    @staticmethod
+    def _key(call_sid: str) -> str:
+        return f"call:{call_sid}"
+
+    def load(self, call_sid: str) -> CallSession | None:
+        data = self.store.get_json(self._key(call_sid))
+        return CallSession.from_dict(data) if isinstance(data, dict) else None
+
+    def save(self, session: CallSession) -> None:
+        self.store.set_json(self._key(session.call_sid), asdict(session), ttl=self.ttl)
+
+    def drop(self, call_sid: str) -> None:
+        self.store.delete(self._key(call_sid))

@@ -1,0 +1,1 @@
+"""A call simulator that plays Twilio's part against our webhooks (see `engine`)."""

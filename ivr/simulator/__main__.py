@@ -1,0 +1,3 @@
+from ivr.simulator.cli import main
+
+main()

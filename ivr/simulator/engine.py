@@ -1,0 +1,310 @@
+"""Plays Twilio's part: places calls, follows the TwiML, keeps the queues, brings a specialist.
+
+It executes Say, Play, Pause, Gather, Redirect, Enqueue (with waitUrl and action), Leave,
+Dial (Number and Queue) and Hangup, posting signed webhooks through a `Transport`, and
+writes what a caller and a specialist would hear as a transcript. Time is simulated: each
+verb advances the call's clock, so a ten-minute wait takes milliseconds.
+"""
+
+from __future__ import annotations
+
+import uuid
+import xml.etree.ElementTree as ET
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from ivr.simulator.transcript import Transcript
+from ivr.simulator.transport import Transport
+
+MAX_REQUESTS_PER_CALL = 300
+PLAY_SECONDS = 20.0
+HELPLINE_NUMBER = "+12110000211"
+
+
+class SimulationError(RuntimeError):
+    """The app answered something Twilio would reject (non-200, not TwiML)."""
+
+
+@dataclass
+class Specialist:
+    number: str
+    answer_after: float = 30.0  # seconds into the caller's queue time when they dial in
+    talk_seconds: float = 180.0
+
+
+@dataclass
+class CallerScript:
+    from_number: str
+    inputs: list[str] = field(default_factory=list)  # "1", "say:Sudbury", "silence"
+    hangup_in_queue_after: float | None = None
+    patience: float = 3600.0  # a caller nobody answers gives up after this long in queues
+    ask: Callable[[str], str] | None = None  # interactive: called when inputs run out
+
+
+@dataclass
+class Leg:
+    """One call leg as Twilio tracks it."""
+
+    sid: str
+    from_number: str
+    to_number: str
+    started: datetime
+    t: float = 0.0
+    requests: int = 0
+    inputs: deque[str] = field(default_factory=deque)
+    queue: str | None = None
+    enqueued_t: float = 0.0
+    first_enqueued_t: float | None = None  # overflow re-enqueues; the specialist counts from here
+    ended: bool = False
+
+    def params(self, **extra: object) -> dict[str, str]:
+        base = {"CallSid": self.sid, "AccountSid": "AC" + "0" * 32, "From": self.from_number,
+                "To": self.to_number, "CallStatus": "in-progress", "Direction": "inbound",
+                "ApiVersion": "2010-04-01"}
+        base.update({k: str(v) for k, v in extra.items() if v is not None})
+        return base
+
+
+def new_sid() -> str:
+    return "CA" + uuid.uuid4().hex
+
+
+def say_seconds(text: str) -> float:
+    return max(1.0, len(text.split()) / 2.5)
+
+
+class Exchange:
+    """The simulated telephone network with its queues."""
+
+    def __init__(self, transport: Transport, start: datetime,
+                 clock_sink: Callable[[datetime], None] | None = None,
+                 max_queue_size: int = 100) -> None:
+        self.transport = transport
+        self.start = start
+        self.clock_sink = clock_sink  # told the simulated time before each request
+        self.max_queue_size = max_queue_size
+        self.queues: dict[str, list[Leg]] = {}
+        self.transcript = Transcript()
+        self.webhooks = 0
+        self.script = CallerScript(from_number="")
+        self.specialist: Specialist | None = None
+        self.agent: Leg | None = None
+        self.agent_dial: ET.Element | None = None  # the specialist's <Dial>, waiting on a queue
+
+    # -- HTTP ---------------------------------------------------------------------------
+    def fetch(self, leg: Leg, url: str, params: dict[str, str]) -> ET.Element:
+        leg.requests += 1
+        if leg.requests > MAX_REQUESTS_PER_CALL:
+            raise SimulationError(f"call {leg.sid} made over {MAX_REQUESTS_PER_CALL} requests")
+        if self.clock_sink:
+            self.clock_sink(leg.started + timedelta(seconds=leg.t))
+        status, body = self.transport.post(url, params)
+        self.webhooks += 1
+        if status != 200:
+            raise SimulationError(f"POST {url} answered {status}: {body[:200]}")
+        try:
+            root = ET.fromstring(body)  # noqa: S314 - our own app's TwiML
+        except ET.ParseError as err:
+            raise SimulationError(f"POST {url} answered invalid TwiML: {body[:200]}") from err
+        if root.tag != "Response":
+            raise SimulationError(f"POST {url} answered <{root.tag}>, not <Response>")
+        return root
+
+    def log(self, leg: Leg, who: str, text: str) -> None:
+        self.transcript.add(leg.t, who, text)
+
+    # -- a caller's call ------------------------------------------------------------------
+    def place_call(self, script: CallerScript, specialist: Specialist | None = None,
+                   incoming_url: str = "/voice/incoming", status_url: str = "/voice/status") -> Leg:
+        leg = Leg(new_sid(), script.from_number, HELPLINE_NUMBER, self.start,
+                  inputs=deque(script.inputs))
+        self.script, self.specialist = script, specialist
+        self.log(leg, "call", f"{leg.from_number} dials 2-1-1 at {self.start:%a %Y-%m-%d %H:%M %Z}")
+        self.run(leg, incoming_url, leg.params())
+        duration = round(leg.t)
+        self.log(leg, "call", f"call ends after {duration // 60} min {duration % 60} s")
+        self.fetch(leg, status_url, leg.params(CallStatus="completed", CallDuration=duration))
+        return leg
+
+    def run(self, leg: Leg, url: str, params: dict[str, str]) -> None:
+        """Fetch a document and execute it, following Redirects and actions, until it ends."""
+        next_step: tuple[str, dict[str, str]] | None = (url, params)
+        while next_step and not leg.ended:
+            doc = self.fetch(leg, *next_step)
+            next_step = self.execute(leg, doc)
+        leg.ended = True
+
+    def execute(self, leg: Leg, doc: ET.Element) -> tuple[str, dict[str, str]] | None:
+        for verb in doc:
+            tag = verb.tag
+            if tag in {"Say", "Play", "Pause"}:
+                self.media(leg, verb, "211")
+            elif tag == "Gather":
+                answer = self.gather(leg, verb)
+                if answer is not None:
+                    return answer
+            elif tag == "Redirect":
+                return (verb.text or "").strip(), leg.params()
+            elif tag == "Enqueue":
+                return self.enqueue(leg, verb)
+            elif tag == "Dial":
+                return self.dial_number(leg, verb)
+            elif tag == "Hangup":
+                self.log(leg, "211", "hangs up")
+                return None
+            elif tag == "Leave":
+                continue  # only meaningful in a waitUrl document
+            else:
+                raise SimulationError(f"unsupported TwiML verb <{tag}>")
+        return None  # the document ran out: Twilio ends the call
+
+    def media(self, leg: Leg, verb: ET.Element, who: str) -> None:
+        if verb.tag == "Say":
+            text = (verb.text or "").strip()
+            self.log(leg, f"{who} [{verb.get('language', '')}]", text)
+            leg.t += say_seconds(text)
+        elif verb.tag == "Play":
+            self.log(leg, who, "♪ hold music")
+            leg.t += PLAY_SECONDS
+        else:
+            leg.t += float(verb.get("length", "1"))
+
+    def next_input(self, leg: Leg, modes: str) -> str:
+        if leg.inputs:
+            return leg.inputs.popleft()
+        return self.script.ask(modes) if self.script.ask else "silence"
+
+    def gather(self, leg: Leg, verb: ET.Element) -> tuple[str, dict[str, str]] | None:
+        for child in verb:
+            self.media(leg, child, "211")
+        modes = verb.get("input", "dtmf")
+        answer = self.next_input(leg, modes).strip()
+        action = verb.get("action", "")
+        if answer.lower().startswith("say:") and "speech" in modes:
+            words = answer[4:].strip()
+            self.log(leg, "caller", f'says "{words}"')
+            leg.t += say_seconds(words)
+            return action, leg.params(SpeechResult=words, Confidence="0.92")
+        if answer and (answer[0].isdigit() or answer[0] in "*#") and "dtmf" in modes:
+            self.log(leg, "caller", f"presses {answer}")
+            leg.t += 1
+            return action, leg.params(Digits=answer)
+        self.log(leg, "caller", "(says nothing)")
+        leg.t += float(verb.get("timeout", "5"))
+        return None
+
+    def dial_number(self, leg: Leg, verb: ET.Element) -> tuple[str, dict[str, str]] | None:
+        number = next((c.text for c in verb if c.tag == "Number"), None)
+        self.log(leg, "211", f"transfers the call to {number}")
+        leg.t += 60
+        action = verb.get("action")
+        if action:
+            return action, leg.params(DialCallStatus="completed", DialCallDuration=60)
+        return None
+
+    # -- queues -----------------------------------------------------------------------------
+    def enqueue(self, leg: Leg, verb: ET.Element) -> tuple[str, dict[str, str]] | None:
+        name = (verb.text or "").strip()
+        action, wait_url = verb.get("action"), verb.get("waitUrl")
+        queue = self.queues.setdefault(name, [])
+        if len(queue) >= self.max_queue_size:
+            self.log(leg, "queue", f"{name} is full")
+            return (action, leg.params(QueueResult="queue-full", QueueTime=0)) if action else None
+        queue.append(leg)
+        leg.queue, leg.enqueued_t = name, leg.t
+        if leg.first_enqueued_t is None:
+            leg.first_enqueued_t = leg.t
+        self.log(leg, "queue", f"caller joins queue {name} (position {len(queue)})")
+        result = self.wait_in_queue(leg, name, wait_url)
+        queue_time = round(leg.t - leg.enqueued_t)
+        if leg in queue:
+            queue.remove(leg)
+        if result == "bridged":
+            self.log(leg, "call", "the specialist hangs up")
+        return (action, leg.params(QueueResult=result, QueueTime=queue_time)) if action else None
+
+    def wait_in_queue(self, leg: Leg, name: str, wait_url: str | None) -> str:
+        script = self.script
+        while True:
+            waited = leg.t - leg.enqueued_t
+            specialist = self.specialist
+            if specialist and leg.t - (leg.first_enqueued_t or 0.0) >= specialist.answer_after:
+                outcome = self.specialist_dials_in(leg, specialist, name)
+                if outcome:
+                    return outcome
+            if script.hangup_in_queue_after is not None and waited >= script.hangup_in_queue_after:
+                self.log(leg, "caller", "hangs up while waiting")
+                return "hangup"
+            if leg.t - (leg.first_enqueued_t or 0.0) >= script.patience:
+                self.log(leg, "caller", "gives up and hangs up: nobody answered")
+                return "hangup"
+            if not wait_url:
+                leg.t += PLAY_SECONDS
+                continue
+            queue = self.queues[name]
+            doc = self.fetch(leg, wait_url, leg.params(
+                QueuePosition=queue.index(leg) + 1, QueueTime=round(waited),
+                AvgQueueTime=round(waited), CurrentQueueSize=len(queue),
+                MaxQueueSize=self.max_queue_size))
+            for verb in doc:
+                if verb.tag == "Leave":
+                    self.log(leg, "queue", f"caller leaves queue {name}")
+                    return "leave"
+                if verb.tag == "Hangup":
+                    return "hangup"
+                if verb.tag == "Redirect":
+                    break
+                self.media(leg, verb, "hold")
+
+    def specialist_dials_in(self, caller: Leg, specialist: Specialist, name: str) -> str | None:
+        """The specialist calls in and dials their queue; returns 'bridged' if it was ours."""
+        agent = self.agent
+        if agent is None:
+            agent = self.agent = Leg(new_sid(), specialist.number, HELPLINE_NUMBER, caller.started,
+                                     t=caller.t)
+            self.log(caller, "specialist", f"dials in from {specialist.number}")
+            doc = self.fetch(agent, "/agent/incoming", agent.params())
+            self.agent_dial = self.agent_document(caller, doc)
+        agent.t = caller.t
+        dial = self.agent_dial
+        if dial is None:
+            return None
+        queue_el = next((c for c in dial if c.tag == "Queue"), None)
+        if queue_el is None or (queue_el.text or "").strip() != name:
+            return None  # the specialist waits on another queue
+        return self.bridge(caller, agent, dial, queue_el)
+
+    def agent_document(self, caller: Leg, doc: ET.Element) -> ET.Element | None:
+        for verb in doc:
+            if verb.tag == "Say":
+                self.log(caller, "to specialist", (verb.text or "").strip())
+            elif verb.tag == "Dial":
+                return verb
+            elif verb.tag == "Hangup":
+                self.log(caller, "specialist", "is turned away")
+                return None
+        return None
+
+    def bridge(self, caller: Leg, agent: Leg, dial: ET.Element, queue_el: ET.Element) -> str:
+        queue_time = round(caller.t - caller.enqueued_t)
+        url = queue_el.get("url")
+        if url:
+            doc = self.fetch(caller, url, caller.params(
+                QueueSid="QU" + "0" * 32, QueueTime=queue_time, DequeingCallSid=agent.sid))
+            for verb in doc:
+                if verb.tag in {"Say", "Play", "Pause"}:
+                    self.media(caller, verb, "211")
+        self.log(caller, "bridge", "the specialist is on the line with the caller")
+        talk = self.specialist.talk_seconds if self.specialist else 60.0
+        caller.t += talk
+        agent.t = caller.t
+        action = dial.get("action")
+        if action:  # the specialist hangs up at the "next caller?" prompt: signs out
+            self.fetch(agent, action, agent.params(DialCallStatus="completed",
+                                                    DialCallDuration=round(talk)))
+        self.fetch(agent, "/agent/status", agent.params(CallStatus="completed",
+                                                         CallDuration=round(agent.t)))
+        self.agent, self.agent_dial = None, None
+        return "bridged"

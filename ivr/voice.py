@@ -1,0 +1,258 @@
+"""The caller's path: greeting, language, location, need, queue, and what happens after.
+
+Each handler reads what Twilio posted, updates the call session and answers TwiML. The
+order is: /incoming -> /language (-> /interpreter) -> /location (only when caller ID can't
+tell) -> /need -> <Enqueue> with /hold and /queue-result -> the survey hook.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, url_for
+from twilio.twiml.voice_response import Gather, VoiceResponse
+
+from config import database
+from config.clock import now
+from config.extensions import settings
+from ivr import prompts, records
+from ivr.calls import figures, load_call, save_call, sessions
+from ivr.matching import match_interpreter_language, match_language_choice, match_need
+from ivr.menus import ask, retry_or_default
+from ivr.routing_step import enqueue_call, overflow_call, safe_route
+from ivr.session import CallSession
+from ivr.webhook import attempt_arg, empty, form, form_float, webhook
+from routing.location import region_from_caller_id, region_from_speech
+from routing.service import live_deployment as deployment  # published providers, regions
+
+bp = Blueprint("voice", __name__, url_prefix="/voice")
+
+
+@bp.post("/incoming")
+@webhook(fallback=safe_route)
+def incoming() -> VoiceResponse:
+    caller = form("From")
+    guess = region_from_caller_id(caller, deployment())
+    call = CallSession(
+        call_sid=form("CallSid"), started_at=now().timestamp(),
+        caller_hash=records.hash_caller(caller, settings().caller_hash_key),
+        area_code=guess.area_code, region=guess.region,
+        region_source="caller_id" if guess.region else None, candidate_regions=guess.candidates,
+    )
+    save_call(call)
+    return language_menu(VoiceResponse(), 0, greet=True)
+
+
+def language_menu(resp: VoiceResponse, attempt: int, greet: bool = False) -> VoiceResponse:
+    def speak(gather: Gather) -> None:
+        if greet:
+            prompts.say(gather, "en", "greeting")
+            prompts.say(gather, "fr", "greeting")
+        elif attempt:
+            prompts.say(gather, "en", "language_not_understood")
+        prompts.say(gather, "en", "language_menu")
+        prompts.say(gather, "fr", "language_menu")
+
+    return ask(resp, "voice.language", attempt, speak, hints="English, French, français")
+
+
+@bp.post("/language")
+@webhook(fallback=safe_route)
+def language() -> VoiceResponse:
+    call, attempt, resp = load_call(form("CallSid")), attempt_arg(), VoiceResponse()
+    speech = form("SpeechResult")
+    choice = match_language_choice(form("Digits"), speech)
+    if choice is None and speech:
+        spoken = match_interpreter_language(speech, deployment())
+        if spoken:
+            return interpreter_found(resp, call, spoken.code, spoken.name_en)
+    if choice == "other":
+        return interpreter_menu(resp, 0)
+    if choice is None and retry_or_default(attempt):
+        return language_menu(resp, attempt + 1)
+    call.language = choice or "en"
+    save_call(call)
+    return after_language(resp, call)
+
+
+def interpreter_menu(resp: VoiceResponse, attempt: int) -> VoiceResponse:
+    def speak(gather: Gather) -> None:
+        if attempt:
+            prompts.say(gather, "en", "language_not_understood")
+        prompts.say(gather, "en", "other_language_ask")
+
+    return ask(resp, "voice.interpreter", attempt, speak, dtmf=False)
+
+
+@bp.post("/interpreter")
+@webhook(fallback=safe_route)
+def interpreter() -> VoiceResponse:
+    call, attempt, resp = load_call(form("CallSid")), attempt_arg(), VoiceResponse()
+    spoken = match_interpreter_language(form("SpeechResult"), deployment())
+    if spoken:
+        return interpreter_found(resp, call, spoken.code, spoken.name_en)
+    if retry_or_default(attempt):
+        return interpreter_menu(resp, attempt + 1)
+    call.language, call.interpreter = "en", "und"  # the specialist finds out which language
+    save_call(call)
+    prompts.say(resp, "en", "other_language_unknown")
+    return after_language(resp, call)
+
+
+def interpreter_found(resp: VoiceResponse, call: CallSession, code: str, name: str) -> VoiceResponse:
+    call.language, call.interpreter = "en", code
+    save_call(call)
+    prompts.say(resp, "en", "other_language_found", language=name)
+    return after_language(resp, call)
+
+
+def after_language(resp: VoiceResponse, call: CallSession) -> VoiceResponse:
+    if call.region:
+        return need_menu(resp, call, 0, bulletins=True)
+    return location_menu(resp, call.language, 0)
+
+
+def location_menu(resp: VoiceResponse, language: str, attempt: int) -> VoiceResponse:
+    def speak(gather: Gather) -> None:
+        if attempt:
+            prompts.say(gather, language, "location_not_understood")
+        prompts.say(gather, language, "location_ask")
+
+    return ask(resp, "voice.location", attempt, speak, language=language, dtmf=False)
+
+
+@bp.post("/location")
+@webhook(fallback=safe_route)
+def location() -> VoiceResponse:
+    call, attempt, resp = load_call(form("CallSid")), attempt_arg(), VoiceResponse()
+    dep = deployment()
+    place = region_from_speech(form("SpeechResult"), dep)
+    if place:
+        call.region, call.region_source = place.region, place.source
+    elif retry_or_default(attempt):
+        return location_menu(resp, call.language, attempt + 1)
+    else:  # still unknown: the area code's likeliest region, else the safe-route provider's
+        fallback = call.candidate_regions[0] if call.candidate_regions else dep.safe_route_provider
+        call.region, call.region_source = fallback, "default"
+    save_call(call)
+    prompts.say(resp, call.language, "location_confirm",
+                region=dep.regions[call.region].name(call.language))
+    return need_menu(resp, call, 0, bulletins=True)
+
+
+def say_bulletins(resp: VoiceResponse, call: CallSession) -> None:
+    cache = current_app.extensions["bulletins"]
+    from config.extensions import store
+
+    for message in cache.current(store(), database.db_session(), now(), call.region, call.language):
+        prompts.say(resp, call.language, "bulletin", text=message)
+
+
+def need_menu(resp: VoiceResponse, call: CallSession, attempt: int, bulletins: bool = False) -> VoiceResponse:
+    if bulletins:
+        say_bulletins(resp, call)
+
+    def speak(gather: Gather) -> None:
+        if attempt:
+            prompts.say(gather, call.language, "need_not_understood")
+        prompts.say(gather, call.language, "need_menu")
+
+    return ask(resp, "voice.need", attempt, speak, language=call.language)
+
+
+@bp.post("/need")
+@webhook(fallback=safe_route)
+def need() -> VoiceResponse:
+    call, attempt, resp = load_call(form("CallSid")), attempt_arg(), VoiceResponse()
+    chosen = match_need(form("Digits"), form("SpeechResult"), call.language, deployment())
+    if chosen is None and retry_or_default(attempt):
+        return need_menu(resp, call, attempt + 1)
+    call.need = chosen or "other"
+    return enqueue_call(resp, call)
+
+
+@bp.post("/hold")
+@webhook(fallback=lambda: hold_message(VoiceResponse(), "en", None, None))
+def hold() -> VoiceResponse:
+    """Twilio's waitUrl: tell the caller where they stand; <Leave/> once past the max wait."""
+    call = load_call(form("CallSid"))
+    waited = form_float("QueueTime") or 0.0
+    if call.max_wait_seconds and call.overflow_provider and waited >= call.max_wait_seconds:
+        resp = VoiceResponse()
+        resp.leave()
+        return resp
+    provider = call.provider or deployment().safe_route_provider
+    position = figures().position(provider, call.call_sid) or int(form_float("QueuePosition") or 1)
+    expected = figures().expected_wait(provider, position, now().timestamp())
+    return hold_message(VoiceResponse(), call.language, position, expected)
+
+
+def hold_message(resp: VoiceResponse, language: str, position: int | None,
+                 expected: float | None) -> VoiceResponse:
+    if position:
+        prompts.say(resp, language, "hold_position", position=position)
+    if expected is not None and expected >= 90:
+        prompts.say(resp, language, "hold_wait", minutes=round(expected / 60))
+    elif expected is not None and expected >= 60:
+        prompts.say(resp, language, "hold_wait_one_minute")
+    elif expected is not None:
+        prompts.say(resp, language, "hold_wait_short")
+    else:
+        prompts.say(resp, language, "hold_reassure")
+    resp.play(settings().hold_music_url)
+    return resp
+
+
+def after_queue_fallback() -> VoiceResponse:
+    if form("QueueResult") in {"bridged", "redirected-from-bridged"}:
+        resp = VoiceResponse()
+        prompts.say(resp, "en", "goodbye")
+        return resp
+    return safe_route()
+
+
+@bp.post("/queue-result")
+@webhook(fallback=after_queue_fallback)
+def queue_result() -> VoiceResponse:
+    """Twilio's Enqueue action: the caller left the queue; each QueueResult has its path."""
+    call = load_call(form("CallSid"))
+    result = form("QueueResult")
+    resp = VoiceResponse()
+    if result in {"bridged", "redirected-from-bridged"}:
+        resp.redirect(url_for("survey.start"), method="POST")
+        return resp
+    if result in {"bridging-in-process", "redirected"}:
+        return resp
+    if call.provider:
+        figures().caller_left(call.provider, call.call_sid)
+    if result == "hangup":
+        records.record_closed(database.db_session(), call, now(), None)
+        return resp
+    if result in {"leave", "queue-full"}:
+        return overflow_call(resp, call)
+    return safe_route(call.language)
+
+
+@bp.post("/transfer-result")
+@webhook(fallback=safe_route)
+def transfer_result() -> VoiceResponse:
+    """The transferred call ended; if the number did not answer, a specialist still will."""
+    call = load_call(form("CallSid"))
+    if form("DialCallStatus") in {"busy", "no-answer", "failed", "canceled"}:
+        return safe_route(call.language)
+    resp = VoiceResponse()
+    resp.hangup()
+    return resp
+
+
+@bp.post("/status")
+@webhook(fallback=empty)
+def status() -> VoiceResponse:
+    """The call's status callback: close the durable record and forget the session."""
+    call = load_call(form("CallSid"))
+    if form("CallStatus") not in {"completed", "busy", "failed", "no-answer", "canceled"}:
+        return empty()
+    if call.call_sid:
+        if call.provider:
+            figures().caller_left(call.provider, call.call_sid)
+        records.record_closed(database.db_session(), call, now(), form_float("CallDuration"))
+        sessions().drop(call.call_sid)
+    return empty()

@@ -1,0 +1,24 @@
+"""Where calls go: location, providers, live queue figures, bulletins and the admins' rules."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from routing.bulletins import BulletinCache
+
+
+def register(app: Flask) -> None:
+    from accounts import add_staff_link
+    from routing import admin, api, cli
+    from routing.published import RuleSetCache
+    from routing.service import CACHE_KEY
+
+    app.extensions["bulletins"] = BulletinCache()
+    app.extensions[CACHE_KEY] = RuleSetCache()
+    app.register_blueprint(api.bp)
+    app.register_blueprint(admin.bp)
+    cli.register(app)
+    add_staff_link(app, "Routing rules", "routing_admin.overview", "admin")
+    add_staff_link(app, "Test a call", "routing_admin.test_call", "admin")
+    add_staff_link(app, "Emergency bulletins", "routing_admin.bulletins", "admin")
+    add_staff_link(app, "Routing audit log", "routing_admin.audit_log", "admin")

@@ -1,0 +1,249 @@
+"""The routing admin pages: draft, validate, publish, roll back, closure days, test a call,
+bulletins and the audit log. Server-rendered, admin role only, every form with a CSRF token.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from werkzeug.wrappers import Response
+
+from accounts.auth import page_role_required
+from accounts.models import ADMIN
+from config.clock import now
+from config.database import db_session
+from config.extensions import store
+from config.ontario import deployment
+from routing import audit, bulletin_admin
+from routing.api import SECTIONS, doc_providers
+from routing.explain import ExplainError, explain_call, rules_document
+from routing.forms import BulletinForm, ClosureForm, JsonForm, NoteForm, TestCallForm
+from routing.models import Bulletin
+from routing.ruleset import RuleSetInvalid
+from routing.service import live_deployment, live_figures
+from routing.validation import validate
+from routing.versions import (
+    PublishRefused,
+    discard_draft,
+    draft_document,
+    latest_version,
+    list_versions,
+    publish,
+    rollback,
+    save_draft,
+)
+
+bp = Blueprint("routing_admin", __name__, url_prefix="/admin/routing", template_folder="templates")
+
+
+def actor() -> str:
+    from flask_login import current_user
+
+    return str(current_user.email)
+
+
+def pretty(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False)
+
+
+@bp.get("/")
+@page_role_required(ADMIN)
+def overview() -> str:
+    db = db_session()
+    doc, base = draft_document(db)
+    return render_template(
+        "routing/overview.html", doc=doc, base=base, report=validate(doc, deployment()),
+        versions=list_versions(db), latest=latest_version(db), note_form=NoteForm(),
+        sections=SECTIONS,
+    )
+
+
+@bp.route("/draft", methods=["GET", "POST"])
+@page_role_required(ADMIN)
+def edit_draft() -> str | Response:
+    return _edit_json(None)
+
+
+@bp.route("/draft/<section>", methods=["GET", "POST"])
+@page_role_required(ADMIN)
+def edit_section(section: str) -> str | Response:
+    if section not in SECTIONS:
+        abort(404)
+    return _edit_json(section)
+
+
+def _edit_json(section: str | None) -> str | Response:
+    db = db_session()
+    doc, _base = draft_document(db)
+    form = JsonForm()
+    if form.validate_on_submit():
+        value = json.loads(form.document.data)
+        if section is None and not isinstance(value, dict):
+            form.document.errors = ["the rule set must be a JSON object"]
+        else:
+            new_doc = value if section is None else {**doc, section: value}
+            save_draft(db, new_doc, actor(), now(), action=f"draft.{section or 'save'}")
+            db.commit()
+            flash("Draft saved.")
+            return redirect(url_for(".overview"))
+    elif not form.is_submitted():
+        form.document.data = pretty(doc if section is None else doc.get(section))
+    return render_template("routing/edit.html", form=form, section=section,
+                           report=validate(doc, deployment())), 400 if form.errors else 200  # type: ignore[return-value]
+
+
+@bp.post("/publish")
+@page_role_required(ADMIN)
+def publish_draft() -> Response:
+    form = NoteForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        version = publish(db_session(), deployment(), store(), actor(), now(), form.note.data or "")
+        flash(f"Published version {version.number}.")
+    except PublishRefused as exc:
+        flash("Not published: " + "; ".join(p.message for p in exc.report.errors[:10]), "error")
+    return redirect(url_for(".overview"))
+
+
+@bp.post("/discard")
+@page_role_required(ADMIN)
+def discard() -> Response:
+    if not NoteForm().validate_on_submit():
+        abort(400)
+    db = db_session()
+    discard_draft(db, actor(), now())
+    db.commit()
+    flash("Draft discarded.")
+    return redirect(url_for(".overview"))
+
+
+@bp.post("/versions/<int:number>/rollback")
+@page_role_required(ADMIN)
+def rollback_version(number: int) -> Response:
+    if not NoteForm().validate_on_submit():
+        abort(400)
+    try:
+        version = rollback(db_session(), deployment(), store(), number, actor(), now())
+        flash(f"Rolled back: version {version.number} is a copy of version {number}.")
+    except LookupError:
+        abort(404)
+    except PublishRefused as exc:
+        flash(f"Version {number} no longer validates: {exc}", "error")
+    return redirect(url_for(".overview"))
+
+
+@bp.get("/versions/<int:number>")
+@page_role_required(ADMIN)
+def show_version(number: int) -> str:
+    from routing.versions import get_version
+
+    version = get_version(db_session(), number)
+    if version is None:
+        abort(404)
+    return render_template("routing/version.html", version=version, text=pretty(version.document),
+                           note_form=NoteForm())
+
+
+@bp.route("/closures", methods=["GET", "POST"])
+@page_role_required(ADMIN)
+def closures() -> str | Response:
+    db = db_session()
+    doc, _base = draft_document(db)
+    form = ClosureForm()
+    if form.validate_on_submit():
+        regions = [r.strip() for r in (form.regions.data or "").split(",") if r.strip()]
+        doc["closures"] = [*(doc.get("closures") or []), {
+            "date": form.day.data.isoformat(), "name": form.name.data, "regions": regions}]
+        save_draft(db, doc, actor(), now(), action="draft.closures")
+        db.commit()
+        flash("Closure day added to the draft; publish to make it live.")
+        return redirect(url_for(".closures"))
+    return render_template("routing/closures.html", form=form, closures=doc.get("closures") or [],
+                           delete_form=NoteForm())
+
+
+@bp.post("/closures/<int:index>/delete")
+@page_role_required(ADMIN)
+def delete_closure(index: int) -> Response:
+    if not NoteForm().validate_on_submit():
+        abort(400)
+    db = db_session()
+    doc, _base = draft_document(db)
+    items = list(doc.get("closures") or [])
+    if not 0 <= index < len(items):
+        abort(404)
+    del items[index]
+    doc["closures"] = items
+    save_draft(db, doc, actor(), now(), action="draft.closures")
+    db.commit()
+    return redirect(url_for(".closures"))
+
+
+@bp.route("/test", methods=["GET", "POST"])
+@page_role_required(ADMIN)
+def test_call() -> str:
+    form = TestCallForm()
+    result, error = None, None
+    if form.validate_on_submit():
+        try:
+            doc, number, label = rules_document(db_session(), form.rules.data or "draft")
+            at = form.at.data
+            when = at.replace(tzinfo=_zone()) if at else now()
+            result = explain_call(
+                doc, deployment(), caller=form.caller.data or None, at=when,
+                language=form.language.data, need=form.need.data or None,
+                region=form.region.data or None, interpreter=form.interpreter.data or None,
+                figures=live_figures(frozenset(doc_providers(doc))), version=number, label=label)
+        except (ExplainError, RuleSetInvalid) as exc:
+            error = str(exc)
+    return render_template("routing/test.html", form=form, result=result,
+                           result_json=pretty(result) if result else "", error=error)
+
+
+def _zone() -> Any:
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(deployment().timezone)
+
+
+@bp.get("/audit")
+@page_role_required(ADMIN)
+def audit_log() -> str:
+    return render_template("routing/audit.html", entries=audit.recent(db_session(), 200),
+                           pretty=pretty)
+
+
+@bp.route("/bulletins", methods=["GET", "POST"])
+@page_role_required(ADMIN)
+def bulletins() -> str | Response:
+    db = db_session()
+    form = BulletinForm()
+    error = None
+    if form.validate_on_submit():
+        dep = live_deployment()
+        data = {name: getattr(form, name).data for name in bulletin_admin.FIELDS}
+        try:
+            fields = bulletin_admin.clean(data, set(dep.regions), dep.timezone)
+            bulletin_admin.save(db, store(), actor(), now(), fields)
+            flash("Bulletin saved: it plays on the next matching call.")
+            return redirect(url_for(".bulletins"))
+        except bulletin_admin.BulletinInvalid as exc:
+            error = str(exc)
+    return render_template("routing/bulletins.html", form=form, error=error,
+                           bulletins=bulletin_admin.all_bulletins(db), delete_form=NoteForm())
+
+
+@bp.post("/bulletins/<int:bulletin_id>/delete")
+@page_role_required(ADMIN)
+def delete_bulletin(bulletin_id: int) -> Response:
+    if not NoteForm().validate_on_submit():
+        abort(400)
+    db = db_session()
+    bulletin = db.get(Bulletin, bulletin_id)
+    if bulletin is None:
+        abort(404)
+    bulletin_admin.delete(db, store(), actor(), now(), bulletin)
+    return redirect(url_for(".bulletins"))

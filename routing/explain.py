@@ -1,0 +1,79 @@
+"""Test a call before publishing: caller number, time, language, need -> decision and trace.
+
+Used by `flask routing explain`, the admin page and `POST /api/admin/routing/explain`. It runs
+the same evaluator the IVR runs, on the draft (default), the published set or any version.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from config.ontario import Deployment
+from routing.decision import CallContext, Decision
+from routing.evaluate import evaluate
+from routing.location import region_from_caller_id
+from routing.overlay import overlay
+from routing.queue_figures import Figures
+from routing.ruleset import parse_ruleset
+from routing.versions import draft_document, get_version, latest_version
+
+
+class ExplainError(ValueError):
+    """The request cannot be explained (bad time, unknown version, unreadable rule set)."""
+
+
+def parse_at(value: str | None, timezone: str, default: datetime) -> datetime:
+    """ISO time; without an offset it is read in the deployment's time zone (Toronto)."""
+    if not value:
+        return default
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise ExplainError(f"'{value}' is not a time like 2026-12-25T03:00") from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=ZoneInfo(timezone))
+
+
+def rules_document(db: Session, which: str) -> tuple[dict[str, Any], int | None, str]:
+    """The document to test: 'draft', 'published' or a version number."""
+    if which == "draft":
+        doc, base = draft_document(db)
+        return doc, base, "draft"
+    version = latest_version(db) if which == "published" else (
+        get_version(db, int(which)) if which.isdigit() else None)
+    if version is None:
+        raise ExplainError(f"no rule set '{which}' (use draft, published or a version number)")
+    return version.document, version.number, f"version {version.number}"
+
+
+def decision_dict(decision: Decision) -> dict[str, Any]:
+    data = asdict(decision)
+    data["messages"] = list(decision.messages)
+    data["trace"] = list(decision.trace)
+    return data
+
+
+def explain_call(doc: dict[str, Any], dep: Deployment, *, caller: str | None, at: datetime,
+                 language: str, need: str | None, region: str | None = None,
+                 interpreter: str | None = None, figures: dict[str, Figures] | None = None,
+                 version: int | None = None, label: str = "") -> dict[str, Any]:
+    rs = parse_ruleset(doc)
+    live_dep = overlay(dep, rs)
+    guess = region_from_caller_id(caller, live_dep) if caller else None
+    chosen = region or (guess.region if guess else None)
+    source = "given" if region else ("caller_id" if chosen else "unknown")
+    ctx = CallContext(region=chosen, language=language, interpreter=interpreter, need=need,
+                      area_code=guess.area_code if guess else None)
+    decision = evaluate(rs, ctx, at, figures or {}, version)
+    matched = next((step["rule"] for step in reversed(decision.trace) if step["matched"]), None)
+    return {
+        "rules": label, "at": at.isoformat(),
+        "call": {"from": caller, "region": chosen, "region_source": source,
+                 "candidate_regions": guess.candidates if guess else [], "language": language,
+                 "need": need, "interpreter": interpreter},
+        "matched_rule": matched, "decision": decision_dict(decision),
+    }

@@ -1,0 +1,61 @@
+"""Routing as the IVR sees it: one call in, one decision out, from the published rule set.
+
+`route(ctx)` evaluates the published rule set (cached per worker, reloaded when an admin
+publishes) with the clock and the live queue figures the rules read. The decision carries
+its trace, which the IVR stores on the call record. A call already in a queue keeps the
+decision it got; publishing changes the next call.
+"""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from config.clock import now
+from config.extensions import store
+from config.ontario import Deployment, Provider, deployment
+from routing.decision import CallContext, Decision
+from routing.evaluate import evaluate
+from routing.published import Published, RuleSetCache
+from routing.queue_figures import Figures, QueueFigures
+
+CACHE_KEY = "rule_sets"
+
+
+def published() -> Published:
+    """The published rule set for this worker (seeding the default on first use)."""
+    cache: RuleSetCache = current_app.extensions.setdefault(CACHE_KEY, RuleSetCache())
+    return cache.current(store(), current_app.extensions["db_sessionmaker"], deployment(), now())
+
+
+def live_figures(providers: frozenset[str] | None = None) -> dict[str, Figures]:
+    """Live figures for the given providers (default: every provider the rules read)."""
+    wanted = published().live_queues if providers is None else providers
+    figures = QueueFigures(store())
+    at = now().timestamp()
+    return {pid: figures.snapshot(pid, at) for pid in wanted}
+
+
+def route(ctx: CallContext) -> Decision:
+    """Decide where this call goes now. Never raises for a well-formed context."""
+    current = published()
+    return evaluate(current.ruleset, ctx, now(), live_figures(current.live_queues), current.number)
+
+
+def live_deployment() -> Deployment:
+    """The deployment with the published set's providers, regions and geography edits."""
+    return published().deployment
+
+
+def provider(provider_id: str | None) -> Provider:
+    """A provider by id from the published set; unknown ids get the safe-route provider.
+
+    A call keeps the provider it was given even if a newer version drops it: the data files'
+    deployment still knows the built-in providers.
+    """
+    dep = live_deployment()
+    if provider_id in dep.providers:
+        return dep.providers[str(provider_id)]
+    builtin = deployment()
+    if provider_id in builtin.providers:
+        return builtin.providers[str(provider_id)]
+    return dep.providers.get(dep.safe_route_provider) or builtin.providers[builtin.safe_route_provider]

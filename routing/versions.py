@@ -1,0 +1,164 @@
+"""Draft, validate, publish, roll back: the life of a rule set in the database.
+
+There is one draft. Publishing validates it and writes the next version number; versions
+are never changed (rolling back to version N publishes a copy of N as a new version), so the
+version list is the history. Every write is audited with a diff, and bumps the counter in the
+shared store so every worker loads the new set before its next call.
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from config.ontario import Deployment
+from config.shared_store import SharedStore
+from routing import audit
+from routing.default_rules import default_document
+from routing.models import RuleSetDraft, RuleSetVersion
+from routing.validation import Report, validate
+
+VERSION_KEY = "routing:rules:version"
+DRAFT_ID = 1
+
+
+class PublishRefused(ValueError):
+    """The draft (or the version rolled back to) does not validate; `report` says why."""
+
+    def __init__(self, report: Report) -> None:
+        super().__init__("; ".join(p.message for p in report.errors[:5]))
+        self.report = report
+
+
+def rules_changed(store: SharedStore) -> None:
+    """Call after any publish or rollback so every worker reloads before its next call."""
+    store.incr(VERSION_KEY)
+
+
+def latest_version(db: Session) -> RuleSetVersion | None:
+    return db.scalar(select(RuleSetVersion).order_by(RuleSetVersion.number.desc()).limit(1))
+
+
+def get_version(db: Session, number: int) -> RuleSetVersion | None:
+    return db.scalar(select(RuleSetVersion).where(RuleSetVersion.number == number))
+
+
+def list_versions(db: Session) -> list[RuleSetVersion]:
+    return list(db.scalars(select(RuleSetVersion).order_by(RuleSetVersion.number.desc())))
+
+
+def draft_document(db: Session) -> tuple[dict[str, Any], int | None]:
+    """The draft, else a copy of the published set, else the default set; and its base version."""
+    draft = db.get(RuleSetDraft, DRAFT_ID)
+    if draft is not None:
+        return copy.deepcopy(draft.document), draft.base_number
+    latest = latest_version(db)
+    if latest is not None:
+        return copy.deepcopy(latest.document), latest.number
+    return default_document(), None
+
+
+def save_draft(db: Session, doc: dict[str, Any], actor: str, at: datetime,
+               action: str = "draft.save") -> RuleSetDraft:
+    """Store the draft (any content: validation happens at publish) and audit the diff."""
+    before, base = draft_document(db)
+    draft = db.get(RuleSetDraft, DRAFT_ID)
+    if draft is None:
+        draft = RuleSetDraft(id=DRAFT_ID, base_number=base)
+        db.add(draft)
+    draft.document, draft.updated_at, draft.updated_by = copy.deepcopy(doc), at, actor
+    audit.record(db, at, actor, action, "draft", before, doc)
+    return draft
+
+
+def discard_draft(db: Session, actor: str, at: datetime) -> None:
+    draft = db.get(RuleSetDraft, DRAFT_ID)
+    if draft is not None:
+        before = draft.document
+        db.delete(draft)
+        latest = latest_version(db)
+        audit.record(db, at, actor, "draft.discard", "draft", before,
+                     latest.document if latest else None)
+
+
+def _write_version(db: Session, doc: dict[str, Any], actor: str, at: datetime, note: str,
+                   source: int | None) -> RuleSetVersion:
+    number = int(db.scalar(select(func.max(RuleSetVersion.number))) or 0) + 1
+    version = RuleSetVersion(number=number, document=copy.deepcopy(doc), note=note[:500],
+                             published_at=at, published_by=actor, source_number=source)
+    db.add(version)
+    db.flush()  # the unique number makes a concurrent publish fail here, not silently
+    return version
+
+
+def publish(db: Session, dep: Deployment, store: SharedStore, actor: str, at: datetime,
+            note: str = "") -> RuleSetVersion:
+    """Validate the draft and publish it as the next version; refuses with the report."""
+    doc, _base = draft_document(db)
+    report = validate(doc, dep)
+    if not report.ok:
+        raise PublishRefused(report)
+    previous = latest_version(db)
+    version = _write_version(db, doc, actor, at, note, None)
+    audit.record(db, at, actor, "publish", f"version {version.number}",
+                 previous.document if previous else None, doc, summary=note)
+    draft = db.get(RuleSetDraft, DRAFT_ID)
+    if draft is not None:
+        db.delete(draft)  # the next edit starts from what is now live
+    db.commit()
+    rules_changed(store)
+    return version
+
+
+def rollback(db: Session, dep: Deployment, store: SharedStore, number: int, actor: str,
+             at: datetime) -> RuleSetVersion:
+    """Publish a copy of version `number` as the newest version (history is never rewritten)."""
+    target = get_version(db, number)
+    if target is None:
+        raise LookupError(f"no version {number}")
+    report = validate(target.document, dep)
+    if not report.ok:
+        raise PublishRefused(report)
+    previous = latest_version(db)
+    version = _write_version(db, target.document, actor, at, f"rollback to version {number}", number)
+    audit.record(db, at, actor, "rollback", f"version {version.number} (copy of {number})",
+                 previous.document if previous else None, target.document,
+                 summary=f"rolled back to version {number}")
+    db.commit()
+    rules_changed(store)
+    return version
+
+
+def seed(db: Session, store: SharedStore, at: datetime, actor: str = "system") -> RuleSetVersion:
+    """Publish the default Ontario set as version 1 if nothing is published yet."""
+    existing = latest_version(db)
+    if existing is not None:
+        return existing
+    try:
+        version = _write_version(db, default_document(), actor, at, "default Ontario rule set", None)
+        audit.record(db, at, actor, "seed", "version 1", None, version.document,
+                     summary="published the default Ontario rule set")
+        db.commit()
+    except IntegrityError:  # another worker seeded at the same moment
+        db.rollback()
+        found = latest_version(db)
+        if found is None:
+            raise
+        return found
+    rules_changed(store)
+    return version
+
+
+def version_dict(version: RuleSetVersion, with_document: bool = False) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "number": version.number, "note": version.note, "published_by": version.published_by,
+        "published_at": version.published_at.isoformat(), "source_number": version.source_number,
+    }
+    if with_document:
+        data["document"] = version.document
+    return data

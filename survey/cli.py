@@ -1,0 +1,64 @@
+"""`flask --app app survey ...`: the report, the follow-up worker, and the number purge."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from rq import SimpleWorker
+
+from config.clock import now
+from config.database import session_scope
+from survey import contacts, jobs
+from survey.reports.build import full_report
+from survey.reports.export import to_csv
+from survey.reports.period import Period
+
+survey_cli = AppGroup("survey", help="Caller surveys: reports, follow-up worker, purge.")
+
+
+@survey_cli.command("report")
+@click.option("--from", "start", required=True, type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--to", "end", required=True, type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json",
+              show_default=True)
+def report_cmd(start: object, end: object, fmt: str) -> None:
+    """Print the report for the days FROM to TO inclusive."""
+    try:
+        period = Period(_day(start), _day(end))
+    except ValueError as err:
+        raise click.BadParameter(str(err)) from err
+    with session_scope(current_app) as db:
+        report = full_report(db, period)
+    click.echo(to_csv(report) if fmt == "csv" else json.dumps(report, indent=2, default=str),
+               nl=fmt != "csv")
+
+
+def _day(value: object) -> date:
+    return value.date()  # type: ignore[attr-defined]
+
+
+@survey_cli.command("worker")
+@click.option("--burst", is_flag=True, help="run the jobs that are due, then exit")
+def worker_cmd(burst: bool) -> None:
+    """Run the outcome-survey jobs, with rq's scheduler for the ones set for later."""
+    queue = jobs.queue()
+    if queue is None:
+        raise click.ClickException("set REDIS_URL: the follow-up jobs live in Redis")
+    # SimpleWorker runs jobs in this process, inside this app context (no fork per job).
+    SimpleWorker([queue], connection=queue.connection).work(with_scheduler=True, burst=burst)
+
+
+@survey_cli.command("purge")
+def purge_cmd() -> None:
+    """Erase follow-up numbers that are no longer needed or older than the retention limit."""
+    with session_scope(current_app) as db:
+        erased = contacts.purge_expired(db, now())
+    click.echo(f"erased {erased} phone number(s)")
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(survey_cli)

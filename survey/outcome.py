@@ -1,0 +1,157 @@
+"""The outcome survey's webhooks: the follow-up call's questions and the SMS replies.
+
+The outbound call (placed by `survey.jobs.attempt_outcome`) fetches `/survey/outcome/call`
+with the contact's token in the URL. Texts are answered by replying; Twilio posts each reply
+to `/survey/outcome/sms` (configure it as the number's messaging webhook), and the reply's
+`From` finds the open contact by its hash. STOP, or "no" to going ahead, ends all contact;
+answering the last question ends it too; either way the number is erased at once.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, request
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from twilio.twiml.messaging_response import MessagingResponse
+from twilio.twiml.voice_response import VoiceResponse
+
+from config import database
+from config.clock import now
+from ivr.webhook import attempt_arg, empty, form, webhook
+from survey import contacts
+from survey.answers import CallContext, record_answer
+from survey.definition import Definition, Question, Reading, read_answer, version
+from survey.models import CONTACT_DONE, CONTACT_STOPPED, FollowUpContact, SurveyAnswer
+from survey.voice_questions import ask, goodbye, say
+
+bp = Blueprint("survey_outcome", __name__, url_prefix="/survey/outcome")
+
+
+def hang_up() -> VoiceResponse:
+    resp = VoiceResponse()
+    resp.hangup()
+    return resp
+
+
+def no_reply() -> MessagingResponse:
+    return MessagingResponse()
+
+
+def context_of(contact: FollowUpContact) -> CallContext:
+    return CallContext(call_sid=contact.call_sid, language=contact.language,
+                       region=contact.region, provider=contact.provider,
+                       call_date=contact.call_date)
+
+
+def definition_of(contact: FollowUpContact) -> Definition:
+    return version(contacts.OUTCOME_SURVEY, contact.definition_version)
+
+
+# -- the follow-up call ------------------------------------------------------------------------
+
+@bp.post("/call")
+@webhook(fallback=hang_up)
+def call() -> VoiceResponse:
+    contact = contacts.open_contact_by_token(database.db_session(), request.args.get("contact", ""))
+    if contact is None:
+        return hang_up()
+    definition, resp = definition_of(contact), VoiceResponse()
+    say(resp, contact.language, definition.text("intro", contact.language))
+    return ask(resp, "survey_outcome.answer", definition, definition.questions[0],
+               contact.language, 0, contact=contact.token)
+
+
+@bp.post("/answer")
+@webhook(fallback=hang_up)
+def answer() -> VoiceResponse:
+    db, resp, attempt = database.db_session(), VoiceResponse(), attempt_arg()
+    contact = contacts.open_contact_by_token(db, request.args.get("contact", ""))
+    if contact is None:
+        return hang_up()
+    definition, lang = definition_of(contact), contact.language
+    question = definition.question(request.args.get("q", ""))
+    if question is None:
+        return hang_up()
+    reading = read_answer(definition, question, lang, form("Digits"), form("SpeechResult"))
+    if reading.kind == Reading.NOTHING and attempt < definition.retries:
+        if form("Digits") or form("SpeechResult"):
+            say(resp, lang, definition.text("not_understood", lang))
+        return ask(resp, "survey_outcome.answer", definition, question, lang, attempt + 1,
+                   contact=contact.token)
+    step = take_answer(db, contact, definition, question, reading, "voice")
+    if step == "stopped":
+        return goodbye(resp, definition, lang, "stopped")
+    if step == "voicemail":  # no answer to the opening question: try again another day
+        return hang_up()
+    following = definition.after(question.id)
+    if following is None:
+        contacts.close(contact, CONTACT_DONE, now())
+        return goodbye(resp, definition, lang)
+    return ask(resp, "survey_outcome.answer", definition, following, lang, 0,
+               contact=contact.token)
+
+
+def take_answer(db: Session, contact: FollowUpContact, definition: Definition,
+                question: Question, reading: Reading, channel: str) -> str:
+    """Apply one answer: 'stopped', 'voicemail', 'start' (go ahead) or 'recorded'."""
+    at = now()
+    opening = question.id == definition.questions[0].id
+    if reading.kind == Reading.STOP or (opening and reading.value in question.ends_contact):
+        contacts.close(contact, CONTACT_STOPPED, at)
+        return "stopped"
+    if opening:
+        return "start" if reading.kind == Reading.ANSWER else "voicemail"
+    value = reading.value if reading.kind == Reading.ANSWER else None
+    record_answer(db, context_of(contact), definition, question, value, at, channel)
+    return "recorded"
+
+
+@bp.post("/call-status")
+@webhook(fallback=empty)
+def call_status() -> VoiceResponse:
+    """A follow-up call ended: if it got any answers, the survey is over for this caller."""
+    db = database.db_session()
+    contact = contacts.open_contact_by_token(db, request.args.get("contact", ""))
+    if contact is None or form("CallStatus") != "completed":
+        return empty()  # busy, no-answer, failed: the next scheduled attempt retries
+    answered = db.scalar(select(func.count()).select_from(SurveyAnswer).where(
+        SurveyAnswer.call_sid == contact.call_sid, SurveyAnswer.survey == definition_of(contact).id))
+    if answered:
+        contacts.close(contact, CONTACT_DONE, now())
+    return empty()
+
+
+# -- texts ------------------------------------------------------------------------------------
+
+@bp.post("/sms")
+@webhook(fallback=no_reply)  # type: ignore[arg-type]
+def sms() -> MessagingResponse:
+    db = database.db_session()
+    contact = contacts.open_contact_by_number(db, form("From"))
+    if contact is None:
+        return no_reply()
+    definition, lang, resp = definition_of(contact), contact.language, MessagingResponse()
+    question = definition.question(contact.step or "") or definition.questions[0]
+    body = form("Body")
+    reading = read_answer(definition, question, lang, digits=body if body.isdigit() else "",
+                          speech=body)
+    if reading.kind == Reading.NOTHING:
+        resp.message(f"{definition.text('not_understood', lang)} {sms_prompt(question, lang)}")
+        return resp
+    step = take_answer(db, contact, definition, question, reading, "sms")
+    if step == "stopped":
+        if reading.kind != Reading.STOP:  # carriers answer STOP themselves; a "no" gets a reply
+            resp.message(definition.text("stopped", lang))
+        return resp
+    following = definition.after(question.id)
+    if following is None:
+        contacts.close(contact, CONTACT_DONE, now())
+        resp.message(definition.text("outro", lang))
+        return resp
+    contact.step = following.id
+    resp.message(sms_prompt(following, lang))
+    return resp
+
+
+def sms_prompt(question: Question, language: str) -> str:
+    return question.sms.get(language) or question.sms.get("en", "")

@@ -1,0 +1,45 @@
+"""Placing simulated calls against the test app: Twilio's side, played by the simulator."""
+
+from __future__ import annotations
+
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ivr.cli import DEMO_SPECIALISTS
+from ivr.models import CallRecord, Specialist
+from ivr.simulator.cli import SimClock
+from ivr.simulator.engine import CallerScript, Exchange
+from ivr.simulator.engine import Specialist as SimSpecialist
+from ivr.simulator.transport import FlaskTransport
+from tests.conftest import AUTH_TOKEN, PUBLIC_BASE_URL
+
+
+def add_specialists(db: Session) -> dict[str, str]:
+    """One specialist per provider; returns provider -> phone."""
+    for provider, phone in DEMO_SPECIALISTS.items():
+        db.add(Specialist(name=f"Specialist {provider}", phone=phone, provider=provider,
+                          languages="en,fr"))
+    db.commit()
+    return dict(DEMO_SPECIALISTS)
+
+
+def place_call(app: Flask, clock: SimClock, from_number: str, inputs: list[str], *,
+               specialist: str | None = None, answer_after: float = 30.0,
+               hangup_after: float | None = None, patience: float = 3600.0,
+               max_queue_size: int = 100) -> Exchange:
+    transport = FlaskTransport(app, PUBLIC_BASE_URL, AUTH_TOKEN)
+    exchange = Exchange(transport, clock.current, clock_sink=clock.set,
+                        max_queue_size=max_queue_size)
+    script = CallerScript(from_number, list(inputs), hangup_in_queue_after=hangup_after,
+                          patience=patience)
+    agent = SimSpecialist(specialist, answer_after=answer_after) if specialist else None
+    exchange.place_call(script, agent)
+    return exchange
+
+
+def only_record(db: Session) -> CallRecord:
+    records = db.scalars(select(CallRecord)).all()
+    assert len(records) == 1, records
+    db.refresh(records[0])
+    return records[0]

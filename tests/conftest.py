@@ -1,0 +1,149 @@
+"""Fixtures: an app per test on its own database and store namespace, so tests run in parallel.
+
+With the defaults each test gets a fresh SQLite file and an in-process store; with
+`DATABASE_URL` (PostgreSQL) each xdist worker gets its own database, emptied before every
+test, and with `REDIS_URL` each test gets its own key namespace in the real Redis.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import redis as redis_lib
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from app import create_app
+from config.database import Base
+from config.models import import_all_models
+from config.settings import Settings
+from config.shared_store import MemoryStore, RedisStore, SharedStore
+from ivr.simulator.cli import SimClock
+from tests.twilio_helpers import SignedClient
+
+TORONTO = ZoneInfo("America/Toronto")
+AUTH_TOKEN = "test-auth-token"
+PUBLIC_BASE_URL = "https://helpline.example.org"
+TEST_REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
+
+import_all_models()
+
+
+def _worker() -> str:
+    return f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{os.getpid()}"
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str | None]:
+    """A database of this worker's own on the PostgreSQL server, when DATABASE_URL names one."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgresql"):
+        yield None
+        return
+    base = make_url(url).set(drivername="postgresql+psycopg")
+    name = f"{base.database}_{_worker()}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    worker_url = base.set(database=name).render_as_string(hide_password=False)
+    engine = create_engine(worker_url)
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    yield worker_url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def database_url(postgres_url: str | None, tmp_path: Path) -> str:
+    if postgres_url is None:
+        return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    engine = create_engine(postgres_url)
+    with engine.begin() as conn:
+        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return postgres_url
+
+
+@pytest.fixture
+def store() -> Iterator[SharedStore]:
+    """The shared store: real Redis (own namespace) when REDIS_URL is set, else in-process."""
+    if not os.environ.get("REDIS_URL"):
+        yield MemoryStore()
+        return
+    namespace = f"test-{uuid.uuid4().hex}"
+    redis_store = RedisStore.from_url(os.environ["REDIS_URL"], namespace)
+    yield redis_store
+    keys = list(redis_store.client.scan_iter(f"{namespace}:*"))
+    if keys:
+        redis_store.client.delete(*keys)
+
+
+@pytest.fixture
+def clock() -> SimClock:
+    """Frozen time: Monday 23 November 2026, 10:00 in Toronto; tests move it with `.set()`."""
+    return SimClock(datetime(2026, 11, 23, 10, 0, tzinfo=TORONTO))
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return replace(
+        Settings(), database_url=database_url, redis_url=os.environ.get("REDIS_URL") or None,
+        twilio_auth_token=AUTH_TOKEN, public_base_url=PUBLIC_BASE_URL, testing=True,
+        secret_key="test-secret", caller_hash_key="test-hash-key",
+    )
+
+
+@pytest.fixture
+def app(settings: Settings, store: SharedStore, clock: SimClock) -> Iterator[Flask]:
+    app = create_app(settings, store=store, clock=clock)
+    if settings.is_sqlite:
+        Base.metadata.create_all(app.extensions["db_engine"])
+    yield app
+    app.extensions["db_engine"].dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def twilio(app: Flask) -> SignedClient:
+    """Posts webhooks signed as Twilio signs them."""
+    return SignedClient(app.test_client(), PUBLIC_BASE_URL, AUTH_TOKEN)
+
+
+@pytest.fixture
+def db(app: Flask) -> Iterator[Session]:
+    session: Session = app.extensions["db_sessionmaker"]()
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The real Redis server for tests that need one whatever the app's store is."""
+    client = redis_lib.Redis.from_url(TEST_REDIS_URL)
+    try:
+        client.ping()
+    except redis_lib.ConnectionError:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"no Redis at {TEST_REDIS_URL}")
+    finally:
+        client.close()
+    return TEST_REDIS_URL

@@ -1,0 +1,179 @@
+"""Search, filters, service details, referrals and screen-pop events through the JSON API."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from directory import screen_pop
+from directory.importer import write
+from directory.models import Referral
+from directory.package import Package
+from ivr.calls import save_call
+from ivr.models import Specialist
+from ivr.session import CallSession
+from ivr.simulator.cli import SimClock
+from tests.conftest import TORONTO
+from tests.directory_helpers import PASSWORD, add_user, service, small_directory
+from tests.twilio_helpers import SignedClient
+
+
+@pytest.fixture
+def specialist(app: Flask, db: Session, client: FlaskClient) -> FlaskClient:
+    """The client signed in as a specialist linked to specialist line 1, directory loaded."""
+    db.add(Specialist(name="Sam", phone="+14165550199", provider="central", languages="en"))
+    db.commit()
+    add_user(db, "sam@example.org", "specialist", specialist_id=1)
+    small_directory(app)
+    resp = client.post("/login", data={"email": "sam@example.org", "password": PASSWORD})
+    assert resp.status_code == 302
+    return client
+
+
+def ids(client: FlaskClient, **params: str) -> list[str]:
+    resp = client.get("/api/directory/search", query_string=params)
+    assert resp.status_code == 200, resp.get_json()
+    return [r["id"] for r in resp.get_json()["results"]]
+
+
+def first(client: FlaskClient, q: str) -> dict[str, Any]:
+    resp = client.get("/api/directory/search", query_string={"q": q})
+    return resp.get_json()["results"][0]
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("fod pantry", "pantry"), ("help paying rent", "rent"), ("food stamps", "snap"),
+    ("banque alimentaire", "pantry"), ("aide au loyer", "rent"), ("shleter", "shelter"),
+    ("dentist", "dental"), ("rent arears", "rent"),
+])
+def test_typos_synonyms_and_french_find_the_service(specialist: FlaskClient, query: str,
+                                                     expected: str) -> None:
+    assert ids(specialist, q=query)[0] == expected
+
+
+def test_results_say_what_matched(specialist: FlaskClient) -> None:
+    top = first(specialist, "help paying rent")
+    assert top["id"] == "rent" and top["organization"] == "Community Services Agency"
+    assert top["taxonomy"] == ["BH-3800.7000"] and top["phones"]
+    assert any("BH-3800.7000" in why for why in top["why"])
+    assert top["address"] == "1 King St, Toronto, M5V 1A1"
+    assert 0 < top["score"] <= 1
+
+
+def test_filters(specialist: FlaskClient, clock: SimClock) -> None:
+    assert ids(specialist, q="pantry", region="east") == ["pantry"]
+    assert ids(specialist, q="food", region="east") == ["pantry", "lines"]
+    assert set(ids(specialist, taxonomy="BD-1800")) == {"pantry", "pantry-north"}
+    assert set(ids(specialist, taxonomy="BD")) == {"pantry", "pantry-north", "lines"}
+    assert ids(specialist, q="pantry", language="fr") == ["pantry"]
+    assert ids(specialist, q="pantry", language="French") == ["pantry"]
+    assert ids(specialist, q="pantry", accessible="1") == ["pantry"]
+    clock.set(datetime(2026, 11, 23, 10, 0, tzinfo=TORONTO))  # Monday morning
+    assert ids(specialist, q="pantry", open_now="true") == ["pantry"]
+    clock.set(datetime(2026, 11, 23, 19, 30, tzinfo=TORONTO))  # Monday evening
+    assert ids(specialist, q="pantry", open_now="true") == ["pantry-north"]
+    clock.set(datetime(2026, 11, 22, 10, 0, tzinfo=TORONTO))  # Sunday
+    assert ids(specialist, q="pantry", open_now="true") == []
+
+
+@pytest.mark.parametrize(("params", "reason"), [
+    ({"region": "mars"}, "unknown region"), ({"limit": "0"}, "limit"),
+    ({"limit": "abc"}, "limit"), ({"open_now": "maybe"}, "open_now"),
+    ({"language": "klingon"}, "unknown language"), ({"taxonomy": "BD;1800"}, "taxonomy"),
+    ({"q": "x" * 201}, "q is longer"),
+])
+def test_bad_parameters_get_400_with_a_reason(specialist: FlaskClient, params: dict[str, str],
+                                              reason: str) -> None:
+    resp = specialist.get("/api/directory/search", query_string=params)
+    assert resp.status_code == 400
+    assert reason in resp.get_json()["error"]
+
+
+def test_search_needs_a_staff_role(app: Flask, db: Session, client: FlaskClient) -> None:
+    assert client.get("/api/directory/search?q=food").status_code == 401
+    add_user(db, "pat@example.org", "planner")
+    client.post("/login", data={"email": "pat@example.org", "password": PASSWORD})
+    assert client.get("/api/directory/search?q=food").status_code == 200
+    assert client.get("/directory/lookup").status_code == 403
+
+
+def test_service_details(specialist: FlaskClient) -> None:
+    resp = specialist.get("/api/directory/services/pantry")
+    body = resp.get_json()
+    assert body["name"] == "Eastside Food Pantry"
+    assert body["phones"][0]["number"].startswith("416-555-")
+    assert body["hours"][0] == {"weekday": "Monday", "opens_at": "09:00", "closes_at": "17:00",
+                                "note": None}
+    assert body["languages"] == ["English", "French"]
+    assert body["locations"][0]["accessibility"] == ["wheelchair"]
+    assert body["taxonomy"] == [{"code": "BD-1800.2000", "name": "Food Pantries"}]
+    assert specialist.get("/api/directory/services/nope").status_code == 404
+
+
+def test_an_import_is_seen_by_the_next_search(app: Flask, specialist: FlaskClient) -> None:
+    assert ids(specialist, q="diaper bank") == []
+    package = Package(source="later")
+    package.organizations.append({"source_id": "org-1", "name": "Later Org"})
+    service(package, "diapers", "Diaper Bank", [])
+    write(app, package)
+    assert ids(specialist, q="diaper bank") == ["diapers"]
+
+
+def csrf_token(client: FlaskClient) -> str:
+    page = client.get("/directory/lookup").get_data(as_text=True)
+    match = re.search(r'name="csrf-token" content="([^"]+)"', page)
+    assert match
+    return match.group(1)
+
+
+def test_referrals_are_stored_on_the_call(app: Flask, db: Session, specialist: FlaskClient,
+                                          settings: Any) -> None:
+    app.config["WTF_CSRF_ENABLED"] = True
+    body = {"call_sid": "CA123", "service_id": "rent"}
+    no_csrf = specialist.post("/api/directory/referrals", json=body)
+    assert no_csrf.status_code == 403
+    headers = {"X-CSRFToken": csrf_token(specialist)}
+    resp = specialist.post("/api/directory/referrals", json=body, headers=headers)
+    assert resp.status_code == 201, resp.get_json()
+    assert resp.get_json()["service_name"] == "Housing Stability Fund"
+    bad = specialist.post("/api/directory/referrals", json={"call_sid": "CA123"}, headers=headers)
+    assert bad.status_code == 400
+    assert specialist.post("/api/directory/referrals", json={"call_sid": "CA1", "service_id": "x"},
+                           headers=headers).status_code == 404
+    referral = db.scalars(select(Referral)).one()
+    assert (referral.call_sid, referral.specialist_id) == ("CA123", 1)
+    listed = specialist.get("/api/directory/referrals?call_sid=CA123").get_json()
+    assert [r["service_id"] for r in listed["referrals"]] == ["rent"]
+
+
+def test_agent_connect_pops_the_call_on_the_specialists_page(app: Flask, specialist: FlaskClient,
+                                                             twilio: SignedClient) -> None:
+    with app.app_context():
+        save_call(CallSession(call_sid="CAcaller", language="fr", region="east", need="food",
+                              provider="central", interpreter=None))
+    assert specialist.get("/api/directory/screen-pop?seen=0").get_json()["events"] == []
+    twilio.post("/agent/incoming", From="+14165550199", CallSid="CAagent")
+    twilio.post("/agent/connect", CallSid="CAcaller", DequeingCallSid="CAagent", QueueTime="42")
+    body = specialist.get("/api/directory/screen-pop?seen=0").get_json()
+    assert body["seen"] == 1 and body["linked"] is True
+    event = body["events"][0]
+    assert (event["call_sid"], event["language"], event["region"], event["need"]) == \
+        ("CAcaller", "fr", "east", "food")
+    assert event["taxonomy"] == ["BD"] and event["waited_seconds"] == 42
+    assert specialist.get("/api/directory/screen-pop?seen=1").get_json()["events"] == []
+
+
+def test_screen_pop_events_are_per_specialist(app: Flask, db: Session,
+                                              client: FlaskClient) -> None:
+    add_user(db, "other@example.org", "specialist", specialist_id=2)
+    screen_pop.publish(app.extensions["store"], 1, {"type": "call", "call_sid": "CA1"})
+    client.post("/login", data={"email": "other@example.org", "password": PASSWORD})
+    assert client.get("/api/directory/screen-pop?seen=0").get_json()["events"] == []
+    assert client.get("/api/directory/screen-pop?seen=x").status_code == 400

@@ -1,0 +1,94 @@
+"""The same contract for both shared-store implementations: in-process and the real Redis."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from config.shared_store import MemoryStore, RedisStore, SharedStore
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+@pytest.fixture(params=["memory", "redis"])
+def any_store(request: pytest.FixtureRequest) -> Iterator[tuple[SharedStore, FakeClock | None]]:
+    if request.param == "memory":
+        clock = FakeClock()
+        yield MemoryStore(clock=clock), clock
+        return
+    url = request.getfixturevalue("redis_url")
+    namespace = f"contract-{uuid.uuid4().hex}"
+    store = RedisStore.from_url(url, namespace)
+    yield store, None
+    keys = list(store.client.scan_iter(f"{namespace}:*"))
+    if keys:
+        store.client.delete(*keys)
+
+
+def test_json_round_trip_and_delete(any_store: tuple[SharedStore, FakeClock | None]) -> None:
+    store, _ = any_store
+    assert store.get_json("k") is None
+    store.set_json("k", {"a": [1, "é"], "b": None})
+    assert store.get_json("k") == {"a": [1, "é"], "b": None}
+    store.delete("k")
+    assert store.get_json("k") is None
+
+
+def test_ttl_expires(any_store: tuple[SharedStore, FakeClock | None]) -> None:
+    store, clock = any_store
+    store.set_json("short", 1, ttl=1)
+    assert store.get_json("short") == 1
+    if clock is None:  # real Redis: check the TTL was set rather than sleeping
+        assert isinstance(store, RedisStore)
+        assert 0 < store.client.ttl(store._k("short")) <= 1
+    else:
+        clock.t += 2
+        assert store.get_json("short") is None
+
+
+def test_incr_counts_and_reads_back_as_json(any_store: tuple[SharedStore, FakeClock | None]) -> None:
+    store, _ = any_store
+    assert store.incr("n") == 1
+    assert store.incr("n", 5) == 6
+    assert store.get_json("n") == 6
+
+
+def test_hash(any_store: tuple[SharedStore, FakeClock | None]) -> None:
+    store, _ = any_store
+    store.hset("h", {"a": "1", "b": "2"})
+    store.hset("h", {"b": "3"})
+    store.hdel("h", "a")
+    assert store.hgetall("h") == {"b": "3"}
+
+
+def test_sorted_set_orders_by_score(any_store: tuple[SharedStore, FakeClock | None]) -> None:
+    store, _ = any_store
+    store.zadd("z", "late", 30)
+    store.zadd("z", "early", 10)
+    store.zadd("z", "mid", 20)
+    store.zadd("z", "mid", 5)  # re-adding moves a member
+    assert [m for m, _ in store.zrange("z")] == ["mid", "early", "late"]
+    assert store.zrange("z", 0, 0) == [("mid", 5.0)]
+    assert store.zrank("z", "late") == 2 and store.zrank("z", "ghost") is None
+    assert store.zrem("z", "early") and not store.zrem("z", "early")
+    assert store.zcard("z") == 2
+
+
+def test_list_is_capped(any_store: tuple[SharedStore, FakeClock | None]) -> None:
+    store, _ = any_store
+    for i in range(5):
+        store.rpush("l", {"i": i}, maxlen=3)
+    assert store.lrange("l") == [{"i": 2}, {"i": 3}, {"i": 4}]
+    assert store.lrange("l", 1) == [{"i": 3}, {"i": 4}]
+
+
+def test_ping(any_store: tuple[SharedStore, FakeClock | None]) -> None:
+    assert any_store[0].ping()

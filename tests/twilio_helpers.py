@@ -1,0 +1,41 @@
+"""Talking to the app as Twilio does: signed form posts, and TwiML read back."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from urllib.parse import urljoin, urlsplit
+
+from flask.testing import FlaskClient
+from twilio.request_validator import RequestValidator
+from werkzeug.test import TestResponse
+
+
+class SignedClient:
+    def __init__(self, client: FlaskClient, public_base_url: str, auth_token: str) -> None:
+        self.client = client
+        self.base = public_base_url
+        self.validator = RequestValidator(auth_token)
+
+    def post(self, url: str, signature: str | None = None, **params: str) -> TestResponse:
+        full = urljoin(self.base + "/", url)
+        parts = urlsplit(full)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        sig = self.validator.compute_signature(full, params) if signature is None else signature
+        return self.client.post(path, data=params, headers={"X-Twilio-Signature": sig})
+
+
+def twiml(resp: TestResponse) -> ET.Element:
+    """The response parsed as TwiML; fails the test if it is not valid TwiML."""
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    assert resp.mimetype == "text/xml"
+    root = ET.fromstring(resp.get_data(as_text=True))  # noqa: S314
+    assert root.tag == "Response"
+    return root
+
+
+def verbs(root: ET.Element) -> list[str]:
+    return [child.tag for child in root]
+
+
+def spoken(root: ET.Element) -> str:
+    return " ".join((el.text or "") for el in root.iter("Say"))
