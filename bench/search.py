@@ -136,7 +136,7 @@ def mixed_queries(
 ) -> list[tuple[str, Filters]]:
     """Labelled queries, real taxonomy names, and record words with a typo; a third filtered."""
     names = list({n for n in index.taxonomy_names.values() if len(n) > 3})
-    regions = [r for r in index.region_codes] or [None]
+    regions: list[str | None] = [r for r in index.region_codes] or [None]
     pool = [str(q["q"]) for q in labels]
     out = []
     for number in range(count):

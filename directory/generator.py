@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import time
 
 from flask import Flask
@@ -51,7 +52,7 @@ def _places() -> list[tuple[str, str]]:
     return places
 
 
-def _by_region(mapping: dict[str, str | None]) -> dict[str, list[str]]:
+def _by_region(mapping: Mapping[str, str | None]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = defaultdict(list)
     for key, region in sorted(mapping.items()):
         if region:

@@ -15,6 +15,7 @@ import json
 import zipfile
 from collections.abc import Container, Iterator
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from directory.models import ID_LEN
 from directory.package import DirectoryImportError, Package, Row
@@ -52,7 +53,7 @@ class PackageFiles:
             return self.zip.read(name)
         return (self.path / name).read_bytes()
 
-    def descriptor(self) -> dict[str, object]:
+    def descriptor(self) -> dict[str, Any]:
         name = self.find("datapackage.json")
         if name is None:
             raise DirectoryImportError([f"{self.path}: no datapackage.json"])
@@ -72,7 +73,7 @@ class PackageFiles:
 def resource_files(files: PackageFiles) -> dict[str, str]:
     """Resource name -> file in the package, for the tables the descriptor lists and we find."""
     found: dict[str, str] = {}
-    for resource in files.descriptor().get("resources", []):  # type: ignore[union-attr]
+    for resource in files.descriptor().get("resources", []):
         name = str(resource.get("name", ""))
         target = files.find(str(resource.get("path", "")))
         if name and target:

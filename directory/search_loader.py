@@ -71,11 +71,11 @@ def load_docs(db: Session) -> tuple[list[DocData], dict[str, str]]:
 def _attach_location_facts(db: Session, docs: dict[int, DocData]) -> None:
     at: dict[int, list[int]] = defaultdict(list)
     first_location: dict[int, int] = {}
-    for service_id, location_id in db.execute(select(ServiceAtLocation.service_id,
+    for at_service, at_location in db.execute(select(ServiceAtLocation.service_id,
                                                      ServiceAtLocation.location_id)
                                               .order_by(ServiceAtLocation.id)):
-        at[location_id].append(service_id)
-        first_location.setdefault(service_id, location_id)
+        at[at_location].append(at_service)
+        first_location.setdefault(at_service, at_location)
 
     def targets(service_id: int | None, location_id: int | None) -> list[int]:
         if service_id is not None:
@@ -127,6 +127,7 @@ def _attach_contacts(db: Session, docs: dict[int, DocData], at: dict[int, list[i
     if by_org:
         for service_id, org_id in db.execute(select(Service.id, Service.organization_id)
                                              .where(Service.organization_id.in_(list(by_org)))):
+            assert org_id is not None  # the IN filter leaves out services without one
             for number in by_org[org_id]:
                 _add_phone(docs[service_id], number)
 

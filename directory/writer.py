@@ -99,7 +99,8 @@ def _upsert(db: Session, model: type[Any], source: str, records: list[Row], summ
             kind: str) -> dict[str, int]:
     """(source, source_id) -> primary key, after bulk-updating known and inserting new records."""
     columns = _columns(model) - {"id"}
-    existing = dict(db.execute(select(model.source_id, model.id).where(model.source == source)).all())
+    existing: dict[str, int] = dict(
+        db.execute(select(model.source_id, model.id).where(model.source == source)).all())
     new, known = [], []
     for record in records:
         values = {k: v for k, v in record.items() if k in columns} | {"source": source}
@@ -140,17 +141,17 @@ def _upsert_taxonomy(db: Session, terms: list[Row], links: list[Row],
 
 
 def _clear_children(db: Session, services: list[int], locations: list[int], orgs: list[int]) -> None:
-    for model in (ServiceTaxonomy, Eligibility, ServiceArea):
+    for service_model in (ServiceTaxonomy, Eligibility, ServiceArea):
         for part in chunks(services):
-            db.execute(delete(model).where(model.service_id.in_(part)))
-    for model in (Address, Accessibility):
+            db.execute(delete(service_model).where(service_model.service_id.in_(part)))
+    for location_model in (Address, Accessibility):
         for part in chunks(locations):
-            db.execute(delete(model).where(model.location_id.in_(part)))
-    for model in (ServiceLanguage, Schedule, HolidaySchedule, ServiceAtLocation, Phone):
+            db.execute(delete(location_model).where(location_model.location_id.in_(part)))
+    for either_model in (ServiceLanguage, Schedule, HolidaySchedule, ServiceAtLocation, Phone):
         for part in chunks(services):
-            db.execute(delete(model).where(model.service_id.in_(part)))
+            db.execute(delete(either_model).where(either_model.service_id.in_(part)))
         for part in chunks(locations):
-            db.execute(delete(model).where(model.location_id.in_(part)))
+            db.execute(delete(either_model).where(either_model.location_id.in_(part)))
     for part in chunks(orgs):
         db.execute(delete(Phone).where(or_(Phone.organization_id.in_(part))))
 

@@ -1,5 +1,8 @@
 """The routing admin pages: draft, validate, publish, roll back, closure days, test a call,
 bulletins and the audit log. Server-rendered, admin role only, every form with a CSRF token.
+
+Providers, regions, schedules and rules have field-by-field forms in `routing.draft_pages`
+(nested here as `routing_admin.edit.*`); the JSON editor below stays as the advanced option.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from config.clock import now
 from config.database import db_session
 from config.extensions import store
 from config.ontario import deployment
-from routing import audit, bulletin_admin
+from routing import audit, bulletin_admin, draft_pages
 from routing.api import SECTIONS, doc_providers
 from routing.explain import ExplainError, explain_call, rules_document
 from routing.forms import BulletinForm, ClosureForm, JsonForm, NoteForm, TestCallForm
@@ -36,6 +39,7 @@ from routing.versions import (
 )
 
 bp = Blueprint("routing_admin", __name__, url_prefix="/admin/routing", template_folder="templates")
+bp.register_blueprint(draft_pages.bp)  # the form editors: routing_admin.edit.*
 
 
 def actor() -> str:

@@ -16,4 +16,5 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 .venv/bin/ruff check .
+.venv/bin/mypy .
 .venv/bin/python -m pytest -n 2 "$@"

@@ -27,7 +27,7 @@ from directory.version import current
 from tests.directory_helpers import shared_data
 
 
-def count(db: Session, model: type, **where: str) -> int:
+def count(db: Session, model: type, **where: object) -> int:
     stmt = select(func.count()).select_from(model)
     for column, value in where.items():
         stmt = stmt.where(getattr(model, column) == value)
@@ -51,6 +51,7 @@ def test_miami_imports_whole_and_reimports_in_place(app: Flask, db: Session) -> 
     assert rent is not None and rent.name == "Rent Payment Assistance"
     monday = db.scalars(select(Schedule).where(Schedule.service_id == girl_scouts.id,
                                                Schedule.weekday == 1)).one()
+    assert monday.opens_at is not None and monday.closes_at is not None
     assert (monday.opens_at.hour, monday.closes_at.hour) == (9, 17)
     version_after_first = current(app.extensions["store"])
 

@@ -30,6 +30,13 @@ from tests.twilio_helpers import SignedClient
 CALLER = "+18075550123"
 
 
+def func_name(queue: Queue, job_id: str) -> str | None:
+    """The dotted name of a job the registry lists (so still in Redis)."""
+    job = queue.fetch_job(job_id)
+    assert job is not None
+    return job.func_name
+
+
 @pytest.fixture
 def queue(redis_url: str) -> Iterator[Queue]:
     yield from make_queue(redis_url)
@@ -89,7 +96,7 @@ def test_first_attempt_honours_quiet_hours(app: Flask, clock: SimClock, db: Sess
     due = as_utc(contact.next_attempt_at)
     assert due.astimezone(TORONTO) == datetime(2026, 12, 1, 10, 0, tzinfo=TORONTO)
     registry = queue.scheduled_job_registry
-    scheduled = {queue.fetch_job(job_id).func_name: registry.get_scheduled_time(job_id)
+    scheduled = {func_name(queue, job_id): registry.get_scheduled_time(job_id)
                  for job_id in registry.get_job_ids()}
     assert scheduled == {"survey.jobs.attempt_outcome": due, "survey.jobs.purge_job":
                          datetime(2026, 12, 23, 21, 30, tzinfo=TORONTO)}
@@ -117,7 +124,7 @@ def test_no_answer_is_retried_three_times_then_the_number_erased(
     run_due_jobs(app, queue)
     contact = only_contact(db)
     assert (contact.status, contact.phone, len(fake_twilio.calls.sent)) == ("no_answer", None, 4)
-    left = [queue.fetch_job(j).func_name for j in queue.scheduled_job_registry.get_job_ids()]
+    left = [func_name(queue, j) for j in queue.scheduled_job_registry.get_job_ids()]
     assert left == ["survey.jobs.purge_job"]
 
 

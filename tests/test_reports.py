@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 from itertools import count
+from typing import TypedDict
 
 import pytest
 from flask import Flask
@@ -22,6 +23,14 @@ PERIOD = Period(date(2026, 11, 1), date(2026, 12, 31))
 _ids = count(1)
 
 
+class Where(TypedDict):
+    """The keyword arguments a group of answers shares."""
+
+    region: str
+    language: str
+    day: date
+
+
 def answer(db: Session, question: str, value: str | None, positive: bool | None, *,
            region: str, language: str, day: date, survey: str = "post_call",
            version: str = "2026.1") -> None:
@@ -33,8 +42,8 @@ def answer(db: Session, question: str, value: str | None, positive: bool | None,
 
 
 def survey_fixture(db: Session) -> None:
-    north = {"region": "north", "language": "en", "day": date(2026, 11, 10)}
-    east = {"region": "east", "language": "fr", "day": date(2026, 12, 5)}
+    north: Where = {"region": "north", "language": "en", "day": date(2026, 11, 10)}
+    east: Where = {"region": "east", "language": "fr", "day": date(2026, 12, 5)}
     for value in ["5"] * 8 + ["4", "3"]:  # 8 of 10 very satisfied
         answer(db, "satisfaction", value, value == "5", **north)
     answer(db, "satisfaction", "5", True, version="2025.1", **east)  # an older wording
@@ -96,7 +105,9 @@ def group(report: dict, dimension: str, key: str) -> dict:
 
 
 def test_wilson_interval_matches_published_values() -> None:
-    low, high = wilson(8, 10)  # the textbook 8/10: 0.490 to 0.943
+    interval = wilson(8, 10)  # the textbook 8/10: 0.490 to 0.943
+    assert interval is not None
+    low, high = interval
     assert (round(low, 3), round(high, 3)) == (0.490, 0.943)
     assert wilson(0, 0) is None
 

@@ -124,7 +124,8 @@ def test_rollback_publishes_a_copy_of_an_earlier_version(app: Flask, db: Session
     assert (back.number, back.source_number) == (3, 1)
     assert route_now(app).provider == "north"
     assert [v.number for v in list_versions(db)] == [3, 2, 1]
-    assert db.scalar(select(RuleSetVersion).where(RuleSetVersion.number == 2)).document != back.document
+    second = db.scalar(select(RuleSetVersion).where(RuleSetVersion.number == 2))
+    assert second is not None and second.document != back.document
     with pytest.raises(LookupError):
         rollback(db, deployment(), store, 42, "admin@example.org", clock.current)
 
@@ -171,6 +172,7 @@ def test_ivr_routes_with_the_published_set_and_stores_the_trace(
     assert queue_name(reach_queue(twilio, "CA1")) == "211-east"
     record = db.scalar(select(CallRecord).where(CallRecord.call_sid == "CA1"))
     assert record is not None and record.provider == "east"
+    assert record.routing_trace is not None
     assert record.routing_trace[0]["version"] == 2
     assert record.routing_trace[-1] == {"rule": "north-in-hours", "matched": True,
                                         "why": "enqueue at east"}
@@ -210,6 +212,7 @@ def test_message_and_transfer_actions_in_the_ivr(app: Flask, twilio: SignedClien
     assert [el.text for el in root.iter("Number")] == ["+18075550199"]
     record = db.scalar(select(CallRecord).where(CallRecord.call_sid == "CAmsg"))
     assert record is not None and record.result == "transferred"
+    assert record.routing_trace is not None
     assert [s["rule"] for s in record.routing_trace if s["matched"]][-2:] == ["notice", "food-line"]
 
 

@@ -130,7 +130,7 @@ def test_transfer_action() -> None:
 
 
 def test_enqueue_action_own_max_wait_and_overflow() -> None:
-    rule = {"id": "fast", "when": {"regions": ["north"]},
+    rule: dict[str, Any] = {"id": "fast", "when": {"regions": ["north"]},
             "then": {"type": "enqueue", "provider": "north", "max_wait_seconds": 120,
                      "overflow": "central"}}
     decision = decide(rules_with(rule))
@@ -166,7 +166,7 @@ def test_live_queue_conditions(condition: dict[str, Any], figures: Figures, expe
 
 
 def test_live_condition_reads_the_actions_provider_by_default() -> None:
-    rule = {"id": "north-unstaffed", "when": {"regions": ["north"], "no_specialist": True},
+    rule: dict[str, Any] = {"id": "north-unstaffed", "when": {"regions": ["north"], "no_specialist": True},
             "then": {"type": "transfer", "number": "+18077070000"}}
     no_queue = decide(rules_with(rule), figures={"north": Figures(0, 0.0, 0.0, 0)})
     assert no_queue.provider == "north"
