@@ -1,151 +1,269 @@
 """Latency of a whole call's webhooks against a bare Flask endpoint, measured in the same run.
 
-Both apps run under gunicorn (1 worker, 1 thread) on loopback and get the same requests: the
-signed form posts of complete simulated calls (greeting, menus, queue, hold, specialist,
-survey hook, status). Prints p50/p99 and requests/s for each and the ratios. Also measures
-in-process (Flask test client), which isolates the app's own cost from HTTP.
+Both apps run under gunicorn with the same settings (1 sync worker, 1 thread, loopback) and
+get the same requests: the signed form posts of complete simulated calls (greeting, menus,
+queue, hold, specialist, survey, status). Each request goes to our app and straight after
+to the bare app, so background load on the machine hits both alike. Warm-up calls (lazy
+imports, rule-set load, connection pools) are not counted. Prints p50/p99 and requests/s
+for each, the ratios, and a per-endpoint breakdown that says where the time (and the p99
+tail) goes. Also measures in-process (Flask test client), which isolates the app's own cost
+from HTTP; `--profile TOP` adds a cProfile of the in-process path (project functions only).
 
     python bench/webhooks.py --calls 200
+    DATABASE_URL=postgresql://127.0.0.1:5432/test REDIS_URL=redis://127.0.0.1:6379/15 \\
+        python bench/webhooks.py --calls 200
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import io
 import os
+import pstats
+import re
 import sys
 import tempfile
 import time
+import urllib.parse
+from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import free_port, percentile, start_gunicorn, table
+from bench.common import ROOT, free_port, percentile, start_gunicorn, table
 from ivr.simulator.engine import CallerScript, Exchange, Specialist
 from ivr.simulator.transport import FlaskTransport, HttpTransport, Transport
 
 TOKEN = "bench-token"  # noqa: S105 - a throwaway token for the local benchmark
 SCRIPTS = [  # a mix of callers: caller ID known, town spoken, French, interpreter
-    ("+18075550123", ["1", "1"], "+18075550199"),
-    ("+17055550123", ["1", "say:Sudbury", "2"], "+18075550199"),
-    ("+16135550123", ["2", "say:logement"], "+16135550199"),
-    ("+14165550123", ["3", "say:Punjabi", "3"], "+14165550199"),
+    ("+18075550123", ["1", "1"]),
+    ("+17055550123", ["1", "say:Sudbury", "2"]),
+    ("+16135550123", ["2", "say:logement"]),
+    ("+14165550123", ["3", "say:Punjabi", "3"]),
 ]
+ANSWER_AFTER = 40.0  # seconds in queue before a specialist dials in: a couple of hold polls
+PROJECT_CODE = re.escape(str(ROOT)) + r"/(ivr|config|routing|survey|directory|accounts)/(?!simulator)"
 
 
 @dataclass
-class Timed:
-    inner: Transport
-    samples: list[float] = field(default_factory=list)
-    requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+class Sample:
+    endpoint: str
+    ours: float  # seconds
+    bare: float
+
+
+@dataclass
+class Paired:
+    """Posts each request to our app, then the same request to the bare app, timing both.
+
+    Back-to-back pairs put both apps under the same conditions (machine load, a server that
+    was idle during the other's request); the simulator follows only our app's answers.
+    """
+
+    ours: Transport
+    bare: Transport
+    samples: list[Sample] = field(default_factory=list)
     public_base_url: str = ""
 
     def __post_init__(self) -> None:
-        self.public_base_url = self.inner.public_base_url
+        self.public_base_url = self.ours.public_base_url
 
     def post(self, url: str, params: dict[str, str]) -> tuple[int, str]:
         start = time.perf_counter()
-        result = self.inner.post(url, params)
-        self.samples.append(time.perf_counter() - start)
-        self.requests.append((url, params))
+        result = self.ours.post(url, params)
+        spent = time.perf_counter() - start
+        self.samples.append(Sample(endpoint_of(url), spent, timed_post(self.bare, url, params)))
         return result
 
 
-def run_calls(transport: Timed, calls: int) -> None:
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    for i in range(calls):
-        number, keys, specialist = SCRIPTS[i % len(SCRIPTS)]
-        exchange = Exchange(transport, datetime.now(ZoneInfo("America/Toronto")))
-        exchange.place_call(CallerScript(number, list(keys)), Specialist(specialist, answer_after=40))
+def endpoint_of(url: str) -> str:
+    return urllib.parse.urlsplit(url).path
 
 
-def replay(transport: Timed, requests: list[tuple[str, dict[str, str]]]) -> None:
-    for url, params in requests:
-        transport.post(url, params)
+def timed_post(transport: Transport, url: str, params: dict[str, str]) -> float:
+    start = time.perf_counter()
+    status, body = transport.post(url, params)
+    elapsed = time.perf_counter() - start
+    if status != 200:
+        raise RuntimeError(f"bare app answered {status} for {url}: {body[:100]}")
+    return elapsed
 
 
-def summary(name: str, samples: list[float], wall: float) -> dict[str, float]:
-    return {"p50": percentile(samples, 50) * 1000, "p99": percentile(samples, 99) * 1000,
-            "rps": len(samples) / wall}
+def place_calls(ours: Transport, bare: Transport, calls: int, by_queue: dict[str, str],
+                first: int = 0) -> list[Sample]:
+    """Place `calls` whole calls; every request goes to our app and then to the bare app."""
+    paired = Paired(ours, bare)
+    for i in range(first, first + calls):
+        number, keys = SCRIPTS[i % len(SCRIPTS)]
+        exchange = Exchange(paired, datetime.now(ZoneInfo("America/Toronto")))
+        specialist = Specialist(next(iter(by_queue.values())), ANSWER_AFTER, by_queue=by_queue)
+        exchange.place_call(CallerScript(number, list(keys)), specialist)
+    return paired.samples
 
 
-def prepare_database(db_url: str) -> None:
-    os.environ.update(DATABASE_URL=db_url, TWILIO_AUTH_TOKEN=TOKEN)
+def measure(ours: Transport, bare: Transport, calls: int, warmup: int,
+            by_queue: dict[str, str]) -> list[Sample]:
+    place_calls(ours, bare, warmup, by_queue)
+    return place_calls(ours, bare, calls, by_queue, first=warmup)
+
+
+def register_specialists(db_url: str) -> dict[str, str]:
+    """One bench specialist per provider of the published rule set; returns queue -> phone.
+
+    Routing depends on the time of day (regional hours, after-hours centre, overflow), so a
+    specialist staffs every queue: each call is answered and the request mix is the same
+    whenever the bench runs.
+    """
+    from sqlalchemy import select
+
     from app import create_app
+    from config.database import db_session
+    from ivr.models import Specialist as SpecialistRow
+    from routing.service import live_deployment
+
+    app = create_app()
+    with app.app_context():
+        db = db_session()
+        by_queue: dict[str, str] = {}
+        for index, provider in enumerate(sorted(live_deployment().providers.values(), key=lambda p: p.id)):
+            phone = f"+1416555{index + 170:04d}"
+            if db.scalar(select(SpecialistRow).where(SpecialistRow.phone == phone)) is None:
+                db.add(SpecialistRow(name=f"bench {provider.id}", phone=phone, provider=provider.id))
+            by_queue[provider.queue] = phone
+        db.commit()
+    app.extensions["db_engine"].dispose()
+    return by_queue
+
+
+def prepare_database(db_url: str) -> dict[str, str]:
+    os.environ.update(DATABASE_URL=db_url, TWILIO_AUTH_TOKEN=TOKEN)
     from config.cli import upgrade
 
     upgrade(db_url)
-    app = create_app()
-    with app.app_context():
-        from ivr.cli import DEMO_SPECIALISTS, upsert
-
-        for provider, phone in DEMO_SPECIALISTS.items():
-            upsert(f"bench {provider}", phone, provider)
+    return register_specialists(db_url)
 
 
-def measure_http(calls: int, db_url: str) -> tuple[dict[str, float], dict[str, float]]:
+def measure_http(calls: int, warmup: int, db_url: str, by_queue: dict[str, str]) -> list[Sample]:
     ours_port, bare_port = free_port(), free_port()
     env = {"DATABASE_URL": db_url, "TWILIO_AUTH_TOKEN": TOKEN,
            "PUBLIC_BASE_URL": f"http://127.0.0.1:{ours_port}"}
     ours = start_gunicorn("app:create_app()", ours_port, env)
-    bare = start_gunicorn("bench.bare_app:create_bare_app()", bare_port, {})
+    bare = start_gunicorn("bench.bare_app:create_bare_app()", bare_port, env)
     try:
-        timed = Timed(HttpTransport(f"http://127.0.0.1:{ours_port}", TOKEN))
-        start = time.perf_counter()
-        run_calls(timed, calls)
-        ours_stats = summary("ours", timed.samples, time.perf_counter() - start)
-        baseline = Timed(HttpTransport(f"http://127.0.0.1:{bare_port}", TOKEN))
-        start = time.perf_counter()
-        replay(baseline, timed.requests)
-        bare_stats = summary("bare", baseline.samples, time.perf_counter() - start)
+        return measure(HttpTransport(f"http://127.0.0.1:{ours_port}", TOKEN),
+                       HttpTransport(f"http://127.0.0.1:{bare_port}", TOKEN), calls, warmup, by_queue)
     finally:
         ours.terminate()
         bare.terminate()
-    return ours_stats, bare_stats
+        ours.wait()
+        bare.wait()
 
 
-def measure_in_process(calls: int, db_url: str) -> tuple[dict[str, float], dict[str, float]]:
+def in_process_transports() -> tuple[Transport, Transport]:
     from app import create_app
     from bench.bare_app import create_bare_app
     from config.settings import Settings
 
     settings = Settings.from_env()
-    app = create_app(settings)
-    timed = Timed(FlaskTransport(app, settings.public_base_url, TOKEN))
-    start = time.perf_counter()
-    run_calls(timed, calls)
-    ours_stats = summary("ours", timed.samples, time.perf_counter() - start)
-    baseline = Timed(FlaskTransport(create_bare_app(), settings.public_base_url, TOKEN))
-    start = time.perf_counter()
-    replay(baseline, timed.requests)
-    return ours_stats, summary("bare", baseline.samples, time.perf_counter() - start)
+    ours = FlaskTransport(create_app(settings), settings.public_base_url, TOKEN)
+    return ours, FlaskTransport(create_bare_app(), settings.public_base_url, TOKEN)
 
 
-def report(title: str, ours: dict[str, float], bare: dict[str, float]) -> None:
+def measure_in_process(calls: int, warmup: int, by_queue: dict[str, str]) -> list[Sample]:
+    ours, bare = in_process_transports()
+    return measure(ours, bare, calls, warmup, by_queue)
+
+
+def profile_in_process(calls: int, by_queue: dict[str, str], top: int) -> str:
+    """cProfile of our app's in-process calls: the project's functions by cumulative time."""
+    ours, bare = in_process_transports()
+    place_calls(ours, bare, 4, by_queue)  # warm-up, unprofiled
+    profiler = cProfile.Profile()
+    profiler.enable()
+    place_calls(ours, bare, calls, by_queue)
+    profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(PROJECT_CODE, top)
+    return out.getvalue()
+
+
+def stats(values: list[float]) -> dict[str, float]:
+    """p50/p99 in ms; req/s from the time spent in requests (one client, so 1 / mean latency)."""
+    return {"p50": percentile(values, 50) * 1000, "p99": percentile(values, 99) * 1000,
+            "rps": len(values) / sum(values)}
+
+
+def report(title: str, samples: list[Sample]) -> float:
+    """Print the overall table; returns the p99 ratio."""
+    ours, bare = stats([s.ours for s in samples]), stats([s.bare for s in samples])
     rows = [["", "p50 ms", "p99 ms", "req/s"],
             ["our webhooks", f"{ours['p50']:.2f}", f"{ours['p99']:.2f}", f"{ours['rps']:.0f}"],
             ["bare Flask TwiML", f"{bare['p50']:.2f}", f"{bare['p99']:.2f}", f"{bare['rps']:.0f}"],
             ["ratio ours/bare", f"{ours['p50'] / bare['p50']:.2f}x", f"{ours['p99'] / bare['p99']:.2f}x",
              f"{bare['rps'] / ours['rps']:.2f}x slower"]]
-    print(f"\n{title}\n{table(rows)}")
+    print(f"\n{title}: {len(samples)} requests\n{table(rows)}")
+    return ours["p99"] / bare["p99"]
+
+
+def breakdown(samples: list[Sample]) -> None:
+    """Per endpoint: latency, share of our total time, and share of the overall p99 tail."""
+    cutoff = percentile([s.ours for s in samples], 99)
+    total = sum(s.ours for s in samples)
+    tail_size = sum(1 for s in samples if s.ours >= cutoff)
+    groups: dict[str, list[Sample]] = defaultdict(list)
+    for sample in samples:
+        groups[sample.endpoint].append(sample)
+    rows = [["endpoint", "n", "p50 ms", "p99 ms", "bare p50", "p50 x", "time %", "tail %"]]
+    for name, group in sorted(groups.items(), key=lambda kv: -sum(s.ours for s in kv[1])):
+        ours, bare = [s.ours for s in group], [s.bare for s in group]
+        rows.append([name, str(len(group)), f"{percentile(ours, 50) * 1000:.2f}",
+                     f"{percentile(ours, 99) * 1000:.2f}", f"{percentile(bare, 50) * 1000:.2f}",
+                     f"{percentile(ours, 50) / percentile(bare, 50):.2f}",
+                     f"{100 * sum(ours) / total:.0f}",
+                     f"{100 * sum(1 for v in ours if v >= cutoff) / tail_size:.0f}"])
+    print(table(rows))
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--calls", type=int, default=200)
+    parser.add_argument("--warmup", type=int, default=20, help="calls placed first and not counted")
+    parser.add_argument("--mode", choices=["both", "http", "in-process"], default="both")
+    parser.add_argument("--breakdown", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument("--profile", type=int, default=0, metavar="TOP",
+                        help="also profile the in-process path; print the TOP project functions")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db_url = os.environ.get("DATABASE_URL") or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
-        prepare_database(db_url)
-        http = measure_http(args.calls, db_url)
-        in_process = measure_in_process(args.calls, db_url)
-    store = "redis" if os.environ.get("REDIS_URL") else "in-process"
-    print(f"database: {db_url.split('://')[0]}; store: {store}")
-    report(f"over HTTP (gunicorn, 1 worker, loopback), {args.calls} calls", *http)
-    report(f"in-process (Flask test client), {args.calls} calls", *in_process)
-    print("\ntarget: p99 of our webhooks within 2x of the bare endpoint (over HTTP)")
+        by_queue = prepare_database(db_url)
+        store = "redis" if os.environ.get("REDIS_URL") else "in-process"
+        print(f"database: {db_url.split('://')[0]}; store: {store}; {args.calls} calls "
+              f"after {args.warmup} warm-up calls; {len(SCRIPTS)} caller scripts; {load()}")
+        if args.mode in {"both", "http"}:
+            run("over HTTP (gunicorn, 1 sync worker each, loopback)",
+                measure_http(args.calls, args.warmup, db_url, by_queue), args.breakdown)
+        if args.mode in {"both", "in-process"}:
+            run("in-process (Flask test client)",
+                measure_in_process(args.calls, args.warmup, by_queue), args.breakdown)
+        if args.profile:
+            print(profile_in_process(max(1, args.calls // 4), by_queue, args.profile))
+    print(f"\n{load()} (other work on the machine widens p99 for both; compare ratios)")
+    print("target: p99 of our webhooks within 2x of the bare endpoint (over HTTP)")
+
+
+def load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.2f} (1 min), {five:.2f} (5 min) on {os.cpu_count()} CPUs"
+
+
+def run(title: str, samples: list[Sample], with_breakdown: bool) -> None:
+    report(title, samples)
+    if with_breakdown:
+        breakdown(samples)
 
 
 if __name__ == "__main__":

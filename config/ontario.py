@@ -24,6 +24,11 @@ class Provider:
     languages: tuple[str, ...]
     overflow: str | None
     max_wait_seconds: int
+    name_fr: str = ""
+
+    def spoken_name(self, language: str) -> str:
+        """The name a caller hears: French callers get the French name where one is set."""
+        return self.name_fr if language == "fr" and self.name_fr else self.name
 
 
 @dataclass(frozen=True)
@@ -114,7 +119,7 @@ def load_deployment(data_dir: Path = DATA_DIR) -> Deployment:
             p["id"]: Provider(
                 id=p["id"], name=p["name"], city=p["city"], queue=p["queue"],
                 languages=tuple(p["languages"]), overflow=p.get("overflow"),
-                max_wait_seconds=int(p["max_wait_seconds"]),
+                max_wait_seconds=int(p["max_wait_seconds"]), name_fr=p.get("name_fr", ""),
             )
             for p in spec["providers"]
         },

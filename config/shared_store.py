@@ -5,6 +5,9 @@ keeps it in Redis (production, many workers or machines). Both honour the same c
 which `tests/test_shared_store.py` runs against each. The primitives mirror Redis so the
 Redis implementation is a thin, atomic pass-through; callers build meaning on top
 (call sessions in `ivr.session`, queue figures in `routing.queue_figures`).
+
+`batch()` gathers a webhook's independent writes and applies them together when the block
+ends: one Redis round trip (MULTI/EXEC) instead of one per write, and never half applied.
 """
 
 from __future__ import annotations
@@ -13,10 +16,15 @@ import bisect
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, Protocol
 
 import redis
+
+# A write as a batch records it: the command and its arguments, JSON values already encoded
+# (so later changes to the caller's objects do not change what is written).
+Write = tuple[str, tuple[Any, ...]]
 
 
 class SharedStore(Protocol):
@@ -35,6 +43,62 @@ class SharedStore(Protocol):
     def rpush(self, key: str, value: Any, ttl: int | None = None, maxlen: int = 1000) -> int: ...
     def lrange(self, key: str, start: int = 0, stop: int = -1) -> list[Any]: ...
     def ping(self) -> bool: ...
+    def batch(self) -> AbstractContextManager[SharedStore]: ...
+
+
+class WriteBatch:
+    """The store `batch()` yields: it records writes, which the store applies at the block's end.
+
+    Only writes are accepted: a read here could not see the writes recorded before it, so
+    reads (and `incr`, which answers a count) raise TypeError. `zrem` and `rpush` answer
+    False / 0, since their results are known only once the batch is applied. The writes
+    recorded before an exception are still applied, as they would have been one by one.
+    """
+
+    def __init__(self) -> None:
+        self.writes: list[Write] = []
+
+    def set_json(self, key: str, value: Any, ttl: int | None = None) -> None:
+        self.writes.append(("set", (key, json.dumps(value), ttl)))
+
+    def delete(self, *keys: str) -> None:
+        self.writes.append(("delete", (keys,)))
+
+    def hset(self, key: str, mapping: dict[str, str], ttl: int | None = None) -> None:
+        self.writes.append(("hset", (key, {k: str(v) for k, v in mapping.items()}, ttl)))
+
+    def hdel(self, key: str, *fields: str) -> None:
+        self.writes.append(("hdel", (key, fields)))
+
+    def zadd(self, key: str, member: str, score: float) -> None:
+        self.writes.append(("zadd", (key, member, score)))
+
+    def zrem(self, key: str, member: str) -> bool:
+        self.writes.append(("zrem", (key, member)))
+        return False
+
+    def rpush(self, key: str, value: Any, ttl: int | None = None, maxlen: int = 1000) -> int:
+        self.writes.append(("rpush", (key, json.dumps(value), ttl, maxlen)))
+        return 0
+
+    def batch(self) -> AbstractContextManager[SharedStore]:
+        return nullcontext(self)  # a batch inside a batch joins it
+
+    @staticmethod
+    def _refuse(*_args: Any, **_kwargs: Any) -> Any:
+        raise TypeError("a store batch takes writes only; read from the store itself")
+
+    get_json = incr = hgetall = zrange = zrank = zcard = lrange = ping = _refuse
+
+
+@contextmanager
+def _batched(apply: Callable[[list[Write]], None]) -> Iterator[SharedStore]:
+    batch = WriteBatch()
+    try:
+        yield batch
+    finally:
+        if batch.writes:
+            apply(batch.writes)
 
 
 class MemoryStore:
@@ -63,12 +127,18 @@ class MemoryStore:
             return None if raw is None else json.loads(raw)
 
     def set_json(self, key: str, value: Any, ttl: int | None = None) -> None:
+        self._w_set(key, json.dumps(value), ttl)
+
+    def _w_set(self, key: str, raw: str, ttl: int | None) -> None:
         with self._lock:
-            self._data[key] = json.dumps(value)
+            self._data[key] = raw
             self._expiry.pop(key, None)
             self._touch(key, ttl)
 
     def delete(self, *keys: str) -> None:
+        self._w_delete(keys)
+
+    def _w_delete(self, keys: tuple[str, ...]) -> None:
         with self._lock:
             for key in keys:
                 self._data.pop(key, None)
@@ -85,9 +155,12 @@ class MemoryStore:
             return value
 
     def hset(self, key: str, mapping: dict[str, str], ttl: int | None = None) -> None:
+        self._w_hset(key, {k: str(v) for k, v in mapping.items()}, ttl)
+
+    def _w_hset(self, key: str, mapping: dict[str, str], ttl: int | None) -> None:
         with self._lock:
             table = self._live(key) or {}
-            table.update({k: str(v) for k, v in mapping.items()})
+            table.update(mapping)
             self._data[key] = table
             self._touch(key, ttl)
 
@@ -96,6 +169,9 @@ class MemoryStore:
             return dict(self._live(key) or {})
 
     def hdel(self, key: str, *fields: str) -> None:
+        self._w_hdel(key, fields)
+
+    def _w_hdel(self, key: str, fields: tuple[str, ...]) -> None:
         with self._lock:
             table = self._live(key) or {}
             for name in fields:
@@ -108,12 +184,18 @@ class MemoryStore:
         return zset
 
     def zadd(self, key: str, member: str, score: float) -> None:
+        self._w_zadd(key, member, score)
+
+    def _w_zadd(self, key: str, member: str, score: float) -> None:
         with self._lock:
             zset = self._zset(key)
             zset[:] = [item for item in zset if item[1] != member]
             bisect.insort(zset, (score, member))
 
     def zrem(self, key: str, member: str) -> bool:
+        return self._w_zrem(key, member)
+
+    def _w_zrem(self, key: str, member: str) -> bool:
         with self._lock:
             zset = self._zset(key)
             before = len(zset)
@@ -138,11 +220,14 @@ class MemoryStore:
             return len(self._zset(key))
 
     def rpush(self, key: str, value: Any, ttl: int | None = None, maxlen: int = 1000) -> int:
+        return self._w_rpush(key, json.dumps(value), ttl, maxlen)
+
+    def _w_rpush(self, key: str, raw: str, ttl: int | None, maxlen: int) -> int:
         with self._lock:
             items = self._live(key)
             if items is None:
                 items = self._data[key] = []
-            items.append(json.dumps(value))
+            items.append(raw)
             del items[:-maxlen]
             self._touch(key, ttl)
             return len(items)
@@ -155,6 +240,14 @@ class MemoryStore:
 
     def ping(self) -> bool:
         return True
+
+    def batch(self) -> AbstractContextManager[SharedStore]:
+        return _batched(self._apply)
+
+    def _apply(self, writes: list[Write]) -> None:
+        with self._lock:  # re-entrant: the writes' own locking nests; nobody sees half a batch
+            for command, args in writes:
+                getattr(self, f"_w_{command}")(*args)
 
 
 class RedisStore:
@@ -176,11 +269,17 @@ class RedisStore:
         return None if raw is None else json.loads(str(raw))
 
     def set_json(self, key: str, value: Any, ttl: int | None = None) -> None:
-        self.client.set(self._k(key), json.dumps(value), ex=ttl or None)
+        self._w_set(self.client, key, json.dumps(value), ttl)
+
+    def _w_set(self, target: Any, key: str, raw: str, ttl: int | None) -> None:
+        target.set(self._k(key), raw, ex=ttl or None)
 
     def delete(self, *keys: str) -> None:
+        self._w_delete(self.client, keys)
+
+    def _w_delete(self, target: Any, keys: tuple[str, ...]) -> None:
         if keys:
-            self.client.delete(*(self._k(k) for k in keys))
+            target.delete(*(self._k(k) for k in keys))
 
     def incr(self, key: str, amount: int = 1, ttl: int | None = None) -> int:
         pipe = self.client.pipeline()
@@ -191,23 +290,35 @@ class RedisStore:
 
     def hset(self, key: str, mapping: dict[str, str], ttl: int | None = None) -> None:
         pipe = self.client.pipeline()
-        pipe.hset(self._k(key), mapping={k: str(v) for k, v in mapping.items()})
-        if ttl:
-            pipe.expire(self._k(key), ttl)
+        self._w_hset(pipe, key, {k: str(v) for k, v in mapping.items()}, ttl)
         pipe.execute()
+
+    def _w_hset(self, target: Any, key: str, mapping: dict[str, str], ttl: int | None) -> None:
+        target.hset(self._k(key), mapping=mapping)
+        if ttl:
+            target.expire(self._k(key), ttl)
 
     def hgetall(self, key: str) -> dict[str, str]:
         return dict(self.client.hgetall(self._k(key)))  # type: ignore[arg-type]
 
     def hdel(self, key: str, *fields: str) -> None:
+        self._w_hdel(self.client, key, fields)
+
+    def _w_hdel(self, target: Any, key: str, fields: tuple[str, ...]) -> None:
         if fields:
-            self.client.hdel(self._k(key), *fields)
+            target.hdel(self._k(key), *fields)
 
     def zadd(self, key: str, member: str, score: float) -> None:
-        self.client.zadd(self._k(key), {member: score})
+        self._w_zadd(self.client, key, member, score)
+
+    def _w_zadd(self, target: Any, key: str, member: str, score: float) -> None:
+        target.zadd(self._k(key), {member: score})
 
     def zrem(self, key: str, member: str) -> bool:
-        return bool(self.client.zrem(self._k(key), member))
+        return bool(self._w_zrem(self.client, key, member))
+
+    def _w_zrem(self, target: Any, key: str, member: str) -> Any:
+        return target.zrem(self._k(key), member)
 
     def zrange(self, key: str, start: int = 0, stop: int = -1) -> list[tuple[str, float]]:
         rows = self.client.zrange(self._k(key), start, stop, withscores=True)
@@ -222,17 +333,30 @@ class RedisStore:
 
     def rpush(self, key: str, value: Any, ttl: int | None = None, maxlen: int = 1000) -> int:
         pipe = self.client.pipeline()
-        pipe.rpush(self._k(key), json.dumps(value))
-        pipe.ltrim(self._k(key), -maxlen, -1)
-        if ttl:
-            pipe.expire(self._k(key), ttl)
+        self._w_rpush(pipe, key, json.dumps(value), ttl, maxlen)
         return int(pipe.execute()[0])
+
+    def _w_rpush(self, target: Any, key: str, raw: str, ttl: int | None, maxlen: int) -> None:
+        target.rpush(self._k(key), raw)
+        target.ltrim(self._k(key), -maxlen, -1)
+        if ttl:
+            target.expire(self._k(key), ttl)
 
     def lrange(self, key: str, start: int = 0, stop: int = -1) -> list[Any]:
         return [json.loads(item) for item in self.client.lrange(self._k(key), start, stop)]  # type: ignore[union-attr]
 
     def ping(self) -> bool:
         return bool(self.client.ping())
+
+    def batch(self) -> AbstractContextManager[SharedStore]:
+        return _batched(self._apply)
+
+    def _apply(self, writes: list[Write]) -> None:
+        """Every write of the batch in one MULTI/EXEC: one round trip, all or nothing."""
+        pipe = self.client.pipeline(transaction=True)
+        for command, args in writes:
+            getattr(self, f"_w_{command}")(pipe, *args)
+        pipe.execute()
 
 
 def make_store(redis_url: str | None, namespace: str = "h211") -> SharedStore:

@@ -7,8 +7,11 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     from ivr import agent, cli, metrics, voice
+    from ivr.security import TwilioSessionInterface
     from ivr.simulator.cli import simulate_command
 
+    # Webhooks never use the staff cookie session; see TwilioSessionInterface.
+    app.session_interface = TwilioSessionInterface(app.session_interface)
     app.register_blueprint(voice.bp)
     app.register_blueprint(agent.bp)
     app.cli.add_command(simulate_command)

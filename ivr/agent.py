@@ -7,9 +7,11 @@ caller's leg, where the two calls are linked, the record updated and the screen 
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import phonenumbers
 from flask import Blueprint, url_for
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from config import database
@@ -17,11 +19,10 @@ from config.clock import now
 from config.extensions import store
 from directory import screen_pop
 from ivr import prompts, records
-from ivr.calls import figures, load_call, save_call
+from ivr.calls import deployment, figures, load_call, save_call  # deployment(): once per webhook
 from ivr.models import Specialist
 from ivr.session import CallSession
 from ivr.webhook import empty, form, form_float, webhook
-from routing.service import live_deployment as deployment  # published providers, regions
 
 bp = Blueprint("agent", __name__, url_prefix="/agent")
 AGENT_CALL_TTL = 12 * 3600
@@ -34,14 +35,30 @@ def goodbye_agent() -> VoiceResponse:
     return resp
 
 
-def find_specialist(number: str) -> Specialist | None:
+class OnDuty(NamedTuple):
+    """What a dial-in needs to know about the specialist: who, and whose queue."""
+
+    id: int
+    provider: str
+
+
+# Built once (building a select and its cache key per dial-in cost more than the query), and
+# only the two columns needed: run on the session's connection, no ORM object is built.
+ACTIVE_SPECIALIST_BY_PHONE = select(Specialist.id, Specialist.provider).where(
+    Specialist.phone == bindparam("phone"), Specialist.active.is_(True))
+
+
+def find_specialist(number: str) -> OnDuty | None:
+    """The active specialist dialing in from this number; read on every dial-in, so a
+    specialist an admin deactivates is turned away on their next call."""
     try:
         e164 = phonenumbers.format_number(phonenumbers.parse(number, "CA"),
                                           phonenumbers.PhoneNumberFormat.E164)
     except phonenumbers.NumberParseException:
         return None
-    return database.db_session().scalar(
-        select(Specialist).where(Specialist.phone == e164, Specialist.active.is_(True)))
+    found = database.db_session().connection().execute(ACTIVE_SPECIALIST_BY_PHONE, {"phone": e164})
+    row = found.first()
+    return None if row is None else OnDuty(row.id, row.provider)
 
 
 @bp.post("/incoming")
@@ -54,9 +71,10 @@ def incoming() -> VoiceResponse:
     provider = deployment().providers.get(specialist.provider)
     if provider is None:
         return goodbye_agent()
-    store().set_json(f"agentcall:{agent_sid}", {"specialist_id": specialist.id,
-                                                "provider": provider.id}, ttl=AGENT_CALL_TTL)
-    figures().specialist_signed_in(provider.id, agent_sid, now().timestamp())
+    with store().batch() as writes:  # who this leg is, and that they are signed in: one round trip
+        writes.set_json(f"agentcall:{agent_sid}", {"specialist_id": specialist.id,
+                                                   "provider": provider.id}, ttl=AGENT_CALL_TTL)
+        figures(writes).specialist_signed_in(provider.id, agent_sid, now().timestamp())
     resp = VoiceResponse()
     whisper(resp, provider.id)
     dial = resp.dial(action=url_for("agent.after_call"), method="POST")
@@ -101,14 +119,15 @@ def connect() -> VoiceResponse:
     agent = store().get_json(f"agentcall:{agent_sid}") if agent_sid else None
     specialist_id = agent.get("specialist_id") if isinstance(agent, dict) else None
     waited = form_float("QueueTime")
-    if call.provider:
-        figures().caller_left(call.provider, call.call_sid, waited=waited or 0.0)
-    if call.call_sid:
-        call.answered_at = now().timestamp()
-        save_call(call)
-        records.record_answered(database.db_session(), call, now(), waited, specialist_id)
-    if specialist_id is not None:
-        screen_pop.publish(store(), specialist_id, pop_event(call, waited))
+    with store().batch() as writes:  # queue figures, session and screen pop: one round trip
+        if call.provider:
+            figures(writes).caller_left(call.provider, call.call_sid, waited=waited or 0.0)
+        if call.call_sid:
+            call.answered_at = now().timestamp()
+            save_call(call, writes)
+            records.record_answered(database.db_session(), call, now(), waited, specialist_id)
+        if specialist_id is not None:
+            screen_pop.publish(writes, specialist_id, pop_event(call, waited))
     resp = VoiceResponse()
     prompts.say(resp, call.language, "connected_caller")
     return resp

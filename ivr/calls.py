@@ -1,19 +1,28 @@
-"""Per-request access to the call: its session, the deployment data, live figures, records."""
+"""Per-request access to the call: its session, the deployment data, live figures, records.
+
+`sessions`, `figures` and `save_call` write to the shared store, or to `writes` when given:
+a `store().batch()` that sends a webhook's independent writes in one round trip.
+"""
 
 from __future__ import annotations
 
+from flask import g
+
 from config.clock import now
 from config.extensions import settings, store
+from config.ontario import Deployment
+from config.shared_store import SharedStore
 from ivr.session import CallSession, CallSessions
 from routing.queue_figures import QueueFigures
+from routing.service import live_deployment
 
 
-def sessions() -> CallSessions:
-    return CallSessions(store(), settings().session_ttl_seconds)
+def sessions(writes: SharedStore | None = None) -> CallSessions:
+    return CallSessions(store() if writes is None else writes, settings().session_ttl_seconds)
 
 
-def figures() -> QueueFigures:
-    return QueueFigures(store())
+def figures(writes: SharedStore | None = None) -> QueueFigures:
+    return QueueFigures(store() if writes is None else writes)
 
 
 def load_call(call_sid: str) -> CallSession:
@@ -22,7 +31,18 @@ def load_call(call_sid: str) -> CallSession:
     return found or CallSession(call_sid=call_sid, started_at=now().timestamp())
 
 
-def save_call(call: CallSession) -> None:
+def save_call(call: CallSession, writes: SharedStore | None = None) -> None:
     if call.call_sid:  # a request without a CallSid gets answers but keeps no state
-        sessions().save(call)
+        sessions(writes).save(call)
 
+
+def deployment() -> Deployment:
+    """The published providers and regions, read once per webhook.
+
+    Each read checks the rule-set version in the shared store (a Redis round trip in
+    production); a webhook that needs the deployment in several places asks once.
+    Publishing still reaches the next webhook.
+    """
+    if "ivr_deployment" not in g:
+        g.ivr_deployment = live_deployment()
+    return g.ivr_deployment

@@ -9,8 +9,8 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from config.database import session_scope
-from config.ontario import deployment
 from ivr.models import Specialist
+from routing.service import live_deployment
 
 specialists_cli = AppGroup("specialists", help="Specialists and the phones they dial in from.")
 
@@ -18,7 +18,20 @@ specialists_cli = AppGroup("specialists", help="Specialists and the phones they 
 DEMO_SPECIALISTS = {
     "central": "+14165550199", "central_east": "+17055550199", "central_south": "+19055550199",
     "east": "+16135550199", "north": "+18075550199", "south_west": "+15195550199",
+    "after_hours": "+16475550199", "backup": "+14375550199",
 }
+
+
+def demo_staff() -> dict[str, str]:
+    """Queue name -> the demo specialist staffing it, for the default Ontario providers.
+
+    The simulator's `--specialist demo` uses it: whichever queue the time of day routes the
+    caller to, its own demo specialist dials in, so a demo run always ends on the line.
+    """
+    from routing.default_rules import default_ruleset
+
+    providers = default_ruleset().providers
+    return {providers[pid].queue: phone for pid, phone in DEMO_SPECIALISTS.items() if pid in providers}
 
 
 def e164(number: str) -> str:
@@ -32,7 +45,8 @@ def e164(number: str) -> str:
 
 
 def upsert(name: str, phone: str, provider: str, languages: str = "en") -> None:
-    if provider not in deployment().providers:
+    # Admins add providers in the published rule set; the data files know only the built-in six.
+    if provider not in live_deployment().providers:
         raise click.BadParameter(f"unknown provider {provider!r}")
     with session_scope(current_app) as db:
         found = db.scalar(select(Specialist).where(Specialist.phone == phone))

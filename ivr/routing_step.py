@@ -7,7 +7,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from config import database
 from config.clock import now
-from config.extensions import settings
+from config.extensions import settings, store
 from config.ontario import deployment
 from ivr import prompts, records
 from ivr.calls import figures, save_call
@@ -40,10 +40,11 @@ def put_in_queue(resp: VoiceResponse, call: CallSession, decision: Decision, pro
     call.routing_trace = [*call.routing_trace, *(dict(step) for step in decision.trace)]
     at = now()
     call.enqueued_at = call.enqueued_at or at.timestamp()
-    save_call(call)
-    records.record_routed(database.db_session(), call, at)
-    figures().caller_enqueued(provider.id, call.call_sid, at.timestamp())
-    prompts.say(resp, call.language, prompt, provider=provider.name)
+    with store().batch() as writes:  # the session and the queue: one store round trip
+        save_call(call, writes)
+        records.record_routed(database.db_session(), call, at)
+        figures(writes).caller_enqueued(provider.id, call.call_sid, at.timestamp())
+    prompts.say(resp, call.language, prompt, provider=provider.spoken_name(call.language))
     resp.enqueue(provider.queue, wait_url=url_for("voice.hold"), wait_url_method="POST",
                  action=url_for("voice.queue_result"), method="POST")
     return resp

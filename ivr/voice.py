@@ -12,16 +12,15 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from config import database
 from config.clock import now
-from config.extensions import settings
+from config.extensions import settings, store
 from ivr import prompts, records
-from ivr.calls import figures, load_call, save_call, sessions
+from ivr.calls import deployment, figures, load_call, save_call, sessions  # deployment(): once per webhook
 from ivr.matching import match_interpreter_language, match_language_choice, match_need
 from ivr.menus import ask, retry_or_default
 from ivr.routing_step import enqueue_call, overflow_call, safe_route
 from ivr.session import CallSession
 from ivr.webhook import attempt_arg, empty, form, form_float, webhook
 from routing.location import region_from_caller_id, region_from_speech
-from routing.service import live_deployment as deployment  # published providers, regions
 
 bp = Blueprint("voice", __name__, url_prefix="/voice")
 
@@ -140,8 +139,6 @@ def location() -> VoiceResponse:
 
 def say_bulletins(resp: VoiceResponse, call: CallSession) -> None:
     cache = current_app.extensions["bulletins"]
-    from config.extensions import store
-
     for message in cache.current(store(), database.db_session(), now(), call.region, call.language):
         prompts.say(resp, call.language, "bulletin", text=message)
 
@@ -212,8 +209,11 @@ def after_queue_fallback() -> VoiceResponse:
 @bp.post("/queue-result")
 @webhook(fallback=after_queue_fallback)
 def queue_result() -> VoiceResponse:
-    """Twilio's Enqueue action: the caller left the queue; each QueueResult has its path."""
-    call = load_call(form("CallSid"))
+    """Twilio's Enqueue action: the caller left the queue; each QueueResult has its path.
+
+    A bridged call (every answered call) needs nothing from the session, so it is read
+    only for the results that act on it: one store round trip fewer on the common path.
+    """
     result = form("QueueResult")
     resp = VoiceResponse()
     if result in {"bridged", "redirected-from-bridged"}:
@@ -221,6 +221,7 @@ def queue_result() -> VoiceResponse:
         return resp
     if result in {"bridging-in-process", "redirected"}:
         return resp
+    call = load_call(form("CallSid"))
     if call.provider:
         figures().caller_left(call.provider, call.call_sid)
     if result == "hangup":
@@ -251,8 +252,9 @@ def status() -> VoiceResponse:
     if form("CallStatus") not in {"completed", "busy", "failed", "no-answer", "canceled"}:
         return empty()
     if call.call_sid:
-        if call.provider:
-            figures().caller_left(call.provider, call.call_sid)
-        records.record_closed(database.db_session(), call, now(), form_float("CallDuration"))
-        sessions().drop(call.call_sid)
+        with store().batch() as writes:  # leave the queue and forget the session together
+            if call.provider:
+                figures(writes).caller_left(call.provider, call.call_sid)
+            records.record_closed(database.db_session(), call, now(), form_float("CallDuration"))
+            sessions(writes).drop(call.call_sid)
     return empty()

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Response, request
+from prometheus_client import Histogram
 from twilio.twiml.voice_response import VoiceResponse
 
 from config import database
@@ -53,7 +54,7 @@ def webhook(fallback: Callable[[], VoiceResponse]) -> Callable[[Callable[..., Vo
     def decorate(view: Callable[..., VoiceResponse]) -> Callable[..., Response]:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Response:
-            with WEBHOOK_SECONDS.labels(request.endpoint or "unknown").time():
+            with _latency(request.endpoint or "unknown").time():
                 try:
                     resp = view(*args, **kwargs)
                     database.commit_if_used()
@@ -67,6 +68,12 @@ def webhook(fallback: Callable[[], VoiceResponse]) -> Callable[[Callable[..., Vo
         return twilio_signed(wrapper)
 
     return decorate
+
+
+@functools.cache
+def _latency(endpoint: str) -> Histogram:
+    """The endpoint's latency histogram, looked up once (`labels()` locks and validates)."""
+    return WEBHOOK_SECONDS.labels(endpoint)
 
 
 def _rollback() -> None:

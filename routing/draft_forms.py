@@ -126,6 +126,7 @@ class ProviderForm(FlaskForm):
 
     item_id = StringField("Id", validators=[DataRequired(), Length(max=64)])
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    name_fr = StringField("French name (empty: the name)", validators=[Length(max=120)])
     city = StringField("City", validators=[Length(max=80)])
     queue = StringField("Queue (empty: 211-<id>)", validators=[Length(max=80)])
     languages = MultiCheckboxField("Answers in", validators=[DataRequired("pick at least one")])
@@ -133,7 +134,7 @@ class ProviderForm(FlaskForm):
                                     validators=[InputRequired(), NumberRange(min=1, max=86400)])
     overflow = SelectField("Overflow to")
 
-    MANAGED = ("id", "name", "city", "queue", "languages", "overflow", "max_wait_seconds")
+    MANAGED = ("id", "name", "name_fr", "city", "queue", "languages", "overflow", "max_wait_seconds")
 
     def set_choices(self, choices: DraftChoices, base: dict[str, Any]) -> None:
         own = base.get("id")
@@ -143,7 +144,8 @@ class ProviderForm(FlaskForm):
 
     @staticmethod
     def load(base: dict[str, Any]) -> dict[str, Any]:
-        return {"item_id": base.get("id"), "name": base.get("name"), "city": base.get("city"),
+        return {"item_id": base.get("id"), "name": base.get("name"), "name_fr": base.get("name_fr"),
+                "city": base.get("city"),
                 "queue": base.get("queue"), "languages": _names(base.get("languages")),
                 "max_wait_seconds": base.get("max_wait_seconds") or 600,
                 "overflow": base.get("overflow") or ""}
@@ -151,6 +153,7 @@ class ProviderForm(FlaskForm):
     def item(self, base: dict[str, Any]) -> dict[str, Any]:
         item_id = (self.item_id.data or "").strip()
         return {"id": item_id, "name": (self.name.data or "").strip(),
+                "name_fr": (self.name_fr.data or "").strip(),
                 "city": (self.city.data or "").strip(),
                 "queue": (self.queue.data or "").strip() or f"211-{item_id}",
                 "languages": list(self.languages.data or []), "overflow": self.overflow.data or None,

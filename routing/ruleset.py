@@ -226,6 +226,7 @@ def _provider(r: _Reader, index: int, spec: Any) -> Provider | None:
             city=str(spec.get("city") or ""), queue=str(spec.get("queue") or f"211-{spec['id']}"),
             languages=tuple(spec.get("languages") or ("en",)), overflow=spec.get("overflow") or None,
             max_wait_seconds=int(spec.get("max_wait_seconds") or 600),
+            name_fr=str(spec.get("name_fr") or ""),
         )
     except (KeyError, TypeError, ValueError):
         r.fail(f"providers[{index}]", "needs an id, and max_wait_seconds must be a number")

@@ -8,7 +8,7 @@ decision it got; publishing changes the next call.
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 
 from config.clock import now
 from config.extensions import store
@@ -17,14 +17,24 @@ from routing.decision import CallContext, Decision
 from routing.evaluate import evaluate
 from routing.published import Published, RuleSetCache
 from routing.queue_figures import Figures, QueueFigures
+from routing.versions import REQUEST_KEY
 
 CACHE_KEY = "rule_sets"
 
 
 def published() -> Published:
-    """The published rule set for this worker (seeding the default on first use)."""
+    """The published rule set for this worker (seeding the default on first use).
+
+    Within one request the answer is kept in `g`: a webhook asks several times (route, live
+    figures, deployment), and each ask would read the shared version counter again.
+    """
+    if has_request_context() and REQUEST_KEY in g:
+        return g.get(REQUEST_KEY)  # type: ignore[no-any-return]
     cache: RuleSetCache = current_app.extensions.setdefault(CACHE_KEY, RuleSetCache())
-    return cache.current(store(), current_app.extensions["db_sessionmaker"], deployment(), now())
+    current = cache.current(store(), current_app.extensions["db_sessionmaker"], deployment(), now())
+    if has_request_context():
+        g.setdefault(REQUEST_KEY, current)
+    return current
 
 
 def live_figures(providers: frozenset[str] | None = None) -> dict[str, Figures]:

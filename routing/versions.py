@@ -12,6 +12,7 @@ import copy
 from datetime import datetime
 from typing import Any
 
+from flask import g, has_request_context
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -26,6 +27,8 @@ from routing.validation import Report, validate
 VERSION_KEY = "routing:rules:version"
 DRAFT_ID = 1
 
+# Where `routing.service.published()` keeps the rule set for the rest of a request.
+REQUEST_KEY = "routing_published"
 
 class PublishRefused(ValueError):
     """The draft (or the version rolled back to) does not validate; `report` says why."""
@@ -38,6 +41,8 @@ class PublishRefused(ValueError):
 def rules_changed(store: SharedStore) -> None:
     """Call after any publish or rollback so every worker reloads before its next call."""
     store.incr(VERSION_KEY)
+    if has_request_context():
+        g.pop(REQUEST_KEY, None)  # this request, too, sees the new version from here on
 
 
 def latest_version(db: Session) -> RuleSetVersion | None:

@@ -28,6 +28,6 @@ done
 echo "app running at http://127.0.0.1:$PORT (log: $LOG); placing a simulated call:"
 echo
 if [ "$#" -eq 0 ]; then
-  set -- --from +17055550123 --keys "1,say:Sudbury,2" --specialist +18075550199 --answer-after 45
+  set -- --from +17055550123 --keys "1,say:Sudbury,2,5,1,say:yes,3" --answer-after 45
 fi
 .venv/bin/python -m ivr.simulator --url "http://127.0.0.1:$PORT" "$@"

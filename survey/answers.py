@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,6 +16,7 @@ from sqlalchemy import Insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from config.database import Base
 from survey.definition import Definition, Question
 from survey.models import SurveyAnswer
 
@@ -37,14 +39,21 @@ def local_date(moment: datetime, timezone: str = "America/Toronto") -> date:
     return aware.astimezone(ZoneInfo(timezone)).date()
 
 
-def insert_ignore(db: Session, model: type[Any], values: dict[str, Any],
+def insert_ignore(db: Session, model: type[Base], values: dict[str, Any],
                   keys: list[str]) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING on SQLite and PostgreSQL; True if a row was added."""
-    dialect = db.get_bind().dialect.name
+    stmt = _insert_ignore_statement(db.get_bind().dialect.name, model, tuple(keys))
+    # Core execution on the session's connection (same transaction): the ORM path would treat
+    # a parameter dict as a bulk insert and report no rowcount.
+    return bool(db.connection().execute(stmt, values).rowcount)
+
+
+@lru_cache(maxsize=16)
+def _insert_ignore_statement(dialect: str, model: type[Base], keys: tuple[str, ...]) -> Insert:
+    """Built once per table: the values go in as parameters, so SQLAlchemy's compiled cache
+    serves every answer (building the statement each time cost more than running it)."""
     make = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt: Insert = make(model).values(**values).on_conflict_do_nothing(index_elements=keys)
-    result = db.execute(stmt)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return make(model).on_conflict_do_nothing(index_elements=list(keys))
 
 
 def record_answer(db: Session, context: CallContext, definition: Definition, question: Question,

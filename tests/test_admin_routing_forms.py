@@ -76,7 +76,8 @@ def by_id(doc: dict[str, Any], section: str, item_id: str) -> dict[str, Any]:
 
 
 def provider_post(**changes: Any) -> dict[str, Any]:
-    data = {"item_id": "north", "name": "211 North contact centre", "city": "Thunder Bay",
+    data = {"item_id": "north", "name": "211 North contact centre", "name_fr": "211 Nord",
+            "city": "Thunder Bay",
             "queue": "211-north", "languages": ["en", "fr"], "max_wait_seconds": "600",
             "overflow": "east"}
     return {**data, **changes}
@@ -155,7 +156,8 @@ def test_provider_form_saves_audits_and_shows_the_draft_check(app: Flask, admin:
         name="211 Nord-Nord", max_wait_seconds="300", overflow="central", languages=["fr"]))
     assert resp.status_code == 302 and resp.headers["Location"].endswith("/admin/routing/providers")
     north = by_id(draft(app), "providers", "north")
-    assert north == {"id": "north", "name": "211 Nord-Nord", "city": "Thunder Bay", "queue": "211-north",
+    assert north == {"id": "north", "name": "211 Nord-Nord", "name_fr": "211 Nord", "city": "Thunder Bay",
+                     "queue": "211-north",
                      "languages": ["fr"], "overflow": "central", "max_wait_seconds": 300}
     entry = audit_entries(app)[-1]
     assert entry.action == "draft.providers" and entry.actor == "admin@example.org"
@@ -167,10 +169,12 @@ def test_provider_form_saves_audits_and_shows_the_draft_check(app: Flask, admin:
 
 def test_provider_add_then_delete(app: Flask, admin: FlaskClient) -> None:
     resp = admin.post(f"{BASE}/providers/new", data=provider_post(
-        item_id="mobile", name="Mobile team", city="", queue="", languages=["en"], overflow=""))
+        item_id="mobile", name="Mobile team", name_fr="", city="", queue="", languages=["en"],
+        overflow=""))
     assert resp.status_code == 302
     assert by_id(draft(app), "providers", "mobile") == {
-        "id": "mobile", "name": "Mobile team", "city": "", "queue": "211-mobile", "languages": ["en"],
+        "id": "mobile", "name": "Mobile team", "name_fr": "", "city": "", "queue": "211-mobile",
+        "languages": ["en"],
         "overflow": None, "max_wait_seconds": 600}
     assert admin.post(f"{BASE}/providers/mobile/delete").status_code == 302
     assert "mobile" not in [p["id"] for p in draft(app)["providers"]]

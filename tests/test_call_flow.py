@@ -38,6 +38,8 @@ def test_french_call_hears_french_prompts(app: Flask, clock: SimClock, db: Sessi
     after_choice = [line for line in call.transcript.lines if line.who.startswith("211 [fr-CA]")]
     assert any("Pour quel besoin" in line.text for line in after_choice)
     assert any("Nous vous mettons en lien avec un spécialiste" in line.text for line in after_choice)
+    assert any("spécialiste disponible de 211 Nord" in line.text for line in after_choice)
+    assert not any("contact centre" in line.text for line in after_choice)
     record = only_record(db)
     assert (record.language, record.need, record.result) == ("fr", "housing", "answered")
 

@@ -92,3 +92,40 @@ def test_list_is_capped(any_store: tuple[SharedStore, FakeClock | None]) -> None
 
 def test_ping(any_store: tuple[SharedStore, FakeClock | None]) -> None:
     assert any_store[0].ping()
+
+
+def test_batch_applies_its_writes_together_at_the_end(
+        any_store: tuple[SharedStore, FakeClock | None]) -> None:
+    store, _ = any_store
+    store.set_json("gone", 1)
+    store.zadd("z", "old", 1)
+    value = {"step": 1}
+    with store.batch() as batch:
+        batch.set_json("k", value)
+        value["step"] = 2  # the batch keeps what was written, not the object
+        batch.zadd("z", "new", 2)
+        batch.zrem("z", "old")
+        batch.hset("h", {"a": "1", "b": "2"})
+        batch.hdel("h", "a")
+        for i in range(4):
+            batch.rpush("l", {"i": i}, maxlen=3)
+        batch.delete("gone")
+        assert store.get_json("k") is None  # nothing is applied before the block ends
+    assert store.get_json("k") == {"step": 1}
+    assert store.zrange("z") == [("new", 2.0)]
+    assert store.hgetall("h") == {"b": "2"}
+    assert store.lrange("l") == [{"i": 1}, {"i": 2}, {"i": 3}]
+    assert store.get_json("gone") is None
+
+
+def test_batch_takes_writes_only_and_keeps_them_on_error(
+        any_store: tuple[SharedStore, FakeClock | None]) -> None:
+    store, _ = any_store
+    with pytest.raises(TypeError), store.batch() as batch:
+        batch.get_json("k")
+    with pytest.raises(RuntimeError), store.batch() as batch:
+        batch.set_json("before", True)
+        with batch.batch() as inner:  # a nested batch joins the outer one
+            inner.zadd("z", "m", 1)
+        raise RuntimeError("the webhook failed after these writes")
+    assert store.get_json("before") is True and store.zcard("z") == 1

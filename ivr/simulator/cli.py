@@ -82,8 +82,9 @@ COMMON = [
                  help="the caller's number (caller ID)"),
     click.option("--keys", default="", help='answers in order: "1", "say:Sudbury", "silence"'),
     click.option("--at", "at", default=None, help="time of day, ISO (America/Toronto if no zone)"),
-    click.option("--specialist", default="+17055550199", show_default=True,
-                 help="the specialist's phone ('' for none)"),
+    click.option("--specialist", default="demo", show_default=True,
+                 help="the specialist's phone; 'demo': the demo specialist of whichever queue "
+                      "the caller joins (flask specialists seed-demo); '' for none"),
     click.option("--answer-after", default=45.0, show_default=True,
                  help="seconds in queue before the specialist dials in"),
     click.option("--talk", default=180.0, show_default=True, help="seconds the call lasts"),
@@ -100,6 +101,11 @@ def with_common(func):  # type: ignore[no-untyped-def]
 
 
 def specialist_of(number: str, answer_after: float, talk: float) -> Specialist | None:
+    if number == "demo":
+        from ivr.cli import demo_staff
+
+        staff = demo_staff()
+        return Specialist(next(iter(staff.values())), answer_after, talk, by_queue=staff)
     return Specialist(number, answer_after, talk) if number else None
 
 

@@ -32,6 +32,12 @@ class Specialist:
     number: str
     answer_after: float = 30.0  # seconds into the caller's queue time when they dial in
     talk_seconds: float = 180.0
+    # Queue name -> the phone of a specialist staffing it. When given, whoever staffs the
+    # caller's queue dials in, so a run bridges every call whatever the time of day routes it to.
+    by_queue: dict[str, str] = field(default_factory=dict)
+
+    def number_for(self, queue: str) -> str:
+        return self.by_queue.get(queue, self.number)
 
 
 @dataclass
@@ -262,9 +268,9 @@ class Exchange:
         """The specialist calls in and dials their queue; returns 'bridged' if it was ours."""
         agent = self.agent
         if agent is None:
-            agent = self.agent = Leg(new_sid(), specialist.number, HELPLINE_NUMBER, caller.started,
-                                     t=caller.t)
-            self.log(caller, "specialist", f"dials in from {specialist.number}")
+            number = specialist.number_for(name)
+            agent = self.agent = Leg(new_sid(), number, HELPLINE_NUMBER, caller.started, t=caller.t)
+            self.log(caller, "specialist", f"dials in from {number}")
             doc = self.fetch(agent, "/agent/incoming", agent.params())
             self.agent_dial = self.agent_document(caller, doc)
         agent.t = caller.t
