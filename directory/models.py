@@ -117,8 +117,8 @@ class Address(Base):
     country: Mapped[str | None] = mapped_column(Text)
 
 
-class Phone(Base):
-    __tablename__ = "dir_phones"
+class AtServiceOrLocation:
+    """HSDS lets phones, schedules and languages hang off a service, a location, or both."""
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     source_id: Mapped[str | None] = mapped_column(String(ID_LEN))
@@ -126,6 +126,11 @@ class Phone(Base):
         ForeignKey("dir_services.id", ondelete="CASCADE"), index=True)
     location_id: Mapped[int | None] = mapped_column(
         ForeignKey("dir_locations.id", ondelete="CASCADE"), index=True)
+
+
+class Phone(AtServiceOrLocation, Base):
+    __tablename__ = "dir_phones"
+
     organization_id: Mapped[int | None] = mapped_column(
         ForeignKey("dir_organizations.id", ondelete="CASCADE"), index=True)
     number: Mapped[str] = mapped_column(Text)
@@ -135,32 +140,20 @@ class Phone(Base):
     description: Mapped[str | None] = mapped_column(Text)
 
 
-class Schedule(Base):
+class Schedule(AtServiceOrLocation, Base):
     """A regular opening: weekday 1 (Monday) to 7 (Sunday); times in the directory's local time."""
 
     __tablename__ = "dir_schedules"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    source_id: Mapped[str | None] = mapped_column(String(ID_LEN))
-    service_id: Mapped[int | None] = mapped_column(
-        ForeignKey("dir_services.id", ondelete="CASCADE"), index=True)
-    location_id: Mapped[int | None] = mapped_column(
-        ForeignKey("dir_locations.id", ondelete="CASCADE"), index=True)
     weekday: Mapped[int] = mapped_column(Integer)
     opens_at: Mapped[time | None] = mapped_column(Time)
     closes_at: Mapped[time | None] = mapped_column(Time)
     description: Mapped[str | None] = mapped_column(Text)
 
 
-class HolidaySchedule(Base):
+class HolidaySchedule(AtServiceOrLocation, Base):
     __tablename__ = "dir_holiday_schedules"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    source_id: Mapped[str | None] = mapped_column(String(ID_LEN))
-    service_id: Mapped[int | None] = mapped_column(
-        ForeignKey("dir_services.id", ondelete="CASCADE"), index=True)
-    location_id: Mapped[int | None] = mapped_column(
-        ForeignKey("dir_locations.id", ondelete="CASCADE"), index=True)
     closed: Mapped[bool] = mapped_column(Boolean, default=True)
     opens_at: Mapped[time | None] = mapped_column(Time)
     closes_at: Mapped[time | None] = mapped_column(Time)
@@ -168,15 +161,9 @@ class HolidaySchedule(Base):
     end_date: Mapped[date] = mapped_column(Date)
 
 
-class ServiceLanguage(Base):
+class ServiceLanguage(AtServiceOrLocation, Base):
     __tablename__ = "dir_languages"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    source_id: Mapped[str | None] = mapped_column(String(ID_LEN))
-    service_id: Mapped[int | None] = mapped_column(
-        ForeignKey("dir_services.id", ondelete="CASCADE"), index=True)
-    location_id: Mapped[int | None] = mapped_column(
-        ForeignKey("dir_locations.id", ondelete="CASCADE"), index=True)
     language: Mapped[str] = mapped_column(Text)  # as the source wrote it
 
 

@@ -6,14 +6,18 @@ import os
 import uuid
 from pathlib import Path
 
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from config.cli import upgrade
 from config.database import Base
+from config.models import import_all_models
 
 
 def test_upgrade_creates_every_table(tmp_path: Path) -> None:
+    import_all_models()
     url = os.environ.get("DATABASE_URL", "")
     if url.startswith("postgresql"):
         base = make_url(url).set(drivername="postgresql+psycopg")
@@ -28,9 +32,13 @@ def test_upgrade_creates_every_table(tmp_path: Path) -> None:
         upgrade(target)
         engine = create_engine(target)
         tables = set(inspect(engine).get_table_names())
+        with engine.connect() as conn:
+            drift = compare_metadata(MigrationContext.configure(conn), Base.metadata)
         engine.dispose()
         assert set(Base.metadata.tables) <= tables
         assert "alembic_version" in tables
+        assert drift == [], "the models and the migrations disagree; add a migration"
+
     finally:
         if admin is not None:
             with admin.connect() as conn:
