@@ -11,6 +11,7 @@ from directory.models import (
     Accessibility,
     Address,
     Eligibility,
+    HolidaySchedule,
     Location,
     Phone,
     Schedule,
@@ -55,6 +56,7 @@ def service_details(db: Session, service: Service) -> dict[str, Any]:
         "hours": [{"weekday": DAY_NAMES[s.weekday], "opens_at": _hhmm(s.opens_at),
                    "closes_at": _hhmm(s.closes_at), "note": s.description} for s in schedules],
         "hours_text": service.hours_text,
+        "holiday_hours": _holiday_hours(db, service.id, location_ids),
         "locations": _locations(db, location_ids),
         "eligibility": list(db.scalars(select(Eligibility.eligibility)
                                        .where(Eligibility.service_id == service.id))),
@@ -69,6 +71,16 @@ def service_details(db: Session, service: Service) -> dict[str, Any]:
             .join(ServiceTaxonomy, ServiceTaxonomy.taxonomy_id == TaxonomyTerm.id)
             .where(ServiceTaxonomy.service_id == service.id).order_by(ServiceTaxonomy.id))],
     }
+
+
+def _holiday_hours(db: Session, service_id: int, location_ids: list[int]) -> list[dict[str, Any]]:
+    """Dates whose hours differ from the week's (closures, shortened days), soonest first."""
+    rows = db.scalars(select(HolidaySchedule).where(or_(
+        HolidaySchedule.service_id == service_id, HolidaySchedule.location_id.in_(location_ids)))
+        .order_by(HolidaySchedule.start_date))
+    return [{"from": h.start_date.isoformat(), "to": h.end_date.isoformat(), "closed": h.closed,
+             "opens_at": None if h.closed else _hhmm(h.opens_at),
+             "closes_at": None if h.closed else _hhmm(h.closes_at)} for h in rows]
 
 
 def _locations(db: Session, location_ids: list[int]) -> list[dict[str, Any]]:

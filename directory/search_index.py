@@ -13,7 +13,7 @@ import bisect
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import numpy as np
@@ -47,6 +47,9 @@ class DocData:
     languages: set[str] = field(default_factory=set)
     accessible: bool = False
     schedules: list[tuple[int, int, int]] = field(default_factory=list)  # weekday, open, close min
+    # Holiday hours replace the week's on their dates: (first day, last day, open, close min),
+    # the opening None when the service is closed those days.
+    holidays: list[tuple[date, date, int | None, int | None]] = field(default_factory=list)
     areas: list[str] = field(default_factory=list)
     phones: list[str] = field(default_factory=list)
     address: str | None = None
@@ -158,6 +161,12 @@ class SearchIndex:
         self.area_docs = {k: np.asarray(v, dtype=np.int32) for k, v in areas.items()}
         self.hours = {day: np.asarray(rows, dtype=np.int32).reshape(-1, 3)
                       for day, rows in hours.items()}
+        # index, first and last day (ordinals), open and close minute (-1: closed that day)
+        self.holidays = np.asarray(
+            [(index, first.toordinal(), last.toordinal(), -1 if opens is None else opens,
+              -1 if closes is None else closes)
+             for index, doc in enumerate(self.docs) for first, last, opens, closes in doc.holidays],
+            dtype=np.int32).reshape(-1, 5)
         self.name_order = np.asarray(
             sorted(range(self.n), key=lambda i: fold(self.docs[i].name)), dtype=np.int32)
         self.by_source_id: dict[tuple[str, str], int] = {
@@ -215,14 +224,26 @@ class SearchIndex:
         return mask
 
     def open_mask(self, local: datetime) -> np.ndarray:
+        """Services open at `local`: the weekly hours, overridden where a holiday covers the day."""
         rows = self.hours.get(local.isoweekday())
         mask = np.zeros(self.n, dtype=bool)
-        if rows is None or not len(rows):
-            return mask
         minute = local.hour * 60 + local.minute
-        open_now = (rows[:, 1] <= minute) & (minute < rows[:, 2])
-        mask[rows[open_now, 0]] = True
+        if rows is not None and len(rows):
+            open_now = (rows[:, 1] <= minute) & (minute < rows[:, 2])
+            mask[rows[open_now, 0]] = True
+        self._apply_holidays(mask, local.date(), minute)
         return mask
+
+    def _apply_holidays(self, mask: np.ndarray, day: date, minute: int) -> None:
+        """A holiday's hours replace the week's: close every service it covers, then reopen
+        those whose holiday hours include `minute`."""
+        rows, ordinal = self.holidays, day.toordinal()
+        covering = (rows[:, 1] <= ordinal) & (ordinal <= rows[:, 2])
+        if not covering.any():
+            return
+        mask[rows[covering, 0]] = False
+        opening = covering & (rows[:, 3] >= 0) & (rows[:, 3] <= minute) & (minute < rows[:, 4])
+        mask[rows[opening, 0]] = True
 
     # ---- query planning ------------------------------------------------------------------------
 

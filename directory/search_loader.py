@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import time
 
 from flask import Flask
@@ -18,6 +19,7 @@ from directory import version
 from directory.models import (
     Accessibility,
     Address,
+    HolidaySchedule,
     Organization,
     Phone,
     Schedule,
@@ -41,6 +43,27 @@ def _minutes(value: time | None) -> int | None:
     if (value.hour, value.minute) == (23, 59):
         return 24 * 60
     return value.hour * 60 + value.minute
+
+
+def _weekly_spans(weekday: int, start: int, end: int) -> list[tuple[int, int, int]]:
+    """An opening as same-day spans: one closing past midnight runs on into the next day."""
+    if end > start:
+        return [(weekday, start, end)]
+    spans = [(weekday, start, 24 * 60)]
+    if end > 0:
+        spans.append((weekday % 7 + 1, 0, end))
+    return spans
+
+
+def _attach_holidays(db: Session, docs: dict[int, DocData],
+                     targets: Callable[[int | None, int | None], list[int]]) -> None:
+    for service_id, location_id, closed, opens, closes, first, last in db.execute(select(
+            HolidaySchedule.service_id, HolidaySchedule.location_id, HolidaySchedule.closed,
+            HolidaySchedule.opens_at, HolidaySchedule.closes_at, HolidaySchedule.start_date,
+            HolidaySchedule.end_date)):
+        start, end = (None, None) if closed else (_minutes(opens), _minutes(closes))
+        for target in targets(service_id, location_id):
+            docs[target].holidays.append((first, last, start, end))
 
 
 def format_address(row: Address) -> str:
@@ -96,7 +119,8 @@ def _attach_location_facts(db: Session, docs: dict[int, DocData]) -> None:
         if start is None or end is None:
             continue
         for target in targets(service_id, location_id):
-            docs[target].schedules.append((weekday, start, end if end > start else 24 * 60))
+            docs[target].schedules.extend(_weekly_spans(weekday, start, end))
+    _attach_holidays(db, docs, targets)
     for service_id, area in db.execute(select(ServiceArea.service_id, ServiceArea.service_area)):
         docs[service_id].areas.append(area)
     _attach_contacts(db, docs, at, first_location)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import time
+from datetime import date, time
 from pathlib import Path
 
 import pytest
@@ -85,4 +85,14 @@ def small_directory(app: Flask) -> None:
     service(package, "shelter", "Downtown Shelter", ["BH-1800.8500"], region="central")
     service(package, "dental", "Smile Dental Clinic", ["LV-1600"], region="central_south")
     service(package, "lines", "Soup Line", ["BD-1850"], region="east")
+    # Christmas Day closes the east pantry; Christmas Eve the north one opens 10:00-12:00 only.
+    package.holidays.append({"service_sid": "pantry", "location_sid": None, "closed": True,
+                             "opens_at": None, "closes_at": None,
+                             "start_date": date(2026, 12, 25), "end_date": date(2026, 12, 25)})
+    package.holidays.append({"service_sid": "pantry-north", "location_sid": None, "closed": False,
+                             "opens_at": time(10), "closes_at": time(12),
+                             "start_date": date(2026, 12, 24), "end_date": date(2026, 12, 24)})
+    # The soup line runs overnight on Saturdays: 20:00 to 02:00 Sunday.
+    package.schedules.append({"service_sid": "lines", "location_sid": None, "weekday": 6,
+                              "opens_at": time(20), "closes_at": time(2)})
     write(app, package)

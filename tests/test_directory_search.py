@@ -83,6 +83,25 @@ def test_filters(specialist: FlaskClient, clock: SimClock) -> None:
     assert ids(specialist, q="pantry", open_now="true") == []
 
 
+def test_open_now_follows_holiday_hours_and_overnight_openings(specialist: FlaskClient,
+                                                               clock: SimClock) -> None:
+    clock.set(datetime(2026, 12, 25, 10, 0, tzinfo=TORONTO))  # a Friday, but Christmas Day
+    assert ids(specialist, q="pantry", open_now="true") == []
+    clock.set(datetime(2026, 12, 24, 11, 0, tzinfo=TORONTO))  # Christmas Eve: holiday hours
+    assert set(ids(specialist, q="pantry", open_now="true")) == {"pantry", "pantry-north"}
+    clock.set(datetime(2026, 12, 24, 19, 0, tzinfo=TORONTO))  # its usual evening hours are off
+    assert ids(specialist, q="pantry", open_now="true") == []
+    clock.set(datetime(2026, 11, 28, 23, 0, tzinfo=TORONTO))  # Saturday night
+    assert ids(specialist, q="soup", open_now="true") == ["lines"]
+    clock.set(datetime(2026, 11, 29, 1, 30, tzinfo=TORONTO))  # past midnight, still open
+    assert ids(specialist, q="soup", open_now="true") == ["lines"]
+    clock.set(datetime(2026, 11, 29, 2, 30, tzinfo=TORONTO))
+    assert ids(specialist, q="soup", open_now="true") == []
+    body = specialist.get("/api/directory/services/pantry").get_json()
+    assert body["holiday_hours"] == [{"from": "2026-12-25", "to": "2026-12-25", "closed": True,
+                                      "opens_at": None, "closes_at": None}]
+
+
 @pytest.mark.parametrize(("params", "reason"), [
     ({"region": "mars"}, "unknown region"), ({"limit": "0"}, "limit"),
     ({"limit": "abc"}, "limit"), ({"open_now": "maybe"}, "open_now"),

@@ -90,6 +90,7 @@
     dl.className = "facts";
     fact(dl, "Phones", s.phones.map((p) => p.number + (p.extension ? " ext. " + p.extension : "") + (p.description ? " (" + p.description + ")" : "")));
     fact(dl, "Hours", s.hours.filter((h) => h.opens_at).map((h) => h.weekday + " " + h.opens_at + "-" + h.closes_at).concat(s.hours_text ? [s.hours_text] : []));
+    fact(dl, "Holiday hours", (s.holiday_hours || []).map((h) => (h.from === h.to ? h.from : h.from + " to " + h.to) + ": " + (h.closed ? "closed" : h.opens_at + "-" + h.closes_at)));
     fact(dl, "Address", s.locations.flatMap((l) => l.addresses.map((a) => a.text)));
     fact(dl, "Eligibility", s.eligibility);
     fact(dl, "Languages", s.languages);
