@@ -107,13 +107,23 @@ def settings(database_url: str) -> Settings:
     )
 
 
-@pytest.fixture
-def app(settings: Settings, store: SharedStore, clock: SimClock) -> Iterator[Flask]:
+def _app_for(settings: Settings, store: SharedStore, clock: SimClock) -> Iterator[Flask]:
     app = create_app(settings, store=store, clock=clock)
     if settings.is_sqlite:
         Base.metadata.create_all(app.extensions["db_engine"])
     yield app
     app.extensions["db_engine"].dispose()
+
+
+@pytest.fixture
+def app(settings: Settings, store: SharedStore, clock: SimClock) -> Iterator[Flask]:
+    yield from _app_for(settings, store, clock)
+
+
+@pytest.fixture
+def csrf_app(settings: Settings, store: SharedStore, clock: SimClock) -> Iterator[Flask]:
+    """The app with CSRF checks on, as in production (tests otherwise leave them off)."""
+    yield from _app_for(replace(settings, csrf_in_tests=True), store, clock)
 
 
 @pytest.fixture

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -14,11 +12,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accounts.models import User, token_digest
-from app import create_app
-from config.database import Base
-from config.settings import Settings
-from config.shared_store import SharedStore
-from ivr.simulator.cli import SimClock
 from routing.models import RoutingAudit
 
 TOKENS = {"admin": "admin-token", "specialist": "specialist-token", "planner": "planner-token"}
@@ -182,15 +175,6 @@ def test_bulletin_api_reaches_the_next_call(client: FlaskClient, users: dict[str
 
 
 # --- CSRF: session-authenticated writes need the token --------------------------------------
-
-@pytest.fixture
-def csrf_app(settings: Settings, store: SharedStore, clock: SimClock) -> Iterator[Flask]:
-    app = create_app(replace(settings, csrf_in_tests=True), store=store, clock=clock)
-    if settings.is_sqlite:
-        Base.metadata.create_all(app.extensions["db_engine"])
-    yield app
-    app.extensions["db_engine"].dispose()
-
 
 def signed_in(app: Flask, role: str) -> FlaskClient:
     db = app.extensions["db_sessionmaker"]()

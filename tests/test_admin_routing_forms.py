@@ -5,8 +5,6 @@ audit every save, and are for admins only, with CSRF."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -14,11 +12,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from app import create_app
-from config.database import Base
-from config.settings import Settings
-from config.shared_store import SharedStore
-from ivr.simulator.cli import SimClock
 from routing.default_rules import default_document
 from routing.models import RoutingAudit, RuleSetDraft
 from routing.versions import draft_document
@@ -32,15 +25,6 @@ FORM_POSTS = ["/providers/new", "/providers/north", "/providers/north/delete", "
               "/regions/new", "/regions/north", "/regions/north/delete", "/schedules/new",
               "/schedules/regional_hours", "/schedules/regional_hours/delete", "/rules/new",
               "/rules/after-hours", "/rules/after-hours/move/up", "/rules/after-hours/delete"]
-
-
-@pytest.fixture
-def csrf_app(settings: Settings, store: SharedStore, clock: SimClock) -> Iterator[Flask]:
-    app = create_app(replace(settings, csrf_in_tests=True), store=store, clock=clock)
-    if settings.is_sqlite:
-        Base.metadata.create_all(app.extensions["db_engine"])
-    yield app
-    app.extensions["db_engine"].dispose()
 
 
 @pytest.fixture

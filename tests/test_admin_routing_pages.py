@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from dataclasses import replace
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from app import create_app
-from config.database import Base
-from config.settings import Settings
-from config.shared_store import SharedStore
-from ivr.simulator.cli import SimClock
 from routing.models import Bulletin, RuleSetVersion
 from tests.test_admin_routing_api import add_users
 
@@ -40,15 +33,6 @@ def client_for(app: Flask, role: str | None) -> FlaskClient:
             session["_user_id"] = str(ids[role])
             session["_fresh"] = True
     return client
-
-
-@pytest.fixture
-def csrf_app(settings: Settings, store: SharedStore, clock: SimClock) -> Iterator[Flask]:
-    app = create_app(replace(settings, csrf_in_tests=True), store=store, clock=clock)
-    if settings.is_sqlite:
-        Base.metadata.create_all(app.extensions["db_engine"])
-    yield app
-    app.extensions["db_engine"].dispose()
 
 
 def token_from(page: str) -> str:
