@@ -19,10 +19,11 @@ from config.clock import now
 from config.extensions import store
 from directory import screen_pop
 from ivr import prompts, records
-from ivr.calls import deployment, figures, load_call, save_call  # deployment(): once per webhook
+from ivr.calls import figures, load_call, save_call
 from ivr.models import Specialist
 from ivr.session import CallSession
 from ivr.webhook import empty, form, form_float, webhook
+from routing.service import live_deployment as deployment  # published providers, regions
 
 bp = Blueprint("agent", __name__, url_prefix="/agent")
 AGENT_CALL_TTL = 12 * 3600

@@ -1,4 +1,4 @@
-"""Per-request access to the call: its session, the deployment data, live figures, records.
+"""Per-request access to the call: its session, live queue figures.
 
 `sessions`, `figures` and `save_call` write to the shared store, or to `writes` when given:
 a `store().batch()` that sends a webhook's independent writes in one round trip.
@@ -6,15 +6,11 @@ a `store().batch()` that sends a webhook's independent writes in one round trip.
 
 from __future__ import annotations
 
-from flask import g
-
 from config.clock import now
 from config.extensions import settings, store
-from config.ontario import Deployment
 from config.shared_store import SharedStore
 from ivr.session import CallSession, CallSessions
 from routing.queue_figures import QueueFigures
-from routing.service import live_deployment
 
 
 def sessions(writes: SharedStore | None = None) -> CallSessions:
@@ -35,14 +31,3 @@ def save_call(call: CallSession, writes: SharedStore | None = None) -> None:
     if call.call_sid:  # a request without a CallSid gets answers but keeps no state
         sessions(writes).save(call)
 
-
-def deployment() -> Deployment:
-    """The published providers and regions, read once per webhook.
-
-    Each read checks the rule-set version in the shared store (a Redis round trip in
-    production); a webhook that needs the deployment in several places asks once.
-    Publishing still reaches the next webhook.
-    """
-    if "ivr_deployment" not in g:
-        g.ivr_deployment = live_deployment()
-    return g.ivr_deployment

@@ -14,13 +14,14 @@ from config import database
 from config.clock import now
 from config.extensions import settings, store
 from ivr import prompts, records
-from ivr.calls import deployment, figures, load_call, save_call, sessions  # deployment(): once per webhook
+from ivr.calls import figures, load_call, save_call, sessions
 from ivr.matching import match_interpreter_language, match_language_choice, match_need
 from ivr.menus import ask, retry_or_default
 from ivr.routing_step import enqueue_call, overflow_call, safe_route
 from ivr.session import CallSession
 from ivr.webhook import attempt_arg, empty, form, form_float, webhook
 from routing.location import region_from_caller_id, region_from_speech
+from routing.service import live_deployment as deployment  # published providers, regions
 
 bp = Blueprint("voice", __name__, url_prefix="/voice")
 
