@@ -29,6 +29,7 @@ from config.models import import_all_models
 from config.settings import Settings
 from config.shared_store import MemoryStore, RedisStore, SharedStore
 from ivr.simulator.cli import SimClock
+from tests.browser_helpers import live_server
 from tests.twilio_helpers import SignedClient
 
 TORONTO = ZoneInfo("America/Toronto")
@@ -157,3 +158,9 @@ def redis_url() -> str:
     finally:
         client.close()
     return TEST_REDIS_URL
+
+
+@pytest.fixture
+def server(app: Flask) -> Iterator[str]:
+    """The app served over HTTP for the browser tests (Chromium must be installed)."""
+    yield from live_server(app)

@@ -2,53 +2,20 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import threading
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from werkzeug.serving import make_server
 
 from directory.models import Referral
 from ivr.calls import save_call
 from ivr.models import Specialist
 from ivr.session import CallSession
+from tests.browser_helpers import ARGS, CHROMIUM
 from tests.directory_helpers import PASSWORD, add_user, small_directory
 from tests.twilio_helpers import SignedClient
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-
 pytestmark = pytest.mark.browser
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def server(app: Flask) -> Iterator[str]:
-    if not Path(CHROMIUM).exists():
-        # Fail rather than skip: a browser test that quietly skips cannot fail. scripts/test.sh
-        # installs Chromium when run as root; elsewhere opt out explicitly.
-        if os.environ.get("SKIP_BROWSER_TESTS"):
-            pytest.skip("SKIP_BROWSER_TESTS is set")
-        pytest.fail("no /usr/bin/chromium: apt-get install chromium (or set SKIP_BROWSER_TESTS=1)")
-    port = free_port()
-    httpd = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}"
-    httpd.shutdown()
-    thread.join(timeout=5)
 
 
 def test_specialist_gets_a_screen_pop_searches_and_refers(app: Flask, db: Session, server: str,
