@@ -33,6 +33,7 @@ class CallSession:
     max_wait_seconds: int | None = None
     overflow_provider: str | None = None
     overflowed: bool = False
+    queue_failed: bool = False  # Twilio answered an Enqueue with QueueResult error
     routing_trace: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod

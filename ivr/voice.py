@@ -17,7 +17,7 @@ from ivr import prompts, records
 from ivr.calls import figures, load_call, save_call, sessions
 from ivr.matching import match_interpreter_language, match_language_choice, match_need
 from ivr.menus import ask, retry_or_default
-from ivr.routing_step import enqueue_call, overflow_call, safe_route
+from ivr.routing_step import enqueue_call, last_resort, overflow_call, safe_route
 from ivr.session import CallSession
 from ivr.webhook import attempt_arg, empty, form, form_float, webhook
 from routing.location import region_from_caller_id, region_from_speech
@@ -230,6 +230,16 @@ def queue_result() -> VoiceResponse:
         return resp
     if result in {"leave", "queue-full"}:
         return overflow_call(resp, call)
+    return after_queue_error(resp, call)
+
+
+def after_queue_error(resp: VoiceResponse, call: CallSession) -> VoiceResponse:
+    """Twilio could not queue the caller: try the safe-route queue once, then a staffed line,
+    so a queue that keeps failing can never hold a caller in a loop."""
+    if call.queue_failed:
+        return last_resort(resp, call)
+    call.queue_failed = True
+    save_call(call)
     return safe_route(call.language)
 
 

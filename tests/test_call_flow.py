@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from ivr.cli import DEMO_SPECIALISTS
 from ivr.simulator.cli import SimClock
 from tests.calls import add_specialists, only_record, place_call
+from tests.twilio_helpers import SignedClient, twiml, verbs
 
 NORTH, CENTRAL_EAST = DEMO_SPECIALISTS["north"], DEMO_SPECIALISTS["central_east"]
 
@@ -163,6 +164,14 @@ def test_bridged_call_reaches_the_survey_hook(app: Flask, clock: SimClock) -> No
     call = place_call(app, clock, "+18075550123", ["1", "1"], specialist=DEMO_SPECIALISTS["north"])
     lines = call.transcript.render().split("the specialist hangs up", 1)
     assert len(lines) == 2 and "Thank you for calling 2-1-1" in lines[1]
+
+
+def test_queue_error_goes_to_the_safe_route_then_a_staffed_line(twilio: SignedClient) -> None:
+    twilio.post("/voice/incoming", CallSid="CAerr", From="+14165550123")
+    first = twiml(twilio.post("/voice/queue-result", CallSid="CAerr", QueueResult="error"))
+    assert verbs(first)[-1] == "Enqueue" and first.findtext("Enqueue") == "211-central"
+    second = twiml(twilio.post("/voice/queue-result", CallSid="CAerr", QueueResult="system-error"))
+    assert second.findtext("Dial/Number") == "+14165550100"
 
 
 def test_forced_internal_error_still_routes_to_a_person(app: Flask, clock: SimClock, db: Session,
