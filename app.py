@@ -40,11 +40,13 @@ def create_app(
 
     from accounts import register as register_accounts
     from config.cli import register as register_cli
+    from config.errors import register as register_errors
     from directory import register as register_directory
     from ivr import register as register_ivr
     from routing import register as register_routing
     from survey import register as register_survey
 
+    register_errors(app)
     register_accounts(app)
     register_ivr(app)
     register_routing(app)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from flask import Flask
 
+from config.errors import add_error_renderer
+
 
 def register(app: Flask) -> None:
-    from ivr import agent, cli, metrics, voice
+    from ivr import agent, cli, metrics, voice, webhook
     from ivr.security import TwilioSessionInterface
     from ivr.simulator.cli import simulate_command
 
@@ -17,3 +19,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(simulate_command)
     cli.register(app)
     metrics.register(app)
+    for prefix in ("/voice/", "/agent/"):
+        add_error_renderer(app, prefix, webhook.unknown_webhook)

@@ -14,10 +14,11 @@ from typing import Any
 from flask import Response, request
 from prometheus_client import Histogram
 from twilio.twiml.voice_response import VoiceResponse
+from werkzeug.exceptions import HTTPException
 
 from config import database
 from ivr.metrics import WEBHOOK_FALLBACKS, WEBHOOK_SECONDS
-from ivr.security import twilio_signed
+from ivr.security import signature_is_valid, twilio_signed
 
 log = logging.getLogger(__name__)
 
@@ -85,3 +86,16 @@ def _rollback() -> None:
 
 def empty() -> VoiceResponse:
     return VoiceResponse()
+
+
+def unknown_webhook(err: HTTPException) -> Response | None:
+    """A signed Twilio request to a path or method we do not serve (a misconfigured number,
+    a webhook set to GET) still reaches a person. Unsigned requests keep the plain error."""
+    from ivr.routing_step import safe_route  # the routing step builds on this module
+
+    if not signature_is_valid():
+        return None
+    log.warning("Twilio asked %s %s (%s); answering the safe route", request.method, request.path,
+                err.code)
+    WEBHOOK_FALLBACKS.labels("unknown-webhook").inc()
+    return twiml(safe_route())

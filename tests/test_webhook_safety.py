@@ -102,3 +102,30 @@ def test_metrics_count_webhooks_and_refusals(twilio: SignedClient, client) -> No
     body = client.get("/metrics").get_data(as_text=True)
     assert 'helpline_webhook_seconds_count{endpoint="voice.incoming"}' in body
     assert "helpline_rejected_signatures_total" in body
+
+
+def test_a_signed_request_to_an_unknown_path_still_reaches_a_person(twilio: SignedClient) -> None:
+    root = twiml(twilio.post("/voice/no-such-step", CallSid="CA1"))
+    assert verbs(root)[-1] == "Enqueue"
+
+
+def test_a_number_set_to_get_still_reaches_a_person(twilio: SignedClient) -> None:
+    """A Twilio number configured for GET: signed over the URL and its query, no body."""
+    url = "/voice/incoming?CallSid=CA1&From=%2B14165550123"
+    signature = twilio.validator.compute_signature(twilio.base + url, {})
+    root = twiml(twilio.client.get(url, headers={"X-Twilio-Signature": signature}))
+    assert verbs(root)[-1] == "Enqueue"
+
+
+def test_unsigned_requests_to_unknown_paths_get_the_plain_error(twilio: SignedClient) -> None:
+    assert twilio.client.post("/voice/no-such-step").status_code == 404
+    assert twilio.client.get("/voice/incoming").status_code == 405
+
+
+@pytest.mark.parametrize(("method", "path", "status"), [
+    ("GET", "/api/directory/no-such-thing", 404), ("DELETE", "/api/directory/search", 405),
+    ("PATCH", "/api/reports/summary", 405)])
+def test_api_errors_are_json(twilio: SignedClient, method: str, path: str, status: int) -> None:
+    resp = twilio.client.open(path, method=method)
+    assert resp.status_code == status and resp.is_json
+    assert resp.get_json()["error"]
