@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app
@@ -22,6 +22,8 @@ from redis import Redis
 from rq import Queue
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from config.clock import now
 from config.database import session_scope
@@ -93,7 +95,7 @@ def schedule_purge(at: datetime) -> Job | None:
 
 def release_due(target: Queue, moment: datetime) -> int:
     """Move scheduled jobs due at `moment` onto the queue (what rq's scheduler does, at a
-    given time, so tests and `flask survey tick` can drive it with the app's clock)."""
+    given time, so tests can drive it with the app's clock)."""
     registry = ScheduledJobRegistry(queue=target)
     job_ids = registry.get_jobs_to_schedule(int(moment.timestamp()))
     for job in Job.fetch_many(job_ids, connection=target.connection):
@@ -103,7 +105,30 @@ def release_due(target: Queue, moment: datetime) -> int:
     return len(job_ids)
 
 
+def sweep(db: Session, moment: datetime) -> int:
+    """Schedule again every open contact's next attempt, and a purge, from the database.
+
+    The database, not Redis, is the record of who is owed a follow-up: a Redis that restarts
+    empty (or a deployment without Redis until now) loses the scheduled jobs, and this puts
+    them back. Copies of a job that was not lost are harmless: an attempt runs only when due.
+    """
+    rows = db.execute(select(FollowUpContact.id, FollowUpContact.next_attempt_at)
+                      .where(FollowUpContact.status.in_(OPEN_STATUSES),
+                             FollowUpContact.next_attempt_at.is_not(None)))
+    count = 0
+    for contact_id, due in rows:
+        if due is not None:  # always, by the query; the check narrows the type
+            schedule_attempt(contact_id, max(contacts.as_utc(due), moment))
+            count += 1
+    schedule_purge(moment)
+    return count
+
+
 # -- the jobs ---------------------------------------------------------------------------------
+
+# How early a job may run and still count as due (clocks of workers and scheduler differ).
+DUE_SLACK = timedelta(minutes=1)
+
 
 def attempt_outcome(contact_id: int) -> str:
     """One attempt at the outcome survey; returns what it did (kept as the job's result)."""
@@ -111,9 +136,13 @@ def attempt_outcome(contact_id: int) -> str:
     at = now()
     rules = contacts.policy()
     with session_scope(app) as db:
-        contact = db.get(FollowUpContact, contact_id)
+        # Locked (on PostgreSQL) so two workers running copies of the job cannot both call.
+        contact = db.get(FollowUpContact, contact_id, with_for_update=True)
         if contact is None or contact.status not in OPEN_STATUSES or not contact.phone:
             return "closed"
+        due = contact.next_attempt_at
+        if due is not None and contacts.as_utc(due) > at + DUE_SLACK:
+            return "not due"  # a copy from a sweep; the attempt itself is scheduled for later
         if contacts.as_utc(contact.created_at) + rules.retention <= at:
             contacts.close(contact, "expired", at)
             return "expired"

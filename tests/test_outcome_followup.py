@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from ivr.cli import DEMO_SPECIALISTS
 from ivr.simulator.cli import SimClock
 from survey.contacts import as_utc
+from survey.jobs import sweep
 from survey.models import SurveyAnswer
 from tests.calls import add_specialists, place_call
 from tests.conftest import TORONTO
@@ -226,3 +227,39 @@ def test_numbers_are_erased_after_30_days_by_the_purge_job(
     run_due_jobs(app, queue)  # the purge job scheduled at consent time
     contact = only_contact(db)
     assert (contact.phone, contact.phone_hash, contact.status) == (None, None, "expired")
+
+
+def lose_scheduled_jobs(queue: Queue) -> None:
+    """What a Redis restart does to the jobs set for later (Redis here keeps nothing on disk)."""
+    registry = queue.scheduled_job_registry
+    for job_id in registry.get_job_ids():
+        registry.remove(job_id, delete_job=True)
+
+
+def test_a_sweep_brings_back_jobs_redis_lost(app: Flask, clock: SimClock, db: Session,
+                                              queue: Queue, fake_twilio: FakeTwilio) -> None:
+    consent_call(app, clock, "1")
+    lose_scheduled_jobs(queue)
+    at(clock, datetime(2026, 11, 30, 10, 30, tzinfo=TORONTO))
+    run_due_jobs(app, queue)
+    assert fake_twilio.calls.sent == []  # lost: nobody would ever be called
+    with app.app_context():
+        assert sweep(db, clock.current) == 1
+    db.commit()
+    run_due_jobs(app, queue)
+    assert [placed["to"] for placed in fake_twilio.calls.sent] == [CALLER]
+
+
+def test_copies_of_a_job_make_one_attempt(app: Flask, clock: SimClock, db: Session,
+                                           queue: Queue, fake_twilio: FakeTwilio) -> None:
+    consent_call(app, clock, "2")
+    with app.app_context():
+        sweep(db, clock.current)  # the original job is still there: now there are two
+        sweep(db, clock.current)
+    db.commit()
+    at(clock, datetime(2026, 11, 30, 10, 30, tzinfo=TORONTO))
+    run_due_jobs(app, queue)
+    assert len(fake_twilio.messages.sent) == 1
+    at(clock, clock.current + timedelta(hours=2))  # still before the retry is due
+    run_due_jobs(app, queue)
+    assert len(fake_twilio.messages.sent) == 1
