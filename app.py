@@ -25,6 +25,12 @@ def create_app(
         SECRET_KEY=settings.secret_key,
         TESTING=settings.testing,
         WTF_CSRF_ENABLED=not settings.testing or settings.csrf_in_tests,
+        # Staff sign-in cookies: never to scripts or other sites, only over HTTPS when served so.
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.public_base_url.startswith("https://"),
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=settings.public_base_url.startswith("https://"),
+        REMEMBER_COOKIE_HTTPONLY=True,
     )
     app.extensions["settings"] = settings
     app.extensions["store"] = store or make_store(settings.redis_url)
