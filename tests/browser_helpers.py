@@ -7,6 +7,8 @@ import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
@@ -38,3 +40,14 @@ def live_server(app: Flask) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     httpd.shutdown()
     thread.join(timeout=5)
+
+
+def open_signed_in(browser: Any, url: str, email: str, password: str) -> Any:
+    """A new page at `url`, through the sign-in form it redirects to, back on `url`."""
+    page = browser.new_page()
+    page.goto(url)
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.press("input[name=password]", "Enter")
+    page.wait_for_url(f"**{urlsplit(url).path}")
+    return page

@@ -7,7 +7,7 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from routing.versions import draft_document
-from tests.browser_helpers import ARGS, CHROMIUM
+from tests.browser_helpers import ARGS, CHROMIUM, open_signed_in
 from tests.directory_helpers import PASSWORD, add_user
 
 pytestmark = pytest.mark.browser
@@ -20,12 +20,7 @@ def test_rule_form_shows_the_chosen_actions_fields_and_saves(app: Flask, db: Ses
     add_user(db, "ada@example.org", "admin")
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page()
-        page.goto(f"{server}/admin/routing/rules/new")
-        page.fill("input[name=email]", "ada@example.org")
-        page.fill("input[name=password]", PASSWORD)
-        page.press("input[name=password]", "Enter")
-        page.wait_for_url("**/admin/routing/rules/new")
+        page = open_signed_in(browser, f"{server}/admin/routing/rules/new", "ada@example.org", PASSWORD)
         transfer = page.locator("fieldset[data-action=transfer]")
         enqueue = page.locator("fieldset[data-action=enqueue]")
         expect(enqueue).to_be_visible()

@@ -11,7 +11,7 @@ from directory.models import Referral
 from ivr.calls import save_call
 from ivr.models import Specialist
 from ivr.session import CallSession
-from tests.browser_helpers import ARGS, CHROMIUM
+from tests.browser_helpers import ARGS, CHROMIUM, open_signed_in
 from tests.directory_helpers import PASSWORD, add_user, small_directory
 from tests.twilio_helpers import SignedClient
 
@@ -28,12 +28,7 @@ def test_specialist_gets_a_screen_pop_searches_and_refers(app: Flask, db: Sessio
     small_directory(app)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page()
-        page.goto(f"{server}/directory/lookup")
-        page.fill("input[name=email]", "sam@example.org")
-        page.fill("input[name=password]", PASSWORD)
-        page.press("input[name=password]", "Enter")
-        page.wait_for_url("**/directory/lookup")
+        page = open_signed_in(browser, f"{server}/directory/lookup", "sam@example.org", PASSWORD)
         expect(page.locator("#results li").first).to_be_visible()
 
         with app.app_context():
