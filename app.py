@@ -20,6 +20,7 @@ def create_app(
 ) -> Flask:
     """Build the app. `store` and `clock` are injectable so tests and the simulator control them."""
     settings = settings or Settings.from_env()
+    https = settings.public_base_url.startswith("https://")
     app = Flask(__name__, instance_relative_config=False)
     app.config.update(
         SECRET_KEY=settings.secret_key,
@@ -27,9 +28,9 @@ def create_app(
         WTF_CSRF_ENABLED=not settings.testing or settings.csrf_in_tests,
         # Staff sign-in cookies: never to scripts or other sites, only over HTTPS when served so.
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=settings.public_base_url.startswith("https://"),
+        SESSION_COOKIE_SECURE=https,
         REMEMBER_COOKIE_SAMESITE="Lax",
-        REMEMBER_COOKIE_SECURE=settings.public_base_url.startswith("https://"),
+        REMEMBER_COOKIE_SECURE=https,
         REMEMBER_COOKIE_HTTPONLY=True,
     )
     app.extensions["settings"] = settings

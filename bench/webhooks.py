@@ -111,30 +111,19 @@ def measure(ours: Transport, bare: Transport, calls: int, warmup: int,
     return place_calls(ours, bare, calls, by_queue, first=warmup)
 
 
-def register_specialists(db_url: str) -> dict[str, str]:
-    """One bench specialist per provider of the published rule set; returns queue -> phone.
+def register_specialists() -> dict[str, str]:
+    """The demo specialists, one per provider; returns queue -> phone.
 
     Routing depends on the time of day (regional hours, after-hours centre, overflow), so a
     specialist staffs every queue: each call is answered and the request mix is the same
     whenever the bench runs.
     """
-    from sqlalchemy import select
-
     from app import create_app
-    from config.database import db_session
-    from ivr.models import Specialist as SpecialistRow
-    from routing.service import live_deployment
+    from ivr.cli import seed_demo_specialists
 
     app = create_app()
     with app.app_context():
-        db = db_session()
-        by_queue: dict[str, str] = {}
-        for index, provider in enumerate(sorted(live_deployment().providers.values(), key=lambda p: p.id)):
-            phone = f"+1416555{index + 170:04d}"
-            if db.scalar(select(SpecialistRow).where(SpecialistRow.phone == phone)) is None:
-                db.add(SpecialistRow(name=f"bench {provider.id}", phone=phone, provider=provider.id))
-            by_queue[provider.queue] = phone
-        db.commit()
+        by_queue = seed_demo_specialists()
     app.extensions["db_engine"].dispose()
     return by_queue
 
@@ -144,7 +133,7 @@ def prepare_database(db_url: str) -> dict[str, str]:
     from config.cli import upgrade
 
     upgrade(db_url)
-    return register_specialists(db_url)
+    return register_specialists()
 
 
 def measure_http(calls: int, warmup: int, db_url: str, by_queue: dict[str, str]) -> list[Sample]:

@@ -67,12 +67,17 @@ def add(name: str, phone: str, provider: str, languages: str) -> None:
     click.echo(f"specialist {name} at {provider}")
 
 
+def seed_demo_specialists() -> dict[str, str]:
+    """Register the demo specialists (again: it updates in place); returns `demo_staff()`."""
+    for provider, phone in DEMO_SPECIALISTS.items():
+        upsert(f"Demo specialist ({provider})", phone, provider, "en,fr")
+    return demo_staff()
+
+
 @specialists_cli.command("seed-demo")
 def seed_demo() -> None:
     """One demo specialist per provider (fictional 555-0199 numbers)."""
-    for provider, phone in DEMO_SPECIALISTS.items():
-        upsert(f"Demo specialist ({provider})", phone, provider, "en,fr")
-    click.echo(f"{len(DEMO_SPECIALISTS)} demo specialists ready")
+    click.echo(f"{len(seed_demo_specialists())} demo specialists ready")
 
 
 def register(app: Flask) -> None:

@@ -102,6 +102,14 @@ def _add_error(form: FlaskForm, name: str | None, message: str, problems: list[s
         problems.append(message)
 
 
+def _refused_delete(label: str, item_id: str, refs: list[str], section: str) -> Response | None:
+    """While anything still names the item, deleting it is refused, saying what names it."""
+    if not refs:
+        return None
+    flash(f"{label} '{item_id}' not deleted: it is {refused_because(refs)}.", "error")
+    return redirect(url_for(f".{section}"))
+
+
 def _existing(doc: Doc, section: str, item_id: str | None) -> Doc:
     """The item being edited ({} for a new one); 404 when it is not in the draft."""
     if item_id is None:
@@ -162,10 +170,9 @@ def delete_provider(item_id: str) -> Response:
     _button_pressed()
     db, doc = _draft()
     _existing(doc, "providers", item_id)
-    refs = provider_references(doc, item_id)
-    if refs:
-        flash(f"Provider '{item_id}' not deleted: it is {refused_because(refs)}.", "error")
-        return redirect(url_for(".providers"))
+    refused = _refused_delete("Provider", item_id, provider_references(doc, item_id), "providers")
+    if refused:
+        return refused
     return _saved(db, remove_item(doc, "providers", item_id), "providers",
                   f"Provider '{item_id}' deleted from the draft.")
 
@@ -232,10 +239,9 @@ def delete_region(item_id: str) -> Response:
     _button_pressed()
     db, doc = _draft()
     _existing(doc, "regions", item_id)
-    refs = region_references(doc, item_id)
-    if refs:
-        flash(f"Region '{item_id}' not deleted: it is {refused_because(refs)}.", "error")
-        return redirect(url_for(".regions"))
+    refused = _refused_delete("Region", item_id, region_references(doc, item_id), "regions")
+    if refused:
+        return refused
     places = sum(len(v) for v in region_geography(doc, item_id).values())
     new_doc, _moved = set_region_geography(remove_item(doc, "regions", item_id), item_id, {})
     note = f" Its {places} place edit(s) went with it." if places else ""
@@ -291,10 +297,9 @@ def delete_schedule(name: str) -> Response:
     specs = as_dict(doc.get("schedules"))
     if name not in specs:
         abort(404)
-    refs = schedule_references(doc, name)
-    if refs:
-        flash(f"Schedule '{name}' not deleted: it is {refused_because(refs)}.", "error")
-        return redirect(url_for(".schedules"))
+    refused = _refused_delete("Schedule", name, schedule_references(doc, name), "schedules")
+    if refused:
+        return refused
     new_doc = {**doc, "schedules": {key: value for key, value in specs.items() if key != name}}
     return _saved(db, new_doc, "schedules", f"Schedule '{name}' deleted from the draft.")
 

@@ -30,6 +30,7 @@ DRAFT_ID = 1
 # Where `routing.service.published()` keeps the rule set for the rest of a request.
 REQUEST_KEY = "routing_published"
 
+
 class PublishRefused(ValueError):
     """The draft (or the version rolled back to) does not validate; `report` says why."""
 

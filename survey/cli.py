@@ -48,8 +48,7 @@ def worker_cmd(burst: bool) -> None:
     queue = jobs.queue()
     if queue is None:
         raise click.ClickException("set REDIS_URL: the follow-up jobs live in Redis")
-    with session_scope(current_app) as db:
-        click.echo(f"{jobs.sweep(db, now())} follow-up contact(s) scheduled from the database")
+    _sweep()
     # SimpleWorker runs jobs in this process, inside this app context (no fork per job).
     SimpleWorker([queue], connection=queue.connection).work(with_scheduler=True, burst=burst)
 
@@ -59,8 +58,12 @@ def sweep_cmd() -> None:
     """Schedule every open follow-up again from the database (after Redis lost its jobs)."""
     if jobs.queue() is None:
         raise click.ClickException("set REDIS_URL: the follow-up jobs live in Redis")
+    _sweep()
+
+
+def _sweep() -> None:
     with session_scope(current_app) as db:
-        click.echo(f"{jobs.sweep(db, now())} follow-up contact(s) scheduled")
+        click.echo(f"{jobs.sweep(db, now())} follow-up contact(s) scheduled from the database")
 
 
 @survey_cli.command("purge")

@@ -124,7 +124,3 @@ def open_contact_by_number(db: Session, raw_number: str) -> FollowUpContact | No
                      .where(FollowUpContact.phone_hash == digest,
                             FollowUpContact.status.in_(OPEN_STATUSES))
                      .order_by(FollowUpContact.created_at.desc()).limit(1))
-
-
-def as_utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

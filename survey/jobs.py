@@ -118,7 +118,7 @@ def sweep(db: Session, moment: datetime) -> int:
     count = 0
     for contact_id, due in rows:
         if due is not None:  # always, by the query; the check narrows the type
-            schedule_attempt(contact_id, max(contacts.as_utc(due), moment))
+            schedule_attempt(contact_id, max(due, moment))
             count += 1
     schedule_purge(moment)
     return count
@@ -141,9 +141,9 @@ def attempt_outcome(contact_id: int) -> str:
         if contact is None or contact.status not in OPEN_STATUSES or not contact.phone:
             return "closed"
         due = contact.next_attempt_at
-        if due is not None and contacts.as_utc(due) > at + DUE_SLACK:
+        if due is not None and due > at + DUE_SLACK:
             return "not due"  # a copy from a sweep; the attempt itself is scheduled for later
-        if contacts.as_utc(contact.created_at) + rules.retention <= at:
+        if contact.created_at + rules.retention <= at:
             contacts.close(contact, "expired", at)
             return "expired"
         if contact.attempts >= rules.max_attempts:

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from ivr.cli import DEMO_SPECIALISTS
 from ivr.simulator.cli import SimClock
-from survey.contacts import as_utc
 from survey.jobs import sweep
 from survey.models import SurveyAnswer
 from tests.calls import add_specialists, place_call
@@ -94,7 +93,7 @@ def test_first_attempt_honours_quiet_hours(app: Flask, clock: SimClock, db: Sess
                 Digits="1")
     contact = only_contact(db)
     assert contact.next_attempt_at is not None
-    due = as_utc(contact.next_attempt_at)
+    due = contact.next_attempt_at
     assert due.astimezone(TORONTO) == datetime(2026, 12, 1, 10, 0, tzinfo=TORONTO)
     registry = queue.scheduled_job_registry
     scheduled = {func_name(queue, job_id): registry.get_scheduled_time(job_id)
