@@ -49,7 +49,8 @@ def test_gaps_months_regions_and_fsas(app: Flask, client: FlaskClient, db: Sessi
     assert got["monthly"] == [
         {"month": "2026-11", "records": 10, "needs": 11, "met": 6, "unmet": 5},
         {"month": "2026-12", "records": 4, "needs": 4, "met": 1, "unmet": 3}]
-    top = {region: [(g["code"], g["unmet"]) for g in gaps] for region, gaps in got["top_gaps_by_region"].items()}
+    top = {region: [(g["code"], g["unmet"]) for g in gaps]
+           for region, gaps in got["top_gaps_by_region"].items()}
     assert top == {"east": [("BD-1800", 2), ("BD-1800.2000", 1), ("BD-5000", 1), ("BH-3800.7000", 1)],
                    "north": [("BH-3800.7000", 3)]}
     regions = {r["region"]: r for r in got["by_region"]}
