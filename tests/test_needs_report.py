@@ -119,3 +119,20 @@ def test_cli_prints_the_report(app: Flask, db: Session) -> None:
     out = runner.invoke(args=["needs", "report", "--from", "2026-11-01", "--to", "2026-12-31",
                               "--region", "atlantis"])
     assert out.exit_code != 0 and "unknown region" in out.output
+
+
+def test_dashboard_draws_charts_and_the_region_map(app: Flask, client: FlaskClient, db: Session) -> None:
+    from tests.directory_helpers import PASSWORD, add_user
+
+    known_counts(db)
+    add_user(db, "pat@example.org", "planner")
+    client.post("/login", data={"email": "pat@example.org", "password": PASSWORD})
+    page = client.get(f"/needs/reports/?{RANGE}").get_data(as_text=True)
+    assert "<strong>14</strong> completed contact records" in page
+    assert "Schematic tile map, not a boundary map" in page
+    assert "211 East: 11 needs, 5 unmet" in page and "45% unmet" in page
+    assert "211 North: 4 needs, 3 unmet" in page and "75% unmet" in page
+    assert "211 Central: 0 needs, 0 unmet" in page and "no records" in page
+    assert "BD-1800 Emergency Food" in page  # the rolled-up table
+    bad = client.get("/needs/reports/?region=atlantis").get_data(as_text=True)
+    assert "unknown region" in bad
