@@ -27,8 +27,17 @@ AIRS_CODE = re.compile(r"^([A-Z])([A-Z])?(?:-(\d{4})(?:\.(\d{4})(?:-(\d{3})(?:\.
 SEPARATORS = ("", "", "-", ".", "-", ".")
 
 
-def ancestors(code: str) -> list[str]:
+@lru_cache(maxsize=8192)
+def _chain(code: str) -> tuple[str, ...]:
+    return tuple(_ancestors(code))
+
+
+def ancestors(code: str) -> tuple[str, ...]:
     """The code and every level above it, top first; a code outside AIRS's shape stands alone."""
+    return _chain(code)
+
+
+def _ancestors(code: str) -> list[str]:
     match = AIRS_CODE.match(code)
     if not match:
         return [code]

@@ -16,6 +16,7 @@ from needs.models import CALL_TYPES, UNMET_REASONS
 from needs.reports import queries
 from needs.reports.queries import Scope
 from needs.taxonomy import Taxonomy, ancestors, load_taxonomy, parent
+from survey.reports.queries import tune_for_reports
 from survey.reports.rollup import UNKNOWN
 
 TOP_GAPS = 5
@@ -50,41 +51,43 @@ def gaps_by_reason(cube: list[dict[str, Any]]) -> dict[str, int]:
     return reasons
 
 
-def monthly(cube: list[dict[str, Any]], records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def monthly(months_cube: list[dict[str, Any]], days: list[dict[str, Any]]) -> list[dict[str, Any]]:
     months: dict[str, dict[str, int]] = defaultdict(lambda: {"records": 0, "needs": 0, "met": 0,
                                                             "unmet": 0})
-    for row in cube:
+    for row in months_cube:
         months[row["month"]]["needs"] += row["needs"]
         months[row["month"]][_outcome(row)] += row["needs"]
-    for row in records:
+    for row in days:
         months[row["day"].strftime("%Y-%m")]["records"] += row["records"]
     return [{"month": m, **counts} for m, counts in sorted(months.items())]
 
 
-def top_gaps_by_region(cube: list[dict[str, Any]], taxonomy: Taxonomy) -> dict[str, list[dict[str, Any]]]:
-    """Per region, the coded terms with the most unmet needs, with their reasons."""
-    per: dict[tuple[str, str], dict[str, Any]] = {}
-    for row in cube:
-        if row["met"]:
-            continue
-        key = (row["region"] or UNKNOWN, row["code"])
-        gap = per.setdefault(key, {"unmet": 0, "reasons": dict.fromkeys(UNMET_REASONS, 0)})
-        gap["unmet"] += row["needs"]
-        if row["reason"] in gap["reasons"]:
-            gap["reasons"][row["reason"]] += row["needs"]
-    regions: dict[str, list[dict[str, Any]]] = {}
-    for (region, code), gap in sorted(per.items(), key=lambda i: (-i[1]["unmet"], i[0])):
-        listed = regions.setdefault(region, [])
+def top_gaps(unmet: list[dict[str, Any]]) -> dict[str, list[tuple[str, int]]]:
+    """Per region, the TOP_GAPS coded terms with the most unmet needs (ties by code)."""
+    regions: dict[str, list[tuple[str, int]]] = {}
+    for row in sorted(unmet, key=lambda r: (-r["needs"], r["region"] or UNKNOWN, r["code"])):
+        listed = regions.setdefault(row["region"] or UNKNOWN, [])
         if len(listed) < TOP_GAPS:
-            listed.append({"code": code, "name": taxonomy.name(code), **gap})
+            listed.append((row["code"], row["needs"]))
     return dict(sorted(regions.items()))
 
 
-def by_region(cube: list[dict[str, Any]], records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def top_gaps_by_region(top: dict[str, list[tuple[str, int]]], reasons: list[dict[str, Any]],
+                       taxonomy: Taxonomy) -> dict[str, list[dict[str, Any]]]:
+    why: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(UNMET_REASONS, 0))
+    for row in reasons:
+        if row["reason"] in UNMET_REASONS:
+            why[(row["region"] or UNKNOWN, row["code"])][row["reason"]] += row["needs"]
+    return {region: [{"code": code, "name": taxonomy.name(code), "unmet": n,
+                      "reasons": why[(region, code)]} for code, n in gaps]
+            for region, gaps in top.items()}
+
+
+def by_region(needs: list[dict[str, Any]], records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     regions: dict[str, dict[str, Any]] = defaultdict(lambda: {
         "records": 0, "needs": 0, "met": 0, "unmet": 0, "wrap_sum": 0, "wrap_n": 0,
         "call_types": dict.fromkeys(CALL_TYPES, 0)})
-    for row in cube:
+    for row in needs:
         region = regions[row["region"] or UNKNOWN]
         region["needs"] += row["needs"]
         region[_outcome(row)] += row["needs"]
@@ -114,20 +117,23 @@ def by_fsa(cube: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def needs_report(db: Session, scope: Scope) -> dict[str, Any]:
-    cube = queries.need_cube(db, scope)
-    records = queries.record_cube(db, scope)
+    tune_for_reports(db)
+    codes = queries.by_code(db, scope)
+    records = queries.records_by_region(db, scope)
+    top = top_gaps(queries.unmet_by_region_code(db, scope))
+    reasons = queries.reasons_for(db, scope, {code for gaps in top.values() for code, _ in gaps})
     taxonomy = load_taxonomy(db)
     return {
         "period": {"from": scope.period.start.isoformat(), "to": scope.period.end.isoformat()},
         "filters": {"region": scope.region, "fsa": scope.fsa},
         "totals": {"records": sum(r["records"] for r in records),
-                   "needs": sum(r["needs"] for r in cube),
-                   "unmet": sum(r["needs"] for r in cube if not r["met"])},
-        "needs_by_taxonomy": needs_tree(cube, taxonomy),
-        "gaps_by_reason": gaps_by_reason(cube),
-        "monthly": monthly(cube, records),
-        "top_gaps_by_region": top_gaps_by_region(cube, taxonomy),
-        "by_region": by_region(cube, records),
+                   "needs": sum(r["needs"] for r in codes),
+                   "unmet": sum(r["needs"] for r in codes if not r["met"])},
+        "needs_by_taxonomy": needs_tree(codes, taxonomy),
+        "gaps_by_reason": gaps_by_reason(codes),
+        "monthly": monthly(queries.by_month(db, scope), queries.records_by_day(db, scope)),
+        "top_gaps_by_region": top_gaps_by_region(top, reasons, taxonomy),
+        "by_region": by_region(queries.by_region(db, scope), records),
         "by_fsa": by_fsa(queries.fsa_cube(db, scope)),
         "reasons": UNMET_REASONS,
         "notes": {"counts": "needs on completed contact records, by the call's date "
