@@ -50,6 +50,7 @@ def create_app(
     from config.errors import register as register_errors
     from directory import register as register_directory
     from ivr import register as register_ivr
+    from needs import register as register_needs
     from routing import register as register_routing
     from survey import register as register_survey
 
@@ -59,5 +60,6 @@ def create_app(
     register_routing(app)
     register_directory(app)
     register_survey(app)
+    register_needs(app)
     register_cli(app)
     return app

@@ -45,6 +45,8 @@ class Settings:
     max_queue_wait_seconds: int = 900
     fallback_number: str = "+14165550100"  # a staffed line of last resort when every queue is full
     hold_music_url: str = "http://com.twilio.sounds.music.s3.amazonaws.com/ClockworkWaltz.mp3"
+    contact_lock_hours: int = 72  # a contact record locks this long after the call; later edits are audited
+    open_data_min_cell: int = 5  # open data withholds counts below this (small-cell suppression)
     testing: bool = False
     csrf_in_tests: bool = False
 
@@ -67,6 +69,8 @@ class Settings:
             max_queue_wait_seconds=_env_int("MAX_QUEUE_WAIT_SECONDS", base.max_queue_wait_seconds),
             hold_music_url=os.environ.get("HOLD_MUSIC_URL") or base.hold_music_url,
             fallback_number=os.environ.get("FALLBACK_NUMBER") or base.fallback_number,
+            contact_lock_hours=_env_int("CONTACT_LOCK_HOURS", base.contact_lock_hours),
+            open_data_min_cell=_env_int("OPEN_DATA_MIN_CELL", base.open_data_min_cell),
         )
 
     @property
