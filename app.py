@@ -59,6 +59,7 @@ def create_app(
     from config.errors import register as register_errors
     from directory import register as register_directory
     from ivr import register as register_ivr
+    from needs import register as register_needs
     from routing import register as register_routing
     from survey import register as register_survey
 
@@ -68,5 +69,6 @@ def create_app(
     register_routing(app)
     register_directory(app)
     register_survey(app)
+    register_needs(app)
     register_cli(app)
     return app

@@ -51,6 +51,8 @@ class Settings:
     max_queue_wait_seconds: int = 900
     fallback_number: str = "+14165550100"  # a staffed line of last resort when every queue is full
     hold_music_url: str = "http://com.twilio.sounds.music.s3.amazonaws.com/ClockworkWaltz.mp3"
+    contact_lock_hours: int = 72  # a contact record locks this long after the call; later edits are audited
+    open_data_min_cell: int = 5  # open data withholds counts below this (small-cell suppression)
     testing: bool = False
     csrf_in_tests: bool = False
     # Bounded waits (see README "When Redis or PostgreSQL fails"): a webhook answers within
@@ -90,6 +92,8 @@ class Settings:
             webhook_db_timeout_seconds=_env_float("WEBHOOK_DB_TIMEOUT_SECONDS",
                                                   base.webhook_db_timeout_seconds),
             journal_path=os.environ.get("JOURNAL_PATH") or None,
+            contact_lock_hours=_env_int("CONTACT_LOCK_HOURS", base.contact_lock_hours),
+            open_data_min_cell=_env_int("OPEN_DATA_MIN_CELL", base.open_data_min_cell),
         )
 
     @property
