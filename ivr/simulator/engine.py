@@ -83,6 +83,14 @@ class Leg:
         return base
 
 
+def finished_digits(pressed: str, finish_on_key: str) -> str:
+    """What Twilio posts as Digits: the keys up to the finish key (default '#'), which is
+    itself left out; `finishOnKey=""` makes every key, '#' included, an answer."""
+    if finish_on_key and finish_on_key in pressed:
+        return pressed[:pressed.index(finish_on_key)]
+    return pressed
+
+
 def new_sid() -> str:
     return "CA" + uuid.uuid4().hex
 
@@ -207,7 +215,11 @@ class Exchange:
         if answer and (answer[0].isdigit() or answer[0] in "*#") and "dtmf" in modes:
             self.log(leg, "caller", f"presses {answer}")
             leg.t += 1
-            return action, leg.params(Digits=answer)
+            digits = finished_digits(answer, verb.get("finishOnKey", "#"))
+            if digits:
+                return action, leg.params(Digits=digits)
+            leg.t += float(verb.get("timeout", "5"))
+            return None  # Twilio leaves the finish key out of Digits: a lone one is no input
         self.log(leg, "caller", "(says nothing)")
         leg.t += float(verb.get("timeout", "5"))
         return None
