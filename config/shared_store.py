@@ -42,6 +42,7 @@ class SharedStore(Protocol):
     def zrange(self, key: str, start: int = 0, stop: int = -1) -> list[tuple[str, float]]: ...
     def zrank(self, key: str, member: str) -> int | None: ...
     def zcard(self, key: str) -> int: ...
+    def zremrangebyscore(self, key: str, low: float, high: float) -> None: ...
     def rpush(self, key: str, value: Any, ttl: int | None = None, maxlen: int = 1000) -> int: ...
     def lrange(self, key: str, start: int = 0, stop: int = -1) -> list[Any]: ...
     def ping(self) -> bool: ...
@@ -86,6 +87,9 @@ class WriteBatch:
     def rpush(self, key: str, value: Any, ttl: int | None = None, maxlen: int = 1000) -> int:
         self.writes.append(("rpush", (key, json.dumps(value), ttl, maxlen)))
         return 0
+
+    def zremrangebyscore(self, key: str, low: float, high: float) -> None:
+        self.writes.append(("zremrangebyscore", (key, low, high)))
 
     def batch(self) -> AbstractContextManager[SharedStore]:
         return nullcontext(self)  # a batch inside a batch joins it
@@ -225,6 +229,14 @@ class MemoryStore:
         with self._lock:
             return len(self._zset(key))
 
+    def zremrangebyscore(self, key: str, low: float, high: float) -> None:
+        self._w_zremrangebyscore(key, low, high)
+
+    def _w_zremrangebyscore(self, key: str, low: float, high: float) -> None:
+        with self._lock:
+            zset = self._zset(key)
+            zset[:] = [item for item in zset if not low <= item[0] <= high]
+
     def rpush(self, key: str, value: Any, ttl: int | None = None, maxlen: int = 1000) -> int:
         return self._w_rpush(key, json.dumps(value), ttl, maxlen)
 
@@ -341,6 +353,12 @@ class RedisStore:
 
     def zcard(self, key: str) -> int:
         return int(self.client.zcard(self._k(key)))  # type: ignore[arg-type]
+
+    def zremrangebyscore(self, key: str, low: float, high: float) -> None:
+        self._w_zremrangebyscore(self.client, key, low, high)
+
+    def _w_zremrangebyscore(self, target: Any, key: str, low: float, high: float) -> None:
+        target.zremrangebyscore(self._k(key), low, high)
 
     def rpush(self, key: str, value: Any, ttl: int | None = None, maxlen: int = 1000) -> int:
         pipe = self.client.pipeline()

@@ -46,6 +46,8 @@ def put_in_queue(resp: VoiceResponse, call: CallSession, decision: Decision, pro
     with best_effort(), store().batch() as writes:  # the session and the queue: one round trip
         save_call(call, writes)
         figures(writes).caller_enqueued(provider.id, call.call_sid, at.timestamp())
+    with best_effort():  # the status callback may have come first: no ghost in the queue
+        figures().forget_if_gone(provider.id, call.call_sid)
     prompts.say(resp, call.language, prompt, provider=provider.spoken_name(call.language))
     state = url_state(call)
     resp.enqueue(provider.queue, wait_url=url_for("voice.hold", **state), wait_url_method="POST",

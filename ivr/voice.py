@@ -285,9 +285,10 @@ def status() -> VoiceResponse:
     if form("CallStatus") not in {"completed", "busy", "failed", "no-answer", "canceled"}:
         return empty()
     if call.call_sid:
-        records.record_closed(call, now(), form_float("CallDuration"))
+        at = now()
+        records.record_closed(call, at, form_float("CallDuration"))
+        talk = at.timestamp() - call.answered_at if call.answered_at else None
         with best_effort(), store().batch() as writes:  # leave the queue, forget the session
-            if call.provider:
-                figures(writes).caller_left(call.provider, call.call_sid)
+            figures(writes).call_ended(call.call_sid, call.provider, talk)
             sessions(writes).drop(call.call_sid)
     return empty()

@@ -11,7 +11,12 @@ from dataclasses import dataclass
 
 from config.shared_store import SharedStore
 
-RECENT_WAITS = 50  # answered waits kept per provider for the average
+RECENT_WAITS = 50  # answered waits (and talk times) kept per provider for the averages
+# A caller still listed after this long is a ghost (their end was never heard: the store was
+# away when the status callback came): dropped when the figures are read. Twilio's own
+# queue limit for a wait is far below it.
+GHOST_AFTER_SECONDS = 2 * 3600
+GONE_TTL = 3600
 
 
 @dataclass(frozen=True)
@@ -20,6 +25,7 @@ class Figures:
     longest_wait: float
     average_wait: float
     specialists: int
+    handle_time: float = 0.0  # the recent average talk time, seconds (0: not known yet)
 
 
 class QueueFigures:
@@ -28,6 +34,20 @@ class QueueFigures:
 
     def caller_enqueued(self, provider: str, call_sid: str, at: float) -> None:
         self.store.zadd(f"q:{provider}:waiting", call_sid, at)
+
+    def call_ended(self, call_sid: str, provider: str | None, talk_seconds: float | None) -> None:
+        """The status callback: mark the call gone (an enqueue that finishes after this
+        callback takes itself out again) and feed the average talk time."""
+        self.store.set_json(f"gone:{call_sid}", 1, ttl=GONE_TTL)
+        if provider:
+            self.store.zrem(f"q:{provider}:waiting", call_sid)
+            if talk_seconds:
+                self.store.rpush(f"q:{provider}:talks", round(talk_seconds, 1), maxlen=RECENT_WAITS)
+
+    def forget_if_gone(self, provider: str, call_sid: str) -> None:
+        """After an enqueue: a caller whose call already ended is not left waiting for ever."""
+        if self.store.get_json(f"gone:{call_sid}"):
+            self.store.zrem(f"q:{provider}:waiting", call_sid)
 
     def caller_left(self, provider: str, call_sid: str, waited: float | None = None) -> None:
         """Remove the caller; `waited` is given when a specialist answered (feeds the average)."""
@@ -50,13 +70,17 @@ class QueueFigures:
         self.store.zrem(f"q:{provider}:agents", agent_call_sid)
 
     def snapshot(self, provider: str, now: float) -> Figures:
+        self.store.zremrangebyscore(f"q:{provider}:waiting", 0, now - GHOST_AFTER_SECONDS)
+        self.store.zremrangebyscore(f"q:{provider}:agents", 0, now - 12 * 3600)
         waiting = self.store.zrange(f"q:{provider}:waiting")
         waits = self.store.lrange(f"q:{provider}:waits")
+        talks = self.store.lrange(f"q:{provider}:talks")
         return Figures(
             waiting=len(waiting),
             longest_wait=max(0.0, now - waiting[0][1]) if waiting else 0.0,
             average_wait=sum(waits) / len(waits) if waits else 0.0,
             specialists=self.store.zcard(f"q:{provider}:agents"),
+            handle_time=sum(talks) / len(talks) if talks else 0.0,
         )
 
     def expected_wait(self, provider: str, position: int, now: float) -> float:
@@ -65,9 +89,18 @@ class QueueFigures:
 
 
 def estimate_wait(figures: Figures, position: int) -> float:
-    """The hold message's estimate, as a pure function so routing rules can use it too."""
+    """The hold message's estimate, as a pure function so routing rules can use it too.
+
+    With specialists on duty and a known talk time, the queue is an M/M/N one in which
+    every specialist is busy: calls end at N / talk-time per second, so the caller at
+    `position` is reached after about position x talk-time / N. Before any talk time is
+    known, the recent average wait, scaled by place in line (60 s a caller with nothing).
+    """
+    ahead = max(1, position)
+    if figures.specialists and figures.handle_time:
+        return math.ceil(ahead * figures.handle_time / figures.specialists)
     per_caller = figures.average_wait / max(1, figures.waiting) if figures.average_wait else 60.0
-    return math.ceil(per_caller * max(1, position))
+    return math.ceil(per_caller * ahead)
 
 
 def expected_wait_for_new_caller(figures: Figures) -> float:

@@ -129,3 +129,14 @@ def test_batch_takes_writes_only_and_keeps_them_on_error(
             inner.zadd("z", "m", 1)
         raise RuntimeError("the webhook failed after these writes")
     assert store.get_json("before") is True and store.zcard("z") == 1
+
+
+def test_sorted_set_range_removal_by_score(any_store: tuple[SharedStore, FakeClock | None]) -> None:
+    store, _ = any_store
+    for name, score in (("a", 1), ("b", 5), ("c", 9)):
+        store.zadd("z", name, score)
+    store.zremrangebyscore("z", 0, 5)
+    assert store.zrange("z") == [("c", 9.0)]
+    with store.batch() as writes:
+        writes.zremrangebyscore("z", 9, 9)
+    assert store.zcard("z") == 0
