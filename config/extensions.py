@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import current_app
 
+from config.pseudonym import CallerHasher
 from config.settings import Settings
 from config.shared_store import SharedStore
 
@@ -14,3 +15,7 @@ def settings() -> Settings:
 
 def store() -> SharedStore:
     return current_app.extensions["store"]
+
+
+def caller_hasher() -> CallerHasher:
+    return current_app.extensions["caller_hasher"]
