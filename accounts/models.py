@@ -11,8 +11,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from config.database import Base
 
-ADMIN, SPECIALIST, PLANNER = "admin", "specialist", "planner"
-ROLES = (ADMIN, SPECIALIST, PLANNER)
+ADMIN, SPECIALIST, PLANNER, SUPERVISOR = "admin", "specialist", "planner", "supervisor"
+ROLES = (ADMIN, SPECIALIST, PLANNER, SUPERVISOR)
 
 
 def token_digest(token: str) -> str:
@@ -39,8 +39,9 @@ class User(UserMixin, Base):
         return check_password_hash(self.password_hash, password)
 
     def has_role(self, role: str) -> bool:
-        """Admins may do everything; others only their own role's work."""
-        return self.role == role or self.role == ADMIN
+        """Admins may do everything; supervisors a specialist's work too; others their own role's."""
+        return (self.role == role or self.role == ADMIN
+                or (self.role == SUPERVISOR and role == SPECIALIST))
 
     @property
     def is_active(self) -> bool:  # type: ignore[override]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import current_app
 
+from config.durable import DurableWriter
 from config.pseudonym import CallerHasher
 from config.settings import Settings
 from config.shared_store import SharedStore
@@ -19,3 +20,8 @@ def store() -> SharedStore:
 
 def caller_hasher() -> CallerHasher:
     return current_app.extensions["caller_hasher"]
+
+
+def writer() -> DurableWriter:
+    """Where call records and survey answers go: the database, or the journal while it is down."""
+    return current_app.extensions["durable"]

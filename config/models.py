@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import importlib
 
-MODEL_MODULES = ("accounts.models", "ivr.models", "routing.models", "directory.models", "survey.models")
+MODEL_MODULES = ("accounts.models", "ivr.models", "routing.models", "directory.models", "survey.models",
+                 "needs.models")
 
 
 def import_all_models() -> None:

@@ -167,8 +167,12 @@ class SearchIndex:
               -1 if closes is None else closes)
              for index, doc in enumerate(self.docs) for first, last, opens, closes in doc.holidays],
             dtype=np.int32).reshape(-1, 5)
+        # The tie rule: equal scores go alphabetically by name (folded), then by database id.
         self.name_order = np.asarray(
-            sorted(range(self.n), key=lambda i: fold(self.docs[i].name)), dtype=np.int32)
+            sorted(range(self.n), key=lambda i: (fold(self.docs[i].name), self.docs[i].pk)),
+            dtype=np.int32)
+        self.tie_rank = np.empty(self.n, dtype=np.int32)
+        self.tie_rank[self.name_order] = np.arange(self.n, dtype=np.int32)
         self.by_source_id: dict[tuple[str, str], int] = {
             (d.source, d.source_id): i for i, d in enumerate(self.docs)}
 
@@ -375,11 +379,24 @@ class SearchIndex:
         if mask is not None:
             scores[~mask] = 0.0
         hits = np.flatnonzero(scores > 0)
-        top = hits[np.argpartition(-scores[hits], limit - 1)[:limit]] if len(hits) > limit else hits
-        ranked = sorted(top.tolist(), key=lambda i: (-float(scores[i]), self.docs[i].name))
+        ranked = self.top(hits, scores, limit)
         ceiling = ceiling or 1.0
         return {"results": [self.result(i, min(1.0, float(scores[i]) / ceiling), plan)
                             for i in ranked], "total": len(hits)}
+
+    def top(self, hits: np.ndarray, scores: np.ndarray, limit: int) -> list[int]:
+        """The best `limit` of `hits`, by score, equal scores by the tie rule (`tie_rank`).
+
+        Every service scoring at least the limit-th best score is kept before sorting, so the
+        first five of `limit=100` are the five of `limit=5`, on every worker.
+        """
+        values = scores[hits]
+        if len(hits) > limit:
+            kth = np.partition(values, len(values) - limit)[len(values) - limit]
+            keep = values >= kth
+            hits, values = hits[keep], values[keep]
+        order = np.lexsort((self.tie_rank[hits], -values))
+        return [int(i) for i in hits[order[:limit]]]
 
     def result(self, index: int, score: float, plan: QueryPlan) -> dict[str, Any]:
         doc = self.docs[index]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 from datetime import datetime
 from typing import Any
@@ -196,3 +197,23 @@ def test_screen_pop_events_are_per_specialist(app: Flask, db: Session,
     client.post("/login", data={"email": "other@example.org", "password": PASSWORD})
     assert client.get("/api/directory/screen-pop?seen=0").get_json()["events"] == []
     assert client.get("/api/directory/screen-pop?seen=x").status_code == 400
+
+
+def test_equal_scores_rank_by_name_then_id_whatever_the_limit(app: Flask,
+                                                             specialist: FlaskClient) -> None:
+    """Thirty services score the same for 'legal aid': the top five are the same five for
+    limit=5 and limit=100 (alphabetical, then database id), not an arbitrary subset."""
+    package = Package(source="ties")
+    package.organizations.append({"source_id": "org-1", "name": "Justice Centre"})
+    numbers = list(range(1, 31))
+    random.Random(13).shuffle(numbers)  # database ids in another order than the names
+    for number in numbers:
+        service(package, f"legal-{number:02d}", f"Legal Aid Clinic {number:02d}", [])
+    service(package, "legal-twin", "Legal Aid Clinic 01", [])  # same name: the later id second
+    write(app, package)
+    five = ids(specialist, q="legal aid", limit="5")
+    hundred = ids(specialist, q="legal aid", limit="100")
+    assert five == hundred[:5] == ["legal-01", "legal-twin", "legal-02", "legal-03", "legal-04"]
+    assert hundred == ["legal-01", "legal-twin"] + [f"legal-{n:02d}" for n in range(2, 31)]
+    for limit in range(1, 32):
+        assert ids(specialist, q="legal aid", limit=str(limit)) == hundred[:limit]

@@ -117,6 +117,7 @@
     $("referrals").textContent = call.referred.join("; ");
     const button = $("refer");
     if (button) { button.textContent = "Referred ✓"; button.disabled = true; }
+    document.dispatchEvent(new CustomEvent("lookup:referral", {detail: body}));
   }
 
   function showCall(ev) {
@@ -136,6 +137,7 @@
     if (ev.interpreter) $("language").value = "";
     search();
     $("q").focus();
+    document.dispatchEvent(new CustomEvent("lookup:call", {detail: ev}));
   }
 
   async function poll() {
@@ -154,6 +156,7 @@
   function onKey(e) {
     const typing = ["INPUT", "SELECT", "TEXTAREA"].includes(document.activeElement.tagName);
     if (e.key === "Escape" && typing) { document.activeElement.blur(); return; }
+    if (document.activeElement.closest("#contact")) return;  // the contact record's own fields
     if (e.key === "/" && !typing) { e.preventDefault(); $("q").focus(); $("q").select(); return; }
     if (e.key === "ArrowDown") { e.preventDefault(); select(selected + 1); return; }
     if (e.key === "ArrowUp") { e.preventDefault(); select(selected - 1); return; }

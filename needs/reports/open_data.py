@@ -1,0 +1,93 @@
+"""Open data: the needs report with small cells withheld, and both reports flattened to CSV.
+
+Every count from 1 to `threshold - 1` becomes null (0 stays 0: nobody is identified by
+absence), as public 211 data does; an average over a withheld count is withheld too.
+This is primary suppression only: a withheld cell can sometimes be worked out from a total
+and its siblings, so share the coarsest breakdown that serves.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+NOT_COUNTS = {"level"}
+AVERAGES = {"avg_wrap_up_s": "records"}
+
+
+def _withheld(value: int, threshold: int) -> int | None:
+    return None if 0 < value < threshold else value
+
+
+def suppress_cells(value: Any, threshold: int) -> Any:
+    if isinstance(value, list):
+        return [suppress_cells(v, threshold) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        if isinstance(item, int) and not isinstance(item, bool) and key not in NOT_COUNTS:
+            out[key] = _withheld(item, threshold)
+        else:
+            out[key] = suppress_cells(item, threshold)
+    for average, count in AVERAGES.items():
+        if average in out and count in out and out[count] is None:
+            out[average] = None
+    return out
+
+
+def open_data(report: dict[str, Any], threshold: int) -> dict[str, Any]:
+    published = suppress_cells({k: v for k, v in report.items() if k != "notes"}, threshold)
+    published["suppression"] = {
+        "threshold": threshold,
+        "rule": f"counts from 1 to {threshold - 1} are withheld (null); 0 is shown",
+    }
+    published["notes"] = report.get("notes", {})
+    return published
+
+
+COLUMNS = ("section", "region", "key", "name", "measure", "value")
+
+
+def csv_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """One line per group and measure."""
+    out: list[dict[str, Any]] = []
+
+    def add(section: str, key: str, measures: dict[str, Any], name: str = "", region: str = "") -> None:
+        for measure, value in measures.items():
+            if isinstance(value, dict):
+                for sub, n in value.items():
+                    out.append({"section": section, "region": region, "key": key, "name": name,
+                                "measure": f"{measure}:{sub}", "value": n})
+            elif measure not in ("code", "name", "parent", "region", "fsa", "month", "level"):
+                out.append({"section": section, "region": region, "key": key, "name": name,
+                            "measure": measure, "value": value})
+
+    add("totals", "all", report["totals"])
+    for node in report["needs_by_taxonomy"]:
+        add("needs_by_taxonomy", node["code"], node, node["name"])
+    add("gaps_by_reason", "all", {"unmet": report["gaps_by_reason"]})
+    for month in report["monthly"]:
+        add("monthly", month["month"], month)
+    for region, gaps in report["top_gaps_by_region"].items():
+        for rank, gap in enumerate(gaps, 1):
+            add("top_gaps", f"{rank}:{gap['code']}", gap, gap["name"], region)
+    for region in report["by_region"]:
+        add("by_region", region["region"], region, region=region["region"])
+    for fsa in report["by_fsa"]:
+        add("by_fsa", fsa["fsa"], fsa, region=fsa["region"] or "")
+    return out
+
+
+def _cell(value: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula (= + - @) is quoted to stay text."""
+    return f"'{value}" if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") else value
+
+
+def to_csv(report: dict[str, Any]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, restval="", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({k: _cell(v) for k, v in row.items()} for row in csv_rows(report))
+    return buffer.getvalue()
