@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 
 from flask import Flask
 
@@ -11,6 +12,7 @@ from config.breaker import Breaker
 from config.clock import Clock, system_clock
 from config.durable import DurableWriter
 from config.journal import Journal
+from config.pseudonym import CallerHasher
 from config.settings import Settings
 from config.shared_store import SharedStore, guard, make_store
 
@@ -23,10 +25,12 @@ def create_app(
 ) -> Flask:
     """Build the app. `store` and `clock` are injectable so tests and the simulator control them."""
     settings = settings or Settings.from_env()
-    https = settings.public_base_url.startswith("https://")
+    settings.check_production_secrets()
+    https = settings.is_https
     app = Flask(__name__, instance_relative_config=False)
     app.config.update(
-        SECRET_KEY=settings.secret_key,
+        # Development only (production refuses to start without SECRET_KEY): one key per process.
+        SECRET_KEY=settings.secret_key or secrets.token_hex(32),
         TESTING=settings.testing,
         WTF_CSRF_ENABLED=not settings.testing or settings.csrf_in_tests,
         # Staff sign-in cookies: never to scripts or other sites, only over HTTPS when served so.
@@ -43,6 +47,8 @@ def create_app(
     raw_store = store or make_store(settings.redis_url, timeout=settings.redis_timeout_seconds)
     app.extensions["store"] = guard(raw_store, store_breaker)
     app.extensions["clock"] = clock or system_clock
+    app.extensions["caller_hasher"] = CallerHasher(
+        settings.caller_hash_key, settings.caller_hash_period_days, settings.caller_hash_cost)
     webhook_waits = database.Waits(connect=settings.db_connect_timeout_seconds,
                                    read=settings.webhook_db_timeout_seconds,
                                    pool=settings.webhook_db_timeout_seconds, pre_ping=False)
@@ -60,6 +66,7 @@ def create_app(
     from directory import register as register_directory
     from ivr import register as register_ivr
     from needs import register as register_needs
+    from privacy import register as register_privacy
     from routing import register as register_routing
     from survey import register as register_survey
 
@@ -69,6 +76,7 @@ def create_app(
     register_routing(app)
     register_directory(app)
     register_survey(app)
+    register_privacy(app)
     register_needs(app)
     register_cli(app)
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app
 
 from config.durable import DurableWriter
+from config.pseudonym import CallerHasher
 from config.settings import Settings
 from config.shared_store import SharedStore
 
@@ -15,6 +16,10 @@ def settings() -> Settings:
 
 def store() -> SharedStore:
     return current_app.extensions["store"]
+
+
+def caller_hasher() -> CallerHasher:
+    return current_app.extensions["caller_hasher"]
 
 
 def writer() -> DurableWriter:

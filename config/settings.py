@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import secrets
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+# Values that let a laptop demo run; a production deployment refuses to start with any of them.
+DEV_TWILIO_AUTH_TOKEN = "dev-auth-token"  # noqa: S105 - a placeholder for local runs
+DEV_CALLER_HASH_KEY = "dev-caller-hash-key"
+MIN_SECRET_LENGTH = 16
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE_PATH = PROJECT_ROOT / "instance" / "helpline.sqlite3"
@@ -40,11 +44,15 @@ class Settings:
     database_url: str = f"sqlite:///{DEFAULT_SQLITE_PATH}"
     redis_url: str | None = None
     twilio_account_sid: str = "AC00000000000000000000000000000000"
-    twilio_auth_token: str = "dev-auth-token"  # noqa: S105 - a placeholder for local runs
+    twilio_auth_token: str = DEV_TWILIO_AUTH_TOKEN
     twilio_from_number: str = "+16475550100"
     public_base_url: str = "http://127.0.0.1:5000"
-    secret_key: str = field(default_factory=lambda: secrets.token_hex(32))
-    caller_hash_key: str = "dev-caller-hash-key"
+    secret_key: str = ""  # unset: a random key per process, refused in production
+    caller_hash_key: str = DEV_CALLER_HASH_KEY
+    caller_hash_period_days: int = 30  # the pseudonym key rotates this often (config.pseudonym)
+    caller_hash_retention_days: int = 90  # call records lose their pseudonym after this
+    caller_hash_cost: int = 13  # scrypt N = 2**cost for the pseudonym
+    environment: str = "development"  # HELPLINE_ENV; "production" also follows from https
     validate_signatures: bool = True
     session_ttl_seconds: int = 4 * 3600
     timezone: str = "America/Toronto"
@@ -83,6 +91,11 @@ class Settings:
             public_base_url=(os.environ.get("PUBLIC_BASE_URL") or base.public_base_url).rstrip("/"),
             secret_key=os.environ.get("SECRET_KEY") or base.secret_key,
             caller_hash_key=os.environ.get("CALLER_HASH_KEY") or base.caller_hash_key,
+            caller_hash_period_days=_env_int("CALLER_HASH_PERIOD_DAYS", base.caller_hash_period_days),
+            caller_hash_retention_days=_env_int("CALLER_HASH_RETENTION_DAYS",
+                                                base.caller_hash_retention_days),
+            caller_hash_cost=_env_int("CALLER_HASH_COST", base.caller_hash_cost),
+            environment=(os.environ.get("HELPLINE_ENV") or base.environment).strip().lower(),
             validate_signatures=_env_bool("VALIDATE_TWILIO_SIGNATURES", True),
             session_ttl_seconds=_env_int("SESSION_TTL_SECONDS", base.session_ttl_seconds),
             max_queue_wait_seconds=_env_int("MAX_QUEUE_WAIT_SECONDS", base.max_queue_wait_seconds),
@@ -112,3 +125,46 @@ class Settings:
             return Path(self.journal_path)
         digest = hashlib.sha256(self.database_url.encode()).hexdigest()[:12]
         return DEFAULT_SQLITE_PATH.parent / f"journal-{digest}.sqlite3"
+
+    @property
+    def is_https(self) -> bool:
+        return self.public_base_url.startswith("https://")
+
+    @property
+    def is_production(self) -> bool:
+        """Served to Twilio over https, or declared so: real callers, real secrets required."""
+        return self.is_https or self.environment == "production"
+
+    def development_defaults(self) -> list[str]:
+        """The settings that still hold a development value (by environment variable name)."""
+        problems = []
+        if self.twilio_auth_token == DEV_TWILIO_AUTH_TOKEN or not self.twilio_auth_token:
+            problems.append("TWILIO_AUTH_TOKEN is the development default")
+        if not self.secret_key:
+            problems.append("SECRET_KEY is unset (a random key per process: workers would not "
+                            "share sessions)")
+        elif len(self.secret_key) < MIN_SECRET_LENGTH:
+            problems.append(f"SECRET_KEY is shorter than {MIN_SECRET_LENGTH} characters")
+        if self.caller_hash_key == DEV_CALLER_HASH_KEY or not self.caller_hash_key:
+            problems.append("CALLER_HASH_KEY is the development default")
+        elif len(self.caller_hash_key) < MIN_SECRET_LENGTH:
+            problems.append(f"CALLER_HASH_KEY is shorter than {MIN_SECRET_LENGTH} characters")
+        if self.caller_hash_key and self.caller_hash_key == self.secret_key:
+            problems.append("CALLER_HASH_KEY must differ from SECRET_KEY")
+        if not self.validate_signatures:
+            problems.append("VALIDATE_TWILIO_SIGNATURES is off")
+        return problems
+
+    def check_production_secrets(self) -> None:
+        """Refuse to start a production deployment on development secrets, naming each one."""
+        if not self.is_production:
+            return
+        problems = self.development_defaults()
+        if problems:
+            raise InsecureConfiguration(
+                "refusing to start a production deployment (PUBLIC_BASE_URL is https or "
+                "HELPLINE_ENV=production): " + "; ".join(problems))
+
+
+class InsecureConfiguration(RuntimeError):
+    """A production deployment configured with development secrets."""

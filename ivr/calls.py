@@ -17,11 +17,10 @@ from flask import has_request_context, request
 
 from config.breaker import DependencyDown
 from config.clock import now
-from config.extensions import settings, store
+from config.extensions import caller_hasher, settings, store
 from config.shared_store import SharedStore
 from ivr.call_state import apply_url_state
 from ivr.metrics import degraded
-from ivr.records import hash_caller
 from ivr.session import CallSession, CallSessions
 from routing.queue_figures import QueueFigures
 
@@ -53,7 +52,7 @@ def load_call(call_sid: str) -> CallSession:
     call = found or CallSession(call_sid=call_sid, started_at=now().timestamp())
     from_url = has_request_context() and apply_url_state(call, request.args)
     if found is None and has_request_context():  # what Twilio posts on every webhook
-        call.caller_hash = hash_caller(request.form.get("From"), settings().caller_hash_key)
+        call.caller_hash = caller_hasher().digest(request.form.get("From"), now())
     call.lost = found is None and not from_url
     return call
 

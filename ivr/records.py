@@ -13,13 +13,10 @@ the URL) leaves the row's context as it is: it knows only defaults, never better
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, cast
 
-import phonenumbers
 from sqlalchemy import Table, case, func
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -38,18 +35,6 @@ from ivr.models import (
 from ivr.session import CallSession
 
 table = cast(Table, CallRecord.__table__)
-
-
-def hash_caller(number: str | None, key: str) -> str | None:
-    """A keyed hash of the caller's E.164 number: repeat callers are countable, never readable."""
-    if not number:
-        return None
-    try:
-        canonical = phonenumbers.format_number(phonenumbers.parse(number, "CA"),
-                                               phonenumbers.PhoneNumberFormat.E164)
-    except phonenumbers.NumberParseException:
-        canonical = number.strip()
-    return hmac.new(key.encode(), canonical.encode(), hashlib.sha256).hexdigest()
 
 
 def _at(epoch: float | None) -> datetime | None:

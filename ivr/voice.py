@@ -14,7 +14,7 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from config import database
 from config.clock import now
-from config.extensions import settings, store
+from config.extensions import caller_hasher, settings, store
 from ivr import prompts, records
 from ivr.call_state import url_state
 from ivr.calls import best_effort, figures, load_call, save_call, sessions
@@ -36,7 +36,7 @@ def incoming() -> VoiceResponse:
     guess = region_from_caller_id(caller, deployment())
     call = CallSession(
         call_sid=form("CallSid"), started_at=now().timestamp(),
-        caller_hash=records.hash_caller(caller, settings().caller_hash_key),
+        caller_hash=caller_hasher().digest(caller, now()),
         area_code=guess.area_code, region=guess.region,
         region_source="caller_id" if guess.region else None, candidate_regions=guess.candidates,
     )

@@ -12,7 +12,7 @@ from rq import SimpleWorker
 
 from config.clock import now
 from config.database import session_scope
-from survey import contacts, jobs
+from survey import jobs
 from survey.reports.build import full_report
 from survey.reports.export import to_csv
 from survey.reports.period import Period
@@ -49,6 +49,7 @@ def worker_cmd(burst: bool) -> None:
     if queue is None:
         raise click.ClickException("set REDIS_URL: the follow-up jobs live in Redis")
     _sweep()
+    _purge()  # retention does not wait for a scheduled job that a Redis restart may have lost
     # SimpleWorker runs jobs in this process, inside this app context (no fork per job).
     SimpleWorker([queue], connection=queue.connection).work(with_scheduler=True, burst=burst)
 
@@ -68,10 +69,17 @@ def _sweep() -> None:
 
 @survey_cli.command("purge")
 def purge_cmd() -> None:
-    """Erase follow-up numbers that are no longer needed or older than the retention limit."""
+    """Erase follow-up numbers and caller pseudonyms past retention (as `privacy purge`)."""
+    _purge()
+
+
+def _purge() -> None:
+    from privacy import retention
+
     with session_scope(current_app) as db:
-        erased = contacts.purge_expired(db, now())
-    click.echo(f"erased {erased} phone number(s)")
+        result = retention.purge_all(db, now())
+    click.echo(f"erased {result.numbers_erased} phone number(s), removed "
+               f"{result.caller_hashes_removed} caller pseudonym(s)")
 
 
 def register(app: Flask) -> None:

@@ -16,7 +16,7 @@ from flask import current_app
 from sqlalchemy import case, or_, select, update
 from sqlalchemy.orm import Session
 
-from ivr.records import hash_caller
+from config.extensions import caller_hasher
 from survey.answers import CallContext, insert_ignore
 from survey.definition import current
 from survey.models import (
@@ -45,8 +45,9 @@ def e164(number: str) -> str | None:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
-def phone_hash(number: str) -> str | None:
-    return hash_caller(number, current_app.extensions["settings"].caller_hash_key)
+def phone_hash(number: str, at: datetime) -> str | None:
+    """The contact's pseudonym under the key of the period it was consented in."""
+    return caller_hasher().digest(number, at)
 
 
 def give_consent(db: Session, context: CallContext, channel: str, raw_from: str,
@@ -60,7 +61,7 @@ def give_consent(db: Session, context: CallContext, channel: str, raw_from: str,
     first = next_allowed(at + rules.delay, rules)
     added = insert_ignore(db, FollowUpContact, {
         "token": secrets.token_urlsafe(24), "call_sid": context.call_sid, "channel": channel,
-        "phone": number, "phone_hash": phone_hash(number), "language": context.language,
+        "phone": number, "phone_hash": phone_hash(number, at), "language": context.language,
         "region": context.region, "provider": context.provider, "call_date": context.call_date,
         "definition_version": current(OUTCOME_SURVEY).version, "status": CONTACT_SCHEDULED,
         "attempts": 0, "created_at": at.astimezone(UTC), "next_attempt_at": first.astimezone(UTC),
@@ -115,12 +116,13 @@ def open_contact_by_token(db: Session, token: str) -> FollowUpContact | None:
         FollowUpContact.token == token, FollowUpContact.status.in_(OPEN_STATUSES)))
 
 
-def open_contact_by_number(db: Session, raw_number: str) -> FollowUpContact | None:
+def open_contact_by_number(db: Session, raw_number: str, at: datetime) -> FollowUpContact | None:
+    """The open contact for a number, consented in any period of the retention window."""
     number = e164(raw_number)
-    digest = phone_hash(number) if number else None
-    if digest is None:
+    if number is None:
         return None
+    digests = caller_hasher().digests_within(number, at, policy().retention)
     return db.scalar(select(FollowUpContact)
-                     .where(FollowUpContact.phone_hash == digest,
+                     .where(FollowUpContact.phone_hash.in_(digests),
                             FollowUpContact.status.in_(OPEN_STATUSES))
                      .order_by(FollowUpContact.created_at.desc()).limit(1))

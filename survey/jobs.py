@@ -206,6 +206,9 @@ def sms_text(definition: Any, contact: FollowUpContact) -> str:
 
 
 def purge_job() -> int:
+    """The retention purge (numbers and pseudonyms); returns how many numbers it erased."""
+    from privacy import retention
+
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     with session_scope(app) as db:
-        return contacts.purge_expired(db, now())
+        return retention.purge_all(db, now()).numbers_erased

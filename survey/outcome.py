@@ -127,7 +127,7 @@ def call_status() -> VoiceResponse:
 @webhook(fallback=no_reply)  # type: ignore[arg-type]
 def sms() -> MessagingResponse:
     db = database.db_session()
-    contact = contacts.open_contact_by_number(db, form("From"))
+    contact = contacts.open_contact_by_number(db, form("From"), now())
     if contact is None:
         return no_reply()
     definition, lang, resp = definition_of(contact), contact.language, MessagingResponse()

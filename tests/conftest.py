@@ -105,7 +105,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         Settings(), database_url=database_url, redis_url=os.environ.get("REDIS_URL") or None,
         journal_path=str(tmp_path / "journal.sqlite3"),
         twilio_auth_token=AUTH_TOKEN, public_base_url=PUBLIC_BASE_URL, testing=True,
-        secret_key="test-secret", caller_hash_key="test-hash-key",
+        secret_key="test-secret-key-for-sessions", caller_hash_key="test-caller-hash-key-0123",
     )
 
 
