@@ -17,12 +17,12 @@ from config import database
 from config.clock import now
 from config.extensions import settings, store
 from config.ontario import deployment
-from directory import screen_pop
 from directory.details import service_details
 from directory.models import Referral, Service
 from directory.parsing import language_code
 from directory.search_index import Filters
 from directory.search_loader import index_for
+from ivr import screen_pop
 from ivr.models import CallRecord
 
 bp = Blueprint("directory_api", __name__, url_prefix="/api/directory")

@@ -8,7 +8,7 @@ from flask_login import current_user
 from accounts.auth import page_role_required
 from config.extensions import store
 from config.ontario import deployment
-from directory import screen_pop
+from ivr import screen_pop
 
 bp = Blueprint("directory_views", __name__, url_prefix="/directory",
                template_folder="templates", static_folder="static",

@@ -12,8 +12,7 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from config.clock import now
 from config.extensions import store
-from directory import screen_pop
-from ivr import prompts, records
+from ivr import prompts, records, screen_pop
 from ivr.calls import best_effort, figures, load_call, save_call
 from ivr.metrics import degraded
 from ivr.roster import Lookup, OnDuty, Roster

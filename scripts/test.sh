@@ -17,4 +17,5 @@ if ! command -v chromium >/dev/null 2>&1; then
 fi
 .venv/bin/ruff check .
 .venv/bin/mypy .
+.venv/bin/lint-imports
 .venv/bin/python -m pytest -n 2 "$@"

@@ -52,7 +52,11 @@ def phone_hash(number: str, at: datetime) -> str | None:
 
 def give_consent(db: Session, context: CallContext, channel: str, raw_from: str,
                  at: datetime) -> FollowUpContact | None:
-    """Keep the number Twilio posted and schedule the first attempt (once per call)."""
+    """Keep the number Twilio posted (once per call); returns the contact only when it is new.
+
+    Scheduling the attempts is the caller's business (`survey.hook`), so this module does not
+    depend on the job queue.
+    """
     number = e164(raw_from)
     if number is None:  # withheld or unusable caller ID: nothing to follow up on
         log.info("consent given but no usable number for the call")
@@ -67,12 +71,7 @@ def give_consent(db: Session, context: CallContext, channel: str, raw_from: str,
         "attempts": 0, "created_at": at.astimezone(UTC), "next_attempt_at": first.astimezone(UTC),
     }, ["call_sid"])
     contact = db.scalar(select(FollowUpContact).where(FollowUpContact.call_sid == context.call_sid))
-    if added and contact is not None:
-        from survey import jobs
-
-        jobs.schedule_attempt(contact.id, first)
-        jobs.schedule_purge(at + rules.retention)
-    return contact
+    return contact if added else None
 
 
 def erase(contact: FollowUpContact, at: datetime) -> None:

@@ -24,7 +24,7 @@ from ivr.call_state import url_state
 from ivr.calls import load_call
 from ivr.session import CallSession
 from ivr.webhook import attempt_arg, form, webhook
-from survey import contacts
+from survey import contacts, jobs
 from survey.answers import CallContext, local_date, record_answer
 from survey.definition import Definition, Question, Reading, current, read_answer, version
 from survey.voice_questions import ask, goodbye, say
@@ -125,5 +125,8 @@ def apply_answer(db: Session, payload: dict[str, Any]) -> None:
 
 @durable.register("survey.consent")
 def apply_consent(db: Session, payload: dict[str, Any]) -> None:
-    contacts.give_consent(db, CallContext(**payload["context"]), payload["channel"],
-                          payload["from"], payload["at"])
+    contact = contacts.give_consent(db, CallContext(**payload["context"]), payload["channel"],
+                                    payload["from"], payload["at"])
+    if contact is not None and contact.next_attempt_at is not None:
+        jobs.schedule_attempt(contact.id, contact.next_attempt_at)
+        jobs.schedule_purge(payload["at"] + contacts.policy().retention)

@@ -1,6 +1,6 @@
 """The outcome follow-up as rq jobs on Redis: attempts, retries and the retention purge.
 
-`give_consent` schedules `attempt_outcome` for the first allowed time (rq's `enqueue_at`).
+`survey.hook` schedules `attempt_outcome` at consent for the first allowed time (rq's `enqueue_at`).
 Each attempt places one call or text through the Twilio REST client, then schedules the
 next attempt a spacing later (inside the calling window). Whatever answers arrive through
 the webhooks close the contact; a later attempt finds it closed and does nothing. After the

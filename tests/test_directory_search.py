@@ -13,10 +13,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from directory import screen_pop
 from directory.importer import write
 from directory.models import Referral
 from directory.package import Package
+from ivr import screen_pop
 from ivr.calls import save_call
 from ivr.models import Specialist
 from ivr.session import CallSession
