@@ -6,10 +6,13 @@ import logging
 
 from flask import Flask
 
-from config import database
+from config import database, health
+from config.breaker import Breaker
 from config.clock import Clock, system_clock
+from config.durable import DurableWriter
+from config.journal import Journal
 from config.settings import Settings
-from config.shared_store import SharedStore, make_store
+from config.shared_store import SharedStore, guard, make_store
 
 
 def create_app(
@@ -34,16 +37,22 @@ def create_app(
         REMEMBER_COOKIE_HTTPONLY=True,
     )
     app.extensions["settings"] = settings
-    app.extensions["store"] = store or make_store(settings.redis_url)
+    cooldown = settings.breaker_cooldown_seconds
+    store_breaker = app.extensions["store_breaker"] = Breaker("redis", cooldown)
+    app.extensions["db_breaker"] = Breaker("database", cooldown)
+    raw_store = store or make_store(settings.redis_url, timeout=settings.redis_timeout_seconds)
+    app.extensions["store"] = guard(raw_store, store_breaker)
     app.extensions["clock"] = clock or system_clock
-    database.init_app(app, settings.database_url)
+    webhook_waits = database.Waits(connect=settings.db_connect_timeout_seconds,
+                                   read=settings.webhook_db_timeout_seconds,
+                                   pool=settings.webhook_db_timeout_seconds, pre_ping=False)
+    database.init_app(app, settings.database_url, webhook_waits)
+    app.extensions["durable"] = DurableWriter(app.extensions["webhook_sessionmaker"],
+                                              Journal(settings.journal_file),
+                                              app.extensions["db_breaker"])
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
-
-    @app.get("/healthz")
-    def healthz() -> dict[str, str]:
-        """Liveness for load balancers: the app answers and the shared store is reachable."""
-        return {"status": "ok" if app.extensions["store"].ping() else "degraded"}
+    health.register(app)
 
     from accounts import register as register_accounts
     from config.cli import register as register_cli

@@ -8,14 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import psycopg
 from flask import Flask, current_app, g
 from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+from config.breaker import Breaker
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -63,7 +68,54 @@ def _tune_sqlite(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def make_engine(url: str) -> Engine:
+@dataclass(frozen=True)
+class Waits:
+    """How long one engine waits on PostgreSQL, at most, for each step of a query."""
+
+    connect: int = 2  # seconds to open a connection (libpq's minimum is 2)
+    read: float = 30.0  # seconds for the server to answer, enforced by the client
+    pool: float = 2.0  # seconds to get a connection from a full pool
+    pre_ping: bool = True
+
+
+# The staff pages, reports and jobs: generous, yet bounded. A webhook's own engine is tighter.
+DEFAULT_WAITS = Waits()
+
+
+class BoundedConnection(psycopg.Connection[Any]):
+    """A psycopg connection that gives up on a server that stops answering.
+
+    `statement_timeout` is enforced by the server, so a server that accepts and then says
+    nothing (hung, or behind a broken network path) would hold the thread for ever; libpq
+    has no read timeout. psycopg's wait loop takes one: each wait is bounded by
+    `read_timeout`, after which the connection is closed (it is mid-protocol, unusable) and
+    an OperationalError raised, which SQLAlchemy treats as a disconnect.
+    """
+
+    read_timeout: float = 30.0
+
+    def wait(self, gen: Any, interval: float = 0.1, timeout: float | None = None) -> Any:
+        try:
+            return super().wait(gen, interval=interval,
+                                timeout=self.read_timeout if timeout is None else timeout)
+        except psycopg.errors.OperationalError as err:
+            if "timeout" in type(err).__name__.lower() or type(err).__name__ == "_WaitTimeout":
+                self.pgconn.finish()
+                raise psycopg.OperationalError(
+                    f"server did not answer within {self.read_timeout:g} s") from err
+            raise
+
+
+class DatabaseDown(psycopg.OperationalError):
+    """Raised at once, without trying, while the database's breaker is open."""
+
+
+def _bounded_class(read_timeout: float) -> type[BoundedConnection]:
+    return type("BoundedConnection", (BoundedConnection,), {"read_timeout": read_timeout})
+
+
+def make_engine(url: str, waits: Waits = DEFAULT_WAITS, breaker: Breaker | None = None,
+                pool_size: int = 10) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -73,13 +125,66 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _tune_sqlite)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    statement_ms = max(1, round(waits.read * 1000))
+    engine = create_engine(
+        url, pool_pre_ping=waits.pre_ping, pool_size=pool_size, max_overflow=2 * pool_size,
+        pool_timeout=waits.pool, pool_recycle=1800,
+        connect_args={"connect_timeout": waits.connect,
+                      "options": f"-c statement_timeout={statement_ms}"})
+    if url.startswith(("postgresql:", "postgresql+psycopg:")):
+        _bound_reads(engine, waits.read)
+    if breaker is not None:
+        guard_engine(engine, breaker)
+    return engine
 
 
-def init_app(app: Flask, url: str) -> None:
-    engine = make_engine(url)
+def _bound_reads(engine: Engine, read_timeout: float) -> None:
+    """Open every connection as a BoundedConnection with this engine's read timeout."""
+    factory = _bounded_class(read_timeout)
+
+    @event.listens_for(engine, "do_connect")
+    def connect(_dialect: Any, _record: Any, cargs: Any, cparams: dict[str, Any]) -> Any:
+        return factory.connect(*cargs, **cparams)
+
+
+def guard_engine(engine: Engine, breaker: Breaker) -> None:
+    """Tie the engine to the database's breaker: failures open it, successes close it, and
+    while it is open a checkout fails at once instead of waiting on a dead server."""
+
+    @event.listens_for(engine, "handle_error")
+    def failed(ctx: Any) -> None:
+        if ctx.is_pre_ping or isinstance(ctx.original_exception, DatabaseDown):
+            return  # a stale pooled connection (the pool reconnects), or our own refusal
+        if ctx.is_disconnect or isinstance(ctx.original_exception, psycopg.OperationalError):
+            breaker.failed(ctx.original_exception)
+
+    @event.listens_for(engine.pool, "checkout")
+    def checkout(*_args: Any) -> None:
+        if not breaker.allow():
+            raise DisconnectionError(f"{breaker.name} is down")
+
+    @event.listens_for(engine, "do_connect", insert=True)
+    def connecting(*_args: Any) -> None:
+        if breaker.is_open and not breaker.allow():
+            raise DatabaseDown(f"{breaker.name} is down")
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def answered(*_args: Any) -> None:
+        if breaker.is_open:
+            breaker.succeeded()
+
+
+def init_app(app: Flask, url: str, webhook_waits: Waits | None = None,
+             waits: Waits = DEFAULT_WAITS) -> None:
+    """The main engine, and (on PostgreSQL) a tighter one for what webhooks write and read."""
+    breaker = app.extensions.setdefault("db_breaker", Breaker("database"))
+    engine = make_engine(url, waits, breaker)
     app.extensions["db_engine"] = engine
     app.extensions["db_sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
+    fast = engine if url.startswith("sqlite") or webhook_waits is None else (
+        make_engine(url, webhook_waits, breaker, pool_size=5))
+    app.extensions["webhook_db_engine"] = fast
+    app.extensions["webhook_sessionmaker"] = sessionmaker(fast, expire_on_commit=False)
     app.teardown_appcontext(_close_session)
 
 

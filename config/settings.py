@@ -6,6 +6,7 @@ Twilio credentials, the public URL Twilio signs against) is here and nowhere els
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 from dataclasses import dataclass, field, replace
@@ -18,6 +19,11 @@ DEFAULT_SQLITE_PATH = PROJECT_ROOT / "instance" / "helpline.sqlite3"
 def _env_int(name: str, default: int) -> int:
     raw = os.environ.get(name, "").strip()
     return int(raw) if raw else default
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    return float(raw) if raw else default
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -50,6 +56,16 @@ class Settings:
     search_warm_start: bool = False  # build the directory search index in create_app (from_env: on)
     testing: bool = False
     csrf_in_tests: bool = False
+    # Bounded waits (see README "When Redis or PostgreSQL fails"): a webhook answers within
+    # its budget whatever a dependency does; each dependency is waited on for less than that.
+    webhook_budget_seconds: float = 4.0
+    redis_timeout_seconds: float = 0.5
+    db_connect_timeout_seconds: int = 2
+    webhook_db_timeout_seconds: float = 1.0
+    breaker_cooldown_seconds: float = 2.0
+    # The local journal that keeps call records and survey answers while PostgreSQL is down;
+    # None: instance/journal-<hash of the database URL>.sqlite3 beside the default database.
+    journal_path: str | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -70,6 +86,13 @@ class Settings:
             max_queue_wait_seconds=_env_int("MAX_QUEUE_WAIT_SECONDS", base.max_queue_wait_seconds),
             hold_music_url=os.environ.get("HOLD_MUSIC_URL") or base.hold_music_url,
             fallback_number=os.environ.get("FALLBACK_NUMBER") or base.fallback_number,
+            webhook_budget_seconds=_env_float("WEBHOOK_BUDGET_SECONDS", base.webhook_budget_seconds),
+            redis_timeout_seconds=_env_float("REDIS_TIMEOUT_SECONDS", base.redis_timeout_seconds),
+            db_connect_timeout_seconds=_env_int("DB_CONNECT_TIMEOUT_SECONDS",
+                                                base.db_connect_timeout_seconds),
+            webhook_db_timeout_seconds=_env_float("WEBHOOK_DB_TIMEOUT_SECONDS",
+                                                  base.webhook_db_timeout_seconds),
+            journal_path=os.environ.get("JOURNAL_PATH") or None,
             contact_lock_hours=_env_int("CONTACT_LOCK_HOURS", base.contact_lock_hours),
             open_data_min_cell=_env_int("OPEN_DATA_MIN_CELL", base.open_data_min_cell),
             search_warm_start=_env_bool("SEARCH_WARM_START", True),
@@ -78,3 +101,11 @@ class Settings:
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def journal_file(self) -> Path:
+        """One journal per database, so two deployments (or test runs) never share one."""
+        if self.journal_path:
+            return Path(self.journal_path)
+        digest = hashlib.sha256(self.database_url.encode()).hexdigest()[:12]
+        return DEFAULT_SQLITE_PATH.parent / f"journal-{digest}.sqlite3"

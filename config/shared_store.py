@@ -18,9 +18,11 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import redis
+
+from config.breaker import Breaker, DependencyDown
 
 # A write as a batch records it: the command and its arguments, JSON values already encoded
 # (so later changes to the caller's objects do not change what is written).
@@ -44,6 +46,10 @@ class SharedStore(Protocol):
     def lrange(self, key: str, start: int = 0, stop: int = -1) -> list[Any]: ...
     def ping(self) -> bool: ...
     def batch(self) -> AbstractContextManager[SharedStore]: ...
+
+
+class AppliesWrites(SharedStore, Protocol):
+    def apply(self, writes: list[Write]) -> None: ...
 
 
 class WriteBatch:
@@ -242,9 +248,9 @@ class MemoryStore:
         return True
 
     def batch(self) -> AbstractContextManager[SharedStore]:
-        return _batched(self._apply)
+        return _batched(self.apply)
 
-    def _apply(self, writes: list[Write]) -> None:
+    def apply(self, writes: list[Write]) -> None:
         with self._lock:  # re-entrant: the writes' own locking nests; nobody sees half a batch
             for command, args in writes:
                 getattr(self, f"_w_{command}")(*args)
@@ -258,8 +264,13 @@ class RedisStore:
         self.ns = namespace
 
     @classmethod
-    def from_url(cls, url: str, namespace: str = "h211") -> RedisStore:
-        return cls(redis.Redis.from_url(url, decode_responses=True), namespace)
+    def from_url(cls, url: str, namespace: str = "h211", timeout: float = 0.5) -> RedisStore:
+        """Every command waits at most `timeout` for a connection and for an answer, so a
+        paused or unreachable Redis costs a webhook half a second once, not for ever."""
+        client = redis.Redis.from_url(url, decode_responses=True, socket_timeout=timeout,
+                                      socket_connect_timeout=timeout, retry_on_timeout=False,
+                                      health_check_interval=30)
+        return cls(client, namespace)
 
     def _k(self, key: str) -> str:
         return f"{self.ns}:{key}"
@@ -349,9 +360,9 @@ class RedisStore:
         return bool(self.client.ping())
 
     def batch(self) -> AbstractContextManager[SharedStore]:
-        return _batched(self._apply)
+        return _batched(self.apply)
 
-    def _apply(self, writes: list[Write]) -> None:
+    def apply(self, writes: list[Write]) -> None:
         """Every write of the batch in one MULTI/EXEC: one round trip, all or nothing."""
         pipe = self.client.pipeline(transaction=True)
         for command, args in writes:
@@ -359,5 +370,55 @@ class RedisStore:
         pipe.execute()
 
 
-def make_store(redis_url: str | None, namespace: str = "h211") -> SharedStore:
-    return RedisStore.from_url(redis_url, namespace) if redis_url else MemoryStore()
+class GuardedStore:
+    """A Redis store behind the store's circuit breaker.
+
+    While Redis answers, every call passes straight through. A Redis error (refused, reset,
+    timed out) opens the breaker and becomes `DependencyDown`; while the breaker is open,
+    calls raise `DependencyDown` at once, without waiting. Callers that can do without the
+    store (the call flow) catch it and take their degraded path.
+    """
+
+    def __init__(self, inner: AppliesWrites, breaker: Breaker) -> None:
+        self.inner = inner
+        self.breaker = breaker
+        self.client = getattr(inner, "client", None)
+        self.ns = getattr(inner, "ns", None)
+
+    def _call(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        breaker = self.breaker
+        if not breaker.allow():
+            raise DependencyDown(f"{breaker.name} is down")
+        try:
+            result = method(*args, **kwargs)
+        except redis.RedisError as err:
+            breaker.failed(err)
+            raise DependencyDown(f"{breaker.name} failed: {type(err).__name__}") from err
+        if breaker.is_open:
+            breaker.succeeded()
+        return result
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self.inner, name)
+        if not callable(method) or name.startswith("_"):
+            return method
+
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            return self._call(method, *args, **kwargs)
+
+        guarded.__name__ = name
+        return guarded
+
+    def batch(self) -> AbstractContextManager[SharedStore]:
+        return _batched(lambda writes: self._call(self.inner.apply, writes))
+
+
+def make_store(redis_url: str | None, namespace: str = "h211", timeout: float = 0.5) -> SharedStore:
+    return RedisStore.from_url(redis_url, namespace, timeout) if redis_url else MemoryStore()
+
+
+def guard(store: SharedStore, breaker: Breaker) -> SharedStore:
+    """The store the app uses: a Redis store behind its breaker; an in-process one as it is."""
+    if isinstance(store, RedisStore):
+        return cast(SharedStore, GuardedStore(store, breaker))
+    return store

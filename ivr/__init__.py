@@ -9,11 +9,15 @@ from config.errors import add_error_renderer
 
 def register(app: Flask) -> None:
     from ivr import agent, cli, metrics, voice, webhook
+    from ivr.roster import Roster
     from ivr.security import TwilioSessionInterface
     from ivr.simulator.cli import simulate_command
 
     # Webhooks never use the staff cookie session; see TwilioSessionInterface.
     app.session_interface = TwilioSessionInterface(app.session_interface)
+    app.extensions["roster"] = Roster(app.extensions["webhook_sessionmaker"],
+                                      app.extensions["durable"].journal,
+                                      app.extensions["db_breaker"])
     app.register_blueprint(voice.bp)
     app.register_blueprint(agent.bp)
     app.cli.add_command(simulate_command)

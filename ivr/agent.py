@@ -7,79 +7,85 @@ caller's leg, where the two calls are linked, the record updated and the screen 
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
-import phonenumbers
-from flask import Blueprint, url_for
-from sqlalchemy import bindparam, select
+from flask import Blueprint, current_app, request, url_for
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
-from config import database
 from config.clock import now
 from config.extensions import store
 from directory import screen_pop
 from ivr import prompts, records
-from ivr.calls import figures, load_call, save_call
-from ivr.models import Specialist
+from ivr.calls import best_effort, figures, load_call, save_call
+from ivr.metrics import degraded
+from ivr.roster import Lookup, OnDuty, Roster
 from ivr.session import CallSession
 from ivr.webhook import empty, form, form_float, webhook
 from routing.service import live_deployment as deployment  # published providers, regions
+from routing.service import provider as routed_provider
 
 bp = Blueprint("agent", __name__, url_prefix="/agent")
 AGENT_CALL_TTL = 12 * 3600
 
 
+def roster() -> Roster:
+    return current_app.extensions["roster"]
+
+
 def goodbye_agent() -> VoiceResponse:
+    """Only for a number the database itself says is not an active specialist."""
     resp = VoiceResponse()
     prompts.say(resp, "en", "agent_unknown")
     resp.hangup()
     return resp
 
 
-class OnDuty(NamedTuple):
-    """What a dial-in needs to know about the specialist: who, and whose queue."""
+def agent_fallback() -> VoiceResponse:
+    """When /agent/incoming fails (and Twilio's fallback URL for the specialists' number):
+    a specialist this worker knows goes to their provider's queue, with neither store nor
+    database; a number it does not know hears that the line could not be checked (never
+    the false "not registered"), since an unknown number must not be handed callers."""
+    known = roster().known(form("From"))
+    if known is None:
+        resp = VoiceResponse()
+        prompts.say(resp, "en", "agent_unchecked")
+        resp.hangup()
+        return resp
+    return dial_queue(VoiceResponse(), known)
 
-    id: int
-    provider: str
 
-
-# Built once (building a select and its cache key per dial-in cost more than the query), and
-# only the two columns needed: run on the session's connection, no ORM object is built.
-ACTIVE_SPECIALIST_BY_PHONE = select(Specialist.id, Specialist.provider).where(
-    Specialist.phone == bindparam("phone"), Specialist.active.is_(True))
-
-
-def find_specialist(number: str) -> OnDuty | None:
-    """The active specialist dialing in from this number; read on every dial-in, so a
-    specialist an admin deactivates is turned away on their next call."""
-    try:
-        e164 = phonenumbers.format_number(phonenumbers.parse(number, "CA"),
-                                          phonenumbers.PhoneNumberFormat.E164)
-    except phonenumbers.NumberParseException:
-        return None
-    found = database.db_session().connection().execute(ACTIVE_SPECIALIST_BY_PHONE, {"phone": e164})
-    row = found.first()
-    return None if row is None else OnDuty(row.id, row.provider)
+def find_specialist(number: str) -> Lookup:
+    """The active specialist dialing in from this number (see `ivr.roster`)."""
+    return roster().lookup(number)
 
 
 @bp.post("/incoming")
-@webhook(fallback=goodbye_agent)
+@webhook(fallback=agent_fallback)
 def incoming() -> VoiceResponse:
-    specialist = find_specialist(form("From"))
+    found = find_specialist(form("From"))
     agent_sid = form("CallSid")
-    if specialist is None or not agent_sid:
-        return goodbye_agent()
-    provider = deployment().providers.get(specialist.provider)
-    if provider is None:
-        return goodbye_agent()
-    with store().batch() as writes:  # who this leg is, and that they are signed in: one round trip
-        writes.set_json(f"agentcall:{agent_sid}", {"specialist_id": specialist.id,
-                                                   "provider": provider.id}, ttl=AGENT_CALL_TTL)
-        figures(writes).specialist_signed_in(provider.id, agent_sid, now().timestamp())
+    if found.specialist is None:
+        if not found.sure:
+            degraded("database")
+        return goodbye_agent() if found.sure else agent_fallback()
+    specialist = found.specialist
+    provider = routed_provider(specialist.provider)
+    if agent_sid:
+        with best_effort(), store().batch() as writes:  # who this leg is, and signed in
+            writes.set_json(f"agentcall:{agent_sid}", {"specialist_id": specialist.id,
+                                                       "provider": provider.id}, ttl=AGENT_CALL_TTL)
+            figures(writes).specialist_signed_in(provider.id, agent_sid, now().timestamp())
     resp = VoiceResponse()
-    whisper(resp, provider.id)
-    dial = resp.dial(action=url_for("agent.after_call"), method="POST")
-    dial.queue(provider.queue, url=url_for("agent.connect"), method="POST")
+    with best_effort():
+        whisper(resp, provider.id)
+    return dial_queue(resp, OnDuty(specialist.id, provider.id))
+
+
+def dial_queue(resp: VoiceResponse, specialist: OnDuty) -> VoiceResponse:
+    """Dial the provider's queue. Who the specialist is rides in the URLs, so the bridge
+    records its specialist and the sign-out its queue even with the store away."""
+    provider = routed_provider(specialist.provider)
+    dial = resp.dial(action=url_for("agent.after_call", ap=provider.id), method="POST")
+    dial.queue(provider.queue, url=url_for("agent.connect", sp=specialist.id, ap=provider.id),
+               method="POST")
     return resp
 
 
@@ -116,17 +122,16 @@ def spoken_duration(seconds: int) -> str:
 def connect() -> VoiceResponse:
     """Runs on the caller's leg as the specialist dequeues them: link, record, screen pop."""
     call = load_call(form("CallSid"))
-    agent_sid = form("DequeingCallSid") or form("DequeueingCallSid")
-    agent = store().get_json(f"agentcall:{agent_sid}") if agent_sid else None
-    specialist_id = agent.get("specialist_id") if isinstance(agent, dict) else None
+    specialist_id = specialist_arg()
     waited = form_float("QueueTime")
-    with store().batch() as writes:  # queue figures, session and screen pop: one round trip
+    if call.call_sid:
+        call.answered_at = now().timestamp()
+        records.record_answered(call, now(), waited, specialist_id)
+    with best_effort(), store().batch() as writes:  # figures, session, screen pop: one trip
         if call.provider:
             figures(writes).caller_left(call.provider, call.call_sid, waited=waited or 0.0)
         if call.call_sid:
-            call.answered_at = now().timestamp()
             save_call(call, writes)
-            records.record_answered(database.db_session(), call, now(), waited, specialist_id)
         if specialist_id is not None:
             screen_pop.publish(writes, specialist_id, pop_event(call, waited))
     resp = VoiceResponse()
@@ -153,7 +158,8 @@ def after_call() -> VoiceResponse:
     gather: Gather = resp.gather(input="dtmf", num_digits=1, timeout=8,
                                  action=url_for("agent.incoming"), method="POST")
     prompts.say(gather, "en", "agent_next")
-    sign_out(form("CallSid"))
+    with best_effort():
+        sign_out(form("CallSid"), request.args.get("ap"))
     prompts.say(resp, "en", "goodbye")
     resp.hangup()
     return resp
@@ -163,11 +169,37 @@ def after_call() -> VoiceResponse:
 @webhook(fallback=empty)
 def status() -> VoiceResponse:
     if form("CallStatus") in {"completed", "busy", "failed", "no-answer", "canceled"}:
-        sign_out(form("CallSid"))
+        with best_effort():
+            sign_out(form("CallSid"))
     return empty()
 
 
-def sign_out(agent_sid: str) -> None:
-    agent = store().get_json(f"agentcall:{agent_sid}") if agent_sid else None
-    if isinstance(agent, dict):
-        figures().specialist_signed_out(str(agent.get("provider")), agent_sid)
+@bp.post("/fallback")
+@webhook(fallback=agent_fallback)
+def fallback() -> VoiceResponse:
+    """Twilio's fallback URL for the specialists' number: see `agent_fallback`."""
+    return agent_fallback()
+
+
+def specialist_arg() -> int | None:
+    """The specialist who dequeued this caller, from the URL our own TwiML gave Twilio;
+    the store's record of the dial-in leg for a URL from before the roster carried it."""
+    raw = request.args.get("sp", "")
+    if raw.isdigit():
+        return int(raw)
+    agent_sid = form("DequeingCallSid") or form("DequeueingCallSid")
+    agent = None
+    with best_effort():
+        agent = store().get_json(f"agentcall:{agent_sid}") if agent_sid else None
+    found = agent.get("specialist_id") if isinstance(agent, dict) else None
+    return int(found) if isinstance(found, int) else None
+
+
+def sign_out(agent_sid: str, provider: str | None = None) -> None:
+    if not agent_sid:
+        return
+    if provider is None:
+        agent = store().get_json(f"agentcall:{agent_sid}")
+        provider = str(agent.get("provider")) if isinstance(agent, dict) else None
+    if provider:
+        figures().specialist_signed_out(provider, agent_sid)

@@ -2,13 +2,26 @@
 
 `sessions`, `figures` and `save_call` write to the shared store, or to `writes` when given:
 a `store().batch()` that sends a webhook's independent writes in one round trip.
+
+The store is an optimisation for the call, never a dependency: `load_call` rebuilds the
+session from the facts in the webhook's URL when the store is down or lost it, and
+`best_effort` lets a webhook's store writes fail without failing the caller.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import has_request_context, request
+
+from config.breaker import DependencyDown
 from config.clock import now
 from config.extensions import settings, store
 from config.shared_store import SharedStore
+from ivr.call_state import apply_url_state
+from ivr.metrics import degraded
+from ivr.records import hash_caller
 from ivr.session import CallSession, CallSessions
 from routing.queue_figures import QueueFigures
 
@@ -21,13 +34,31 @@ def figures(writes: SharedStore | None = None) -> QueueFigures:
     return QueueFigures(store() if writes is None else writes)
 
 
+@contextmanager
+def best_effort() -> Iterator[None]:
+    """Store work the call can do without: if the store is down, carry on (and count it)."""
+    try:
+        yield
+    except DependencyDown:
+        degraded("redis")
+
+
 def load_call(call_sid: str) -> CallSession:
-    """The caller's session, or a fresh one if it was lost (the flow fills in defaults)."""
-    found = sessions().load(call_sid) if call_sid else None
-    return found or CallSession(call_sid=call_sid, started_at=now().timestamp())
+    """The caller's session: from the store, with the URL's facts on top (they are what the
+    TwiML that led here said); rebuilt from the URL, or fresh, if the store has none."""
+    found = None
+    if call_sid:
+        with best_effort():
+            found = sessions().load(call_sid)
+    call = found or CallSession(call_sid=call_sid, started_at=now().timestamp())
+    from_url = has_request_context() and apply_url_state(call, request.args)
+    if found is None and has_request_context():  # what Twilio posts on every webhook
+        call.caller_hash = hash_caller(request.form.get("From"), settings().caller_hash_key)
+    call.lost = found is None and not from_url
+    return call
 
 
 def save_call(call: CallSession, writes: SharedStore | None = None) -> None:
     if call.call_sid:  # a request without a CallSid gets answers but keeps no state
-        sessions(writes).save(call)
-
+        with best_effort():
+            sessions(writes).save(call)

@@ -8,6 +8,7 @@ same handler, so silence reaches the handler as an empty answer; the handler re-
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from flask import url_for
 from twilio.twiml.voice_response import Gather, VoiceResponse
@@ -28,9 +29,11 @@ def ask(
     dtmf: bool = True,
     speech: bool = True,
     hints: str | None = None,
+    state: dict[str, Any] | None = None,
 ) -> VoiceResponse:
+    """`state`: the call's facts for the next step (`ivr.call_state`), carried in the URL."""
     modes = " ".join(m for m, on in (("dtmf", dtmf), ("speech", speech)) if on)
-    action = url_for(endpoint, attempt=attempt)
+    action = url_for(endpoint, attempt=attempt, **(state or {}))
     gather = resp.gather(
         input=modes, action=action, method="POST", timeout=GATHER_TIMEOUT,
         num_digits=1 if dtmf else None, language=prompts.locale(language),

@@ -34,3 +34,20 @@ def register(app: Flask) -> None:
             multiprocess.MultiProcessCollector(registry)
         body = generate_latest(registry) if registry else generate_latest()
         return Response(body, mimetype=CONTENT_TYPE_LATEST)
+
+
+DEGRADED_ANSWERS = Counter(
+    "helpline_degraded_answers_total",
+    "Webhooks answered without a dependency (redis, database) or by their fallback "
+    "(budget: the time budget ran out; error: the handler failed)", ["cause"])
+
+
+def degraded(cause: str) -> None:
+    """Note that this webhook answered without `cause`; counted once per webhook and cause."""
+    from flask import g, has_app_context
+
+    if has_app_context():
+        causes = g.setdefault("degraded", set())
+        causes.add(cause)
+    else:
+        DEGRADED_ANSWERS.labels(cause).inc()

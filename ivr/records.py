@@ -4,6 +4,11 @@ The IVR menus touch only the fast session store; the database is written when th
 reaches a queue and after. Each write is one upsert keyed by CallSid (no read first), so
 Twilio's retries and out-of-order callbacks are harmless, and the status callback creates
 the record if the caller hung up before reaching a queue: every call is counted.
+
+Writes go through the durable writer (`config.durable`): while PostgreSQL is down they wait
+in the local journal and are replayed, in order, when it returns; the same upsert makes a
+replay harmless. A write from a session that was lost (Redis restarted empty, and nothing in
+the URL) leaves the row's context as it is: it knows only defaults, never better facts.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from config import durable
+from config.extensions import writer
 from ivr.models import (
     RESULT_ABANDONED,
     RESULT_ANSWERED,
@@ -72,53 +79,67 @@ def _result_after_close() -> Any:
     )
 
 
-def _on_conflict(kind: str, new: Any) -> dict[str, Any]:
-    """For each write, how a new value (`new.<column>`) merges into an existing row."""
+def _on_conflict(kind: str, new: Any, lost: bool = False) -> dict[str, Any]:
+    """For each write, how a new value (`new.<column>`) merges into an existing row.
+
+    `lost`: the write comes from a session rebuilt from nothing, so the row's context wins.
+    """
     keep_first = {name: func.coalesce(table.c[name], new[name])
                   for name in ("enqueued_at", "ivr_seconds", "queue_seconds")}
-    context = {name: func.coalesce(new[name], table.c[name]) for name in CONTEXT}
+    context = {name: func.coalesce(table.c[name], new[name]) if lost
+               else func.coalesce(new[name], table.c[name]) for name in CONTEXT}
     if kind == "routed":
         transferred = case((new.result == RESULT_TRANSFERRED, RESULT_TRANSFERRED), else_=table.c.result)
         return {**context, **keep_first, "result": transferred}
     if kind == "answered":
-        return {**context, "answered_at": new.answered_at, "specialist_id": new.specialist_id,
-                "queue_seconds": new.queue_seconds, "result": new.result}
+        return {**context, "answered_at": func.coalesce(table.c.answered_at, new.answered_at),
+                "specialist_id": func.coalesce(new.specialist_id, table.c.specialist_id),
+                "queue_seconds": func.coalesce(new.queue_seconds, table.c.queue_seconds),
+                "result": new.result}
     return {**context, **keep_first, "ended_at": new.ended_at, "result": _result_after_close(),
             "talk_seconds": func.coalesce(new.talk_seconds, table.c.talk_seconds)}
 
 
-@lru_cache(maxsize=8)
-def _statement(dialect: str, kind: str) -> Any:
+@lru_cache(maxsize=16)
+def _statement(dialect: str, kind: str, lost: bool = False) -> Any:
     """One prepared upsert per kind of write: built once, so SQLAlchemy's compiled cache hits."""
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     stmt = insert(table)
-    return stmt.on_conflict_do_update(index_elements=["call_sid"], set_=_on_conflict(kind, stmt.excluded))
+    return stmt.on_conflict_do_update(index_elements=["call_sid"],
+                                      set_=_on_conflict(kind, stmt.excluded, lost))
 
 
-def _upsert(db: Session, kind: str, call: CallSession, now: datetime, values: dict[str, Any]) -> None:
+@durable.register("call_record")
+def apply_record(db: Session, payload: dict[str, Any]) -> None:
+    """The upsert itself: run at once, or later from the journal (the same statement)."""
+    stmt = _statement(db.get_bind().dialect.name, payload["kind"], bool(payload.get("lost")))
+    db.execute(stmt, payload["row"])
+
+
+def _upsert(kind: str, call: CallSession, now: datetime, values: dict[str, Any]) -> None:
     """INSERT the record, or merge into the existing one for this CallSid: one statement."""
     row = dict.fromkeys(table.c.keys())
     row.pop("id")
     row.update(call_sid=call.call_sid, started_at=_at(call.started_at) or now, **values)
-    db.execute(_statement(db.get_bind().dialect.name, kind), row)
+    writer().write("call_record", {"kind": kind, "lost": call.lost, "row": row})
 
 
-def record_routed(db: Session, call: CallSession, now: datetime, transferred: bool = False) -> None:
+def record_routed(call: CallSession, now: datetime, transferred: bool = False) -> None:
     ivr_seconds = max(0, round(now.timestamp() - (call.started_at or now.timestamp())))
-    _upsert(db, "routed", call, now, {
+    _upsert("routed", call, now, {
         **context_values(call), "enqueued_at": now, "ivr_seconds": ivr_seconds,
         "result": RESULT_TRANSFERRED if transferred else RESULT_IN_PROGRESS})
 
 
-def record_answered(db: Session, call: CallSession, now: datetime, queue_seconds: float | None,
+def record_answered(call: CallSession, now: datetime, queue_seconds: float | None,
                     specialist_id: int | None) -> None:
-    _upsert(db, "answered", call, now, {
+    _upsert("answered", call, now, {
         **context_values(call), "answered_at": now, "specialist_id": specialist_id,
         "queue_seconds": None if queue_seconds is None else round(queue_seconds),
         "result": RESULT_ANSWERED})
 
 
-def record_closed(db: Session, call: CallSession, now: datetime, duration: float | None) -> None:
+def record_closed(call: CallSession, now: datetime, duration: float | None) -> None:
     """Close the record from the status callback: end time, talk or wait time, final result."""
     talk = round(now.timestamp() - call.answered_at) if call.answered_at else None
     waited = (round(now.timestamp() - call.enqueued_at)
@@ -131,4 +152,4 @@ def record_closed(db: Session, call: CallSession, now: datetime, duration: float
         "language": call.language, "overflowed": call.overflowed, "caller_hash": call.caller_hash}
     if call.provider:  # a lost session knows nothing: leave the row's context as it is
         values.update(context_values(call))
-    _upsert(db, "closed", call, now, values)
+    _upsert("closed", call, now, values)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import url_for
 from twilio.twiml.voice_response import VoiceResponse
 
-from config import database
 from config.clock import now
 from config.extensions import settings, store
 from config.ontario import deployment
 from ivr import prompts, records
-from ivr.calls import figures, save_call
+from ivr.call_state import url_state
+from ivr.calls import best_effort, figures, save_call
 from ivr.session import CallSession
 from routing.decision import TRANSFER, CallContext, Decision
 from routing.service import provider as routed_provider
@@ -40,13 +42,14 @@ def put_in_queue(resp: VoiceResponse, call: CallSession, decision: Decision, pro
     call.routing_trace = [*call.routing_trace, *(dict(step) for step in decision.trace)]
     at = now()
     call.enqueued_at = call.enqueued_at or at.timestamp()
-    with store().batch() as writes:  # the session and the queue: one store round trip
+    records.record_routed(call, at)
+    with best_effort(), store().batch() as writes:  # the session and the queue: one round trip
         save_call(call, writes)
-        records.record_routed(database.db_session(), call, at)
         figures(writes).caller_enqueued(provider.id, call.call_sid, at.timestamp())
     prompts.say(resp, call.language, prompt, provider=provider.spoken_name(call.language))
-    resp.enqueue(provider.queue, wait_url=url_for("voice.hold"), wait_url_method="POST",
-                 action=url_for("voice.queue_result"), method="POST")
+    state = url_state(call)
+    resp.enqueue(provider.queue, wait_url=url_for("voice.hold", **state), wait_url_method="POST",
+                 action=url_for("voice.queue_result", **state), method="POST")
     return resp
 
 
@@ -54,9 +57,9 @@ def transfer(resp: VoiceResponse, call: CallSession, decision: Decision) -> Voic
     call.routing_trace = [*call.routing_trace, *(dict(step) for step in decision.trace)]
     call.transferred = True
     save_call(call)
-    records.record_routed(database.db_session(), call, now(), transferred=True)
+    records.record_routed(call, now(), transferred=True)
     prompts.say(resp, call.language, "transfer")
-    dial = resp.dial(action=url_for("voice.transfer_result"), method="POST")
+    dial = resp.dial(action=url_for("voice.transfer_result", **url_state(call)), method="POST")
     dial.number(decision.transfer_number)
     return resp
 
@@ -87,15 +90,29 @@ def last_resort(resp: VoiceResponse, call: CallSession) -> VoiceResponse:
     return transfer(resp, call, decision)
 
 
-def safe_route(language: str = "en") -> VoiceResponse:
+def safe_route(language: str = "en", state: dict[str, Any] | None = None) -> VoiceResponse:
     """The route of last resort: apologise and queue for the safe-route provider.
 
     It touches neither the session store nor the database, so it works when they do not.
+    `state` (the call's facts, when known) rides on the queue's action URL, so the next
+    step still knows, for one, that this call's queue already failed once.
     """
     dep = deployment()
     provider = dep.providers[dep.safe_route_provider]
     resp = VoiceResponse()
     prompts.say(resp, language, "error_route")
-    resp.enqueue(provider.queue, action=url_for("voice.queue_result"), method="POST")
+    resp.enqueue(provider.queue, action=url_for("voice.queue_result", **(state or {})),
+                 method="POST")
     return resp
 
+
+
+def safe_route_here() -> VoiceResponse:
+    """The safe route in the caller's language, when the URL carries it (every fallback)."""
+    from flask import request
+
+    from ivr.call_state import STATE_PARAMS
+
+    state: dict[str, Any] = {k: v for k, v in request.args.items() if k in STATE_PARAMS}
+    language = state.get("l", "en")
+    return safe_route(language if language in {"en", "fr"} else "en", state)

@@ -35,6 +35,7 @@ class CallSession:
     overflowed: bool = False
     queue_failed: bool = False  # Twilio answered an Enqueue with QueueResult error
     routing_trace: list[dict[str, Any]] = field(default_factory=list)
+    lost: bool = False  # rebuilt from nothing (no session in the store, no state in the URL)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CallSession:

@@ -7,17 +7,20 @@ tell) -> /need -> <Enqueue> with /hold and /queue-result -> the survey hook.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, url_for
+from typing import Any
+
+from flask import Blueprint, current_app, request, url_for
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from config import database
 from config.clock import now
 from config.extensions import settings, store
 from ivr import prompts, records
-from ivr.calls import figures, load_call, save_call, sessions
+from ivr.call_state import url_state
+from ivr.calls import best_effort, figures, load_call, save_call, sessions
 from ivr.matching import match_interpreter_language, match_language_choice, match_need
 from ivr.menus import ask, retry_or_default
-from ivr.routing_step import enqueue_call, last_resort, overflow_call, safe_route
+from ivr.routing_step import enqueue_call, last_resort, overflow_call, safe_route, safe_route_here
 from ivr.session import CallSession
 from ivr.webhook import attempt_arg, empty, form, form_float, webhook
 from routing.location import region_from_caller_id, region_from_speech
@@ -27,7 +30,7 @@ bp = Blueprint("voice", __name__, url_prefix="/voice")
 
 
 @bp.post("/incoming")
-@webhook(fallback=safe_route)
+@webhook(fallback=safe_route_here)
 def incoming() -> VoiceResponse:
     caller = form("From")
     guess = region_from_caller_id(caller, deployment())
@@ -38,10 +41,19 @@ def incoming() -> VoiceResponse:
         region_source="caller_id" if guess.region else None, candidate_regions=guess.candidates,
     )
     save_call(call)
-    return language_menu(VoiceResponse(), 0, greet=True)
+    return language_menu(VoiceResponse(), call, 0, greet=True)
 
 
-def language_menu(resp: VoiceResponse, attempt: int, greet: bool = False) -> VoiceResponse:
+@bp.post("/fallback")
+@webhook(fallback=safe_route_here)
+def fallback() -> VoiceResponse:
+    """Twilio's fallback URL for the 2-1-1 number: asked when our primary URL failed or was
+    too slow. The safe route, which needs neither the store nor the database."""
+    return safe_route_here()
+
+
+def language_menu(resp: VoiceResponse, call: CallSession, attempt: int,
+                  greet: bool = False) -> VoiceResponse:
     def speak(gather: Gather) -> None:
         if greet:
             prompts.say(gather, "en", "greeting")
@@ -51,11 +63,12 @@ def language_menu(resp: VoiceResponse, attempt: int, greet: bool = False) -> Voi
         prompts.say(gather, "en", "language_menu")
         prompts.say(gather, "fr", "language_menu")
 
-    return ask(resp, "voice.language", attempt, speak, hints="English, French, français")
+    return ask(resp, "voice.language", attempt, speak, hints="English, French, français",
+               state=url_state(call))
 
 
 @bp.post("/language")
-@webhook(fallback=safe_route)
+@webhook(fallback=safe_route_here)
 def language() -> VoiceResponse:
     call, attempt, resp = load_call(form("CallSid")), attempt_arg(), VoiceResponse()
     speech = form("SpeechResult")
@@ -65,32 +78,32 @@ def language() -> VoiceResponse:
         if spoken:
             return interpreter_found(resp, call, spoken.code, spoken.name_en)
     if choice == "other":
-        return interpreter_menu(resp, 0)
+        return interpreter_menu(resp, call, 0)
     if choice is None and retry_or_default(attempt):
-        return language_menu(resp, attempt + 1)
+        return language_menu(resp, call, attempt + 1)
     call.language = choice or "en"
     save_call(call)
     return after_language(resp, call)
 
 
-def interpreter_menu(resp: VoiceResponse, attempt: int) -> VoiceResponse:
+def interpreter_menu(resp: VoiceResponse, call: CallSession, attempt: int) -> VoiceResponse:
     def speak(gather: Gather) -> None:
         if attempt:
             prompts.say(gather, "en", "language_not_understood")
         prompts.say(gather, "en", "other_language_ask")
 
-    return ask(resp, "voice.interpreter", attempt, speak, dtmf=False)
+    return ask(resp, "voice.interpreter", attempt, speak, dtmf=False, state=url_state(call))
 
 
 @bp.post("/interpreter")
-@webhook(fallback=safe_route)
+@webhook(fallback=safe_route_here)
 def interpreter() -> VoiceResponse:
     call, attempt, resp = load_call(form("CallSid")), attempt_arg(), VoiceResponse()
     spoken = match_interpreter_language(form("SpeechResult"), deployment())
     if spoken:
         return interpreter_found(resp, call, spoken.code, spoken.name_en)
     if retry_or_default(attempt):
-        return interpreter_menu(resp, attempt + 1)
+        return interpreter_menu(resp, call, attempt + 1)
     call.language, call.interpreter = "en", "und"  # the specialist finds out which language
     save_call(call)
     prompts.say(resp, "en", "other_language_unknown")
@@ -107,20 +120,23 @@ def interpreter_found(resp: VoiceResponse, call: CallSession, code: str, name: s
 def after_language(resp: VoiceResponse, call: CallSession) -> VoiceResponse:
     if call.region:
         return need_menu(resp, call, 0, bulletins=True)
-    return location_menu(resp, call.language, 0)
+    return location_menu(resp, call, 0)
 
 
-def location_menu(resp: VoiceResponse, language: str, attempt: int) -> VoiceResponse:
+def location_menu(resp: VoiceResponse, call: CallSession, attempt: int) -> VoiceResponse:
+    language = call.language
+
     def speak(gather: Gather) -> None:
         if attempt:
             prompts.say(gather, language, "location_not_understood")
         prompts.say(gather, language, "location_ask")
 
-    return ask(resp, "voice.location", attempt, speak, language=language, dtmf=False)
+    return ask(resp, "voice.location", attempt, speak, language=language, dtmf=False,
+               state=url_state(call))
 
 
 @bp.post("/location")
-@webhook(fallback=safe_route)
+@webhook(fallback=safe_route_here)
 def location() -> VoiceResponse:
     call, attempt, resp = load_call(form("CallSid")), attempt_arg(), VoiceResponse()
     dep = deployment()
@@ -128,9 +144,10 @@ def location() -> VoiceResponse:
     if place:
         call.region, call.region_source = place.region, place.source
     elif retry_or_default(attempt):
-        return location_menu(resp, call.language, attempt + 1)
+        return location_menu(resp, call, attempt + 1)
     else:  # still unknown: the area code's likeliest region, else the safe-route provider's
-        fallback = call.candidate_regions[0] if call.candidate_regions else dep.safe_route_provider
+        candidates = call.candidate_regions or region_from_caller_id(form("From"), dep).candidates
+        fallback = candidates[0] if candidates else dep.safe_route_provider
         call.region, call.region_source = fallback, "default"
     save_call(call)
     prompts.say(resp, call.language, "location_confirm",
@@ -153,11 +170,11 @@ def need_menu(resp: VoiceResponse, call: CallSession, attempt: int, bulletins: b
             prompts.say(gather, call.language, "need_not_understood")
         prompts.say(gather, call.language, "need_menu")
 
-    return ask(resp, "voice.need", attempt, speak, language=call.language)
+    return ask(resp, "voice.need", attempt, speak, language=call.language, state=url_state(call))
 
 
 @bp.post("/need")
-@webhook(fallback=safe_route)
+@webhook(fallback=safe_route_here)
 def need() -> VoiceResponse:
     call, attempt, resp = load_call(form("CallSid")), attempt_arg(), VoiceResponse()
     chosen = match_need(form("Digits"), form("SpeechResult"), call.language, deployment())
@@ -178,8 +195,11 @@ def hold() -> VoiceResponse:
         resp.leave()
         return resp
     provider = call.provider or deployment().safe_route_provider
-    position = figures().position(provider, call.call_sid) or int(form_float("QueuePosition") or 1)
-    expected = figures().expected_wait(provider, position, now().timestamp())
+    position = int(form_float("QueuePosition") or 0) or None  # Twilio's own count is the truth
+    expected = None
+    with best_effort():
+        position = position or figures().position(provider, call.call_sid)
+        expected = figures().expected_wait(provider, position or 1, now().timestamp())
     return hold_message(VoiceResponse(), call.language, position, expected)
 
 
@@ -218,15 +238,17 @@ def queue_result() -> VoiceResponse:
     result = form("QueueResult")
     resp = VoiceResponse()
     if result in {"bridged", "redirected-from-bridged"}:
-        resp.redirect(url_for("survey.start"), method="POST")
+        facts: dict[str, Any] = request.args.to_dict()  # the call's facts go on to the survey
+        resp.redirect(url_for("survey.start", **facts), method="POST")
         return resp
     if result in {"bridging-in-process", "redirected"}:
         return resp
     call = load_call(form("CallSid"))
     if call.provider:
-        figures().caller_left(call.provider, call.call_sid)
+        with best_effort():
+            figures().caller_left(call.provider, call.call_sid)
     if result == "hangup":
-        records.record_closed(database.db_session(), call, now(), None)
+        records.record_closed(call, now(), None)
         return resp
     if result in {"leave", "queue-full"}:
         return overflow_call(resp, call)
@@ -240,11 +262,11 @@ def after_queue_error(resp: VoiceResponse, call: CallSession) -> VoiceResponse:
         return last_resort(resp, call)
     call.queue_failed = True
     save_call(call)
-    return safe_route(call.language)
+    return safe_route(call.language, url_state(call))
 
 
 @bp.post("/transfer-result")
-@webhook(fallback=safe_route)
+@webhook(fallback=safe_route_here)
 def transfer_result() -> VoiceResponse:
     """The transferred call ended; if the number did not answer, a specialist still will."""
     call = load_call(form("CallSid"))
@@ -263,9 +285,9 @@ def status() -> VoiceResponse:
     if form("CallStatus") not in {"completed", "busy", "failed", "no-answer", "canceled"}:
         return empty()
     if call.call_sid:
-        with store().batch() as writes:  # leave the queue and forget the session together
+        records.record_closed(call, now(), form_float("CallDuration"))
+        with best_effort(), store().batch() as writes:  # leave the queue, forget the session
             if call.provider:
                 figures(writes).caller_left(call.provider, call.call_sid)
-            records.record_closed(database.db_session(), call, now(), form_float("CallDuration"))
             sessions(writes).drop(call.call_sid)
     return empty()

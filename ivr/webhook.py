@@ -1,23 +1,32 @@
 """What every Twilio webhook shares: the signature check, TwiML out, and no 500s ever.
 
 A view returns a `VoiceResponse`; any exception becomes the view's fallback TwiML (by default
-the safe route to a person), logged without the caller's number.
+the safe route to a person), logged without the caller's number. A view that has not
+answered within the webhook budget (`WEBHOOK_BUDGET_SECONDS`, a few seconds, well inside
+Twilio's 15) is left to finish on its own and the caller gets the fallback now: whatever a
+dependency does, Twilio gets its answer in time.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as BudgetSpent
 from typing import Any
 
-from flask import Response, request
+from flask import Response, copy_current_request_context, g, request
 from prometheus_client import Histogram
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import HTTPException
 
 from config import database
-from ivr.metrics import WEBHOOK_FALLBACKS, WEBHOOK_SECONDS
+from config.breaker import DependencyDown
+from config.durable import is_unavailable
+from config.extensions import settings
+from ivr.metrics import DEGRADED_ANSWERS, WEBHOOK_FALLBACKS, WEBHOOK_SECONDS
 from ivr.security import signature_is_valid, twilio_signed
 
 log = logging.getLogger(__name__)
@@ -53,22 +62,64 @@ def webhook(fallback: Callable[[], VoiceResponse]) -> Callable[[Callable[..., Vo
     """Signed-webhook decorator: answer TwiML, and `fallback()` TwiML if the view fails."""
 
     def decorate(view: Callable[..., VoiceResponse]) -> Callable[..., Response]:
+        def answer(*args: Any, **kwargs: Any) -> tuple[Response, set[str]]:
+            try:
+                resp = view(*args, **kwargs)
+                database.commit_if_used()
+                return twiml(resp), g.pop("degraded", set())
+            except Exception as err:
+                causes = g.pop("degraded", set())
+                if isinstance(err, DependencyDown) or is_unavailable(err):
+                    log.warning("webhook %s: %s; answering the fallback route", request.path, err)
+                    causes.add("redis" if isinstance(err, DependencyDown) else "database")
+                else:
+                    log.exception("webhook %s failed; answering the fallback route", request.path)
+                    causes.add("error")
+                WEBHOOK_FALLBACKS.labels(request.endpoint or "unknown").inc()
+                _rollback()
+                return twiml(fallback()), causes
+
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Response:
             with _latency(request.endpoint or "unknown").time():
-                try:
-                    resp = view(*args, **kwargs)
-                    database.commit_if_used()
-                    return twiml(resp)
-                except Exception:
-                    log.exception("webhook %s failed; answering the fallback route", request.path)
-                    WEBHOOK_FALLBACKS.labels(request.endpoint or "unknown").inc()
-                    _rollback()
-                    return twiml(fallback())
+                budget = settings().webhook_budget_seconds
+                if budget <= 0:
+                    resp, causes = answer(*args, **kwargs)
+                else:
+                    resp, causes = _within(budget, answer, fallback, *args, **kwargs)
+                for cause in causes:
+                    DEGRADED_ANSWERS.labels(cause).inc()
+                return resp
 
         return twilio_signed(wrapper)
 
     return decorate
+
+
+_pool: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _executor() -> ThreadPoolExecutor:
+    """This process's pool for webhook views (made after a fork, never inherited)."""
+    global _pool
+    if _pool is None or _pool[0] != os.getpid():
+        _pool = (os.getpid(), ThreadPoolExecutor(max_workers=64, thread_name_prefix="webhook"))
+    return _pool[1]
+
+
+def _within(budget: float, answer: Callable[..., tuple[Response, set[str]]],
+            fallback: Callable[[], VoiceResponse], *args: Any,
+            **kwargs: Any) -> tuple[Response, set[str]]:
+    """Run the view on a pool thread; past the budget, answer the fallback instead."""
+    request.form  # noqa: B018 - parse the body here, so the fallback never races the view for it
+    job = _executor().submit(copy_current_request_context(answer), *args, **kwargs)
+    try:
+        return job.result(timeout=budget)
+    except BudgetSpent:
+        log.warning("webhook %s took over its %.1f s budget; answering the fallback route",
+                    request.path, budget)
+        WEBHOOK_FALLBACKS.labels(request.endpoint or "unknown").inc()
+        return twiml(fallback()), {"budget"}
 
 
 @functools.cache

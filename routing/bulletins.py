@@ -7,6 +7,7 @@ call's time, on every worker, without a restart.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,6 +18,7 @@ from config.shared_store import SharedStore
 from routing.models import Bulletin
 
 VERSION_KEY = "bulletins:version"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -44,10 +46,14 @@ class BulletinCache:
 
     def current(self, store: SharedStore, session: Session, at: datetime, region: str | None,
                 language: str) -> list[str]:
-        version = int(store.get_json(VERSION_KEY) or 0)
-        if version != self._version:
-            self._items = load_bulletins(session, at)
-            self._version = version
+        try:  # the store or the database away: the bulletins this worker last read stand
+            version = int(store.get_json(VERSION_KEY) or 0)
+            if version != self._version:
+                self._items = load_bulletins(session, at)
+                self._version = version
+        except Exception as err:
+            log.warning("bulletins not refreshed (%s); saying the last ones read", type(err).__name__)
+            session.rollback()
         return [b.text(language) for b in self._items if b.applies(at, region)]
 
 

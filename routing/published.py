@@ -47,14 +47,19 @@ class RuleSetCache:
 
     def current(self, store: SharedStore, makesession: sessionmaker[Session], dep: Deployment,
                 at: datetime) -> Published:
-        counter = store.get_json(VERSION_KEY)
         cached = self._current
+        try:
+            counter = store.get_json(VERSION_KEY)
+        except Exception:  # the store is away: route with what this worker has
+            if cached is not None:
+                return cached
+            counter = None
         if cached is not None and counter == self._counter:
             return cached
         with self._lock:
             try:
                 self._current = self._load(store, makesession, dep, at)
-                self._counter = store.get_json(VERSION_KEY) if counter is None else counter
+                self._counter = counter
             except Exception:  # the database is down or the row is unreadable: keep routing
                 log.exception("could not load the published rule set; routing with the last one")
                 if self._current is None:

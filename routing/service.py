@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from flask import current_app, g, has_request_context
 
+from config.breaker import DependencyDown
 from config.clock import now
 from config.extensions import store
 from config.ontario import Deployment, Provider, deployment
 from routing.decision import CallContext, Decision
 from routing.evaluate import evaluate
 from routing.published import Published, RuleSetCache
-from routing.queue_figures import Figures, QueueFigures
+from routing.queue_figures import NO_FIGURES, Figures, QueueFigures
 from routing.versions import REQUEST_KEY
 
 CACHE_KEY = "rule_sets"
@@ -42,7 +43,10 @@ def live_figures(providers: frozenset[str] | None = None) -> dict[str, Figures]:
     wanted = published().live_queues if providers is None else providers
     figures = QueueFigures(store())
     at = now().timestamp()
-    return {pid: figures.snapshot(pid, at) for pid in wanted}
+    try:
+        return {pid: figures.snapshot(pid, at) for pid in wanted}
+    except DependencyDown:  # no live figures: rules that read them see empty queues
+        return dict.fromkeys(wanted, NO_FIGURES)
 
 
 def route(ctx: CallContext) -> Decision:

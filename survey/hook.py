@@ -10,19 +10,23 @@ number Twilio posts as `From` in the follow-up contact table, and schedules the 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import Blueprint, request
+from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
-from config import database
+from config import durable
 from config.clock import now
+from config.extensions import writer
 from ivr import prompts
+from ivr.call_state import url_state
 from ivr.calls import load_call
 from ivr.session import CallSession
 from ivr.webhook import attempt_arg, form, webhook
 from survey import contacts
 from survey.answers import CallContext, local_date, record_answer
-from survey.definition import Reading, current, read_answer, version
+from survey.definition import Definition, Question, Reading, current, read_answer, version
 from survey.voice_questions import ask, goodbye, say
 
 SURVEY_ID = "post_call"
@@ -54,7 +58,8 @@ def start() -> VoiceResponse:
     definition = current(SURVEY_ID)
     resp = VoiceResponse()
     say(resp, call.language, definition.text("intro", call.language))
-    return ask(resp, "survey.answer", definition, definition.questions[0], call.language, 0)
+    return ask(resp, "survey.answer", definition, definition.questions[0], call.language, 0,
+               **survey_state(call))
 
 
 @bp.post("/answer")
@@ -69,15 +74,56 @@ def answer() -> VoiceResponse:
     if reading.kind == Reading.NOTHING and attempt < definition.retries:
         if form("Digits") or form("SpeechResult"):
             say(resp, call.language, definition.text("not_understood", call.language))
-        return ask(resp, "survey.answer", definition, question, call.language, attempt + 1)
+        return ask(resp, "survey.answer", definition, question, call.language, attempt + 1,
+                   **survey_state(call))
     value = reading.value if reading.kind == Reading.ANSWER else None
     if reading.kind == Reading.STOP and question.id == CONSENT_QUESTION:
         value = "no"
-    db, at, context = database.db_session(), now(), call_context(call)
-    record_answer(db, context, definition, question, value, at)
+    at, context = now(), call_context(call)
+    keep_answer(context, definition, question, value, at)
     if question.id == CONSENT_QUESTION and value in {"call", "text"}:
-        contacts.give_consent(db, context, value, form("From"), at)
+        keep_consent(context, value, form("From"), at)
     following = definition.after(question.id)
     if following is None:
         return goodbye(resp, definition, call.language)
-    return ask(resp, "survey.answer", definition, following, call.language, 0)
+    return ask(resp, "survey.answer", definition, following, call.language, 0,
+               **survey_state(call))
+
+
+def survey_state(call: CallSession) -> dict[str, str]:
+    """What the answers are filed under (language, region, provider, call date), in the URL."""
+    state = url_state(call)
+    return {k: state[k] for k in ("l", "r", "p", "t0") if k in state}
+
+
+def keep_answer(context: CallContext, definition: Definition, question: Question,
+                value: str | None, at: datetime) -> None:
+    """The answer reaches the database now, or the journal while the database is away."""
+    writer().write("survey.answer", {
+        "context": context_payload(context), "survey": definition.id,
+        "version": definition.version, "question": question.id, "value": value, "at": at})
+
+
+def keep_consent(context: CallContext, channel: str, raw_from: str, at: datetime) -> None:
+    writer().write("survey.consent", {"context": context_payload(context), "channel": channel,
+                                      "from": raw_from, "at": at})
+
+
+def context_payload(context: CallContext) -> dict[str, Any]:
+    return {"call_sid": context.call_sid, "language": context.language, "region": context.region,
+            "provider": context.provider, "call_date": context.call_date}
+
+
+@durable.register("survey.answer")
+def apply_answer(db: Session, payload: dict[str, Any]) -> None:
+    definition = version(payload["survey"], payload["version"])
+    question = definition.question(payload["question"])
+    if question is not None:
+        record_answer(db, CallContext(**payload["context"]), definition, question,
+                      payload["value"], payload["at"])
+
+
+@durable.register("survey.consent")
+def apply_consent(db: Session, payload: dict[str, Any]) -> None:
+    contacts.give_consent(db, CallContext(**payload["context"]), payload["channel"],
+                          payload["from"], payload["at"])

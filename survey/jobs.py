@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app
-from redis import Redis
+from redis import Redis, RedisError
 from rq import Queue
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry
@@ -46,7 +46,11 @@ QUEUE_NAME = "survey"
 def default_queue_factory(app: Flask) -> Callable[[], Queue | None]:
     def make() -> Queue | None:
         url = app.extensions["settings"].redis_url
-        return Queue(QUEUE_NAME, connection=Redis.from_url(url)) if url else None
+        if not url:
+            return None
+        wait = app.extensions["settings"].redis_timeout_seconds  # a paused Redis: bounded
+        return Queue(QUEUE_NAME, connection=Redis.from_url(url, socket_timeout=wait,
+                                                           socket_connect_timeout=wait))
 
     return make
 
@@ -82,7 +86,12 @@ def _schedule(at: datetime, func: Callable[..., Any], *args: Any) -> Job | None:
                     "erased by `flask survey purge`)",
                     func.__name__)
         return None
-    return target.enqueue_at(at.astimezone(UTC), func, *args)
+    try:
+        return target.enqueue_at(at.astimezone(UTC), func, *args)
+    except RedisError as err:  # the contact is in the database; the sweep schedules it later
+        log.warning("Redis unavailable (%s): %s not scheduled now; `survey sweep` will",
+                    type(err).__name__, func.__name__)
+        return None
 
 
 def schedule_attempt(contact_id: int, at: datetime) -> Job | None:

@@ -100,9 +100,10 @@ def clock() -> SimClock:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
+def settings(database_url: str, tmp_path: Path) -> Settings:
     return replace(
         Settings(), database_url=database_url, redis_url=os.environ.get("REDIS_URL") or None,
+        journal_path=str(tmp_path / "journal.sqlite3"),
         twilio_auth_token=AUTH_TOKEN, public_base_url=PUBLIC_BASE_URL, testing=True,
         secret_key="test-secret", caller_hash_key="test-hash-key",
     )
@@ -113,7 +114,9 @@ def _app_for(settings: Settings, store: SharedStore, clock: SimClock) -> Iterato
     if settings.is_sqlite:
         Base.metadata.create_all(app.extensions["db_engine"])
     yield app
+    app.extensions["durable"].stop()
     app.extensions["db_engine"].dispose()
+    app.extensions["webhook_db_engine"].dispose()
 
 
 @pytest.fixture

@@ -1,0 +1,163 @@
+"""Writes that must not be lost (call records, survey answers): to the database, or the journal.
+
+`DurableWriter.write(kind, payload)` applies the write at once in its own short transaction
+on the webhooks' engine (tight timeouts) while the database answers. When it does not (or
+its breaker is open, or older entries still wait) the write goes to the local journal,
+and a background thread replays the journal in order as soon as the database is back.
+Every applier is idempotent (an upsert or an insert-if-absent keyed by CallSid), so an
+entry replayed twice, or replayed after a write that only seemed to fail, changes nothing.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from prometheus_client import Counter, Gauge
+from sqlalchemy import exc
+from sqlalchemy.orm import Session, sessionmaker
+
+from config.breaker import Breaker
+from config.journal import Journal
+
+log = logging.getLogger(__name__)
+
+Applier = Callable[[Session, dict[str, Any]], None]
+APPLIERS: dict[str, Applier] = {}
+
+JOURNALED = Counter("helpline_journaled_writes_total", "Writes kept in the local journal", ["kind"])
+REPLAYED = Counter("helpline_replayed_writes_total", "Journal entries written to the database")
+PENDING = Gauge("helpline_journal_pending", "Journal entries waiting for the database",
+                multiprocess_mode="livesum")
+
+# What the database being away looks like, as opposed to a write it refuses.
+UNAVAILABLE: tuple[type[BaseException], ...] = (
+    exc.OperationalError, exc.InterfaceError, exc.TimeoutError, exc.DisconnectionError)
+
+
+def register(kind: str) -> Callable[[Applier], Applier]:
+    """Declare how a kind of write is applied (the same function on first try and replay)."""
+
+    def decorate(fn: Applier) -> Applier:
+        APPLIERS[kind] = fn
+        return fn
+
+    return decorate
+
+
+def is_unavailable(err: BaseException) -> bool:
+    return isinstance(err, UNAVAILABLE) or bool(getattr(err, "connection_invalidated", False))
+
+
+class DurableWriter:
+    def __init__(self, makesession: sessionmaker[Session], journal: Journal, breaker: Breaker,
+                 retry_seconds: float = 0.5) -> None:
+        self.makesession = makesession
+        self.journal = journal
+        self.breaker = breaker
+        self.retry_seconds = retry_seconds
+        self._backlog = journal.count() > 0
+        self._thread: threading.Thread | None = None
+        self._pid = os.getpid()
+        self._wake = threading.Event()
+        self._stopped = False
+        if self._backlog:
+            self._ensure_drainer()
+
+    def write(self, kind: str, payload: dict[str, Any]) -> None:
+        if kind not in APPLIERS:
+            raise KeyError(f"no applier for {kind!r}")
+        if not self._backlog and self.breaker.allow():
+            try:
+                self._apply(kind, payload)
+                return
+            except Exception as err:
+                if not is_unavailable(err):
+                    raise
+                self.breaker.failed(err)
+        self.journal.append(kind, payload)
+        JOURNALED.labels(kind).inc()
+        PENDING.inc()
+        self._backlog = True
+        self._ensure_drainer()
+
+    def _apply(self, kind: str, payload: dict[str, Any]) -> None:
+        with self.makesession() as db, db.begin():
+            APPLIERS[kind](db, payload)
+        if self.breaker.is_open:
+            self.breaker.succeeded()
+
+    def drain(self) -> int:
+        """Replay the journal in order; stop at the first sign the database is away again.
+
+        One worker drains at a time (a lock file beside the journal): two would only
+        repeat each other's idempotent writes. Answers how many entries were written.
+        """
+        lock_path = self.journal.path.with_suffix(".lock")
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(lock_path, "w") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return 0
+            written = 0
+            while batch := self.journal.pending():
+                for entry_id, kind, payload in batch:
+                    try:
+                        self._apply(kind, payload)
+                    except Exception as err:
+                        if is_unavailable(err):
+                            self.breaker.failed(err)
+                            return written
+                        log.exception("journal entry %s (%s) refused; set aside", entry_id, kind)
+                        self.journal.set_aside(entry_id)
+                        continue
+                    self.journal.remove(entry_id)
+                    REPLAYED.inc()
+                    PENDING.dec()
+                    written += 1
+            if written:
+                log.warning("journal replayed: %d writes reached the database", written)
+            self._backlog = self.journal.count() > 0
+            return written
+
+    def _ensure_drainer(self) -> None:
+        if self._pid != os.getpid():  # forked: the parent's thread did not come along
+            self._pid, self._thread = os.getpid(), None
+        if self._thread is not None and self._thread.is_alive():
+            self._wake.set()
+            return
+        self._thread = threading.Thread(target=self._drain_loop, name="journal-drain", daemon=True)
+        self._thread.start()
+
+    def _drain_loop(self) -> None:
+        while not self._stopped:
+            if self.breaker.allow():
+                try:
+                    self.drain()
+                except Exception:
+                    log.exception("journal drain failed")
+            if not self._backlog:
+                return
+            self._wake.wait(self.retry_seconds)
+            self._wake.clear()
+
+    def wait_drained(self, timeout: float) -> bool:
+        """For tests and shutdown: True once the journal is empty."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.journal.count() == 0:
+                self._backlog = False
+                return True
+            self._ensure_drainer()
+            time.sleep(0.05)
+        return self.journal.count() == 0
+
+    def stop(self) -> None:
+        self._stopped = True
+        self._wake.set()
