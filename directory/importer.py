@@ -48,5 +48,6 @@ def write(app: Flask, package: Package) -> Summary:
     with session_scope(app) as db:
         summary = write_package(db, package)
     version.bump(app.extensions["store"])
-    search_loader.refresh(app)  # the importer pays for the new index, not the next search
+    if search_loader.has_index(app):
+        search_loader.refresh(app)  # the importer pays for the new index, not the next search
     return summary

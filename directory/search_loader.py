@@ -181,6 +181,11 @@ def _build_for(app: Flask) -> SearchIndex:
         session.close()
 
 
+def has_index(app: Flask) -> bool:
+    """Whether this process holds an index (warmed at start or built since)."""
+    return EXTENSION_KEY in app.extensions
+
+
 def refresh(app: Flask) -> SearchIndex:
     """Build this process's index now, at the version current before the build started.
 
