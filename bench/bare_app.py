@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Flask, Response
 
-FIXED = ('<?xml version="1.0" encoding="UTF-8"?><Response><Say voice="Google.en-CA-Standard-A" '
-         'language="en-CA">Welcome to 2-1-1.</Say></Response>')
+FIXED = ('<?xml version="1.0" encoding="UTF-8"?><Response><Say voice="Polly.Joanna" '
+         'language="en-US">Welcome to 2-1-1.</Say></Response>')
 
 
 def create_bare_app() -> Flask:

@@ -50,6 +50,9 @@ class Settings:
     timezone: str = "America/Toronto"
     max_queue_wait_seconds: int = 900
     fallback_number: str = "+14165550100"  # a staffed line of last resort when every queue is full
+    # Text-to-speech voices from Twilio's table (config/data/tts_voices.csv); no en-CA voice exists.
+    voice_en: str = "Polly.Joanna"
+    voice_fr: str = "Google.fr-CA-Standard-A"
     hold_music_url: str = "http://com.twilio.sounds.music.s3.amazonaws.com/ClockworkWaltz.mp3"
     contact_lock_hours: int = 72  # a contact record locks this long after the call; later edits are audited
     open_data_min_cell: int = 5  # open data withholds counts below this (small-cell suppression)
@@ -84,6 +87,8 @@ class Settings:
             validate_signatures=_env_bool("VALIDATE_TWILIO_SIGNATURES", True),
             session_ttl_seconds=_env_int("SESSION_TTL_SECONDS", base.session_ttl_seconds),
             max_queue_wait_seconds=_env_int("MAX_QUEUE_WAIT_SECONDS", base.max_queue_wait_seconds),
+            voice_en=os.environ.get("VOICE_EN") or base.voice_en,
+            voice_fr=os.environ.get("VOICE_FR") or base.voice_fr,
             hold_music_url=os.environ.get("HOLD_MUSIC_URL") or base.hold_music_url,
             fallback_number=os.environ.get("FALLBACK_NUMBER") or base.fallback_number,
             webhook_budget_seconds=_env_float("WEBHOOK_BUDGET_SECONDS", base.webhook_budget_seconds),

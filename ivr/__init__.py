@@ -8,11 +8,15 @@ from config.errors import add_error_renderer
 
 
 def register(app: Flask) -> None:
+    from config.voices import say_language
     from ivr import agent, cli, metrics, voice, webhook
     from ivr.roster import Roster
     from ivr.security import TwilioSessionInterface
     from ivr.simulator.cli import simulate_command
 
+    settings = app.extensions["settings"]
+    say_language(settings.voice_en, "en")  # a voice Twilio does not have stops start-up
+    say_language(settings.voice_fr, "fr")
     # Webhooks never use the staff cookie session; see TwilioSessionInterface.
     app.session_interface = TwilioSessionInterface(app.session_interface)
     app.extensions["roster"] = Roster(app.extensions["webhook_sessionmaker"],

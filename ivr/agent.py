@@ -79,11 +79,17 @@ def incoming() -> VoiceResponse:
     return dial_queue(resp, OnDuty(specialist.id, provider.id))
 
 
+# On an empty queue <Dial><Queue> waits until a caller joins or the Dial's timeout (Twilio's
+# default 30 s, at most 600 s); a waiting specialist must not be dropped, so wait the longest.
+QUEUE_DIAL_TIMEOUT = 600
+
+
 def dial_queue(resp: VoiceResponse, specialist: OnDuty) -> VoiceResponse:
     """Dial the provider's queue. Who the specialist is rides in the URLs, so the bridge
     records its specialist and the sign-out its queue even with the store away."""
     provider = routed_provider(specialist.provider)
-    dial = resp.dial(action=url_for("agent.after_call", ap=provider.id), method="POST")
+    dial = resp.dial(action=url_for("agent.after_call", ap=provider.id, sp=specialist.id),
+                     method="POST", timeout=QUEUE_DIAL_TIMEOUT)
     dial.queue(provider.queue, url=url_for("agent.connect", sp=specialist.id, ap=provider.id),
                method="POST")
     return resp
@@ -153,8 +159,16 @@ def pop_event(call: CallSession, waited: float | None) -> dict[str, object]:
 @bp.post("/after-call")
 @webhook(fallback=empty)
 def after_call() -> VoiceResponse:
-    """The specialist's Dial ended: offer the next caller; silence signs them out."""
+    """The specialist's Dial ended: offer the next caller; silence signs them out.
+
+    `no-answer` means the queue stayed empty for the whole Dial timeout: the specialist is
+    still waiting, so they hear a short cue and dial the queue again, still signed in.
+    """
     resp = VoiceResponse()
+    waiting = still_waiting()
+    if waiting is not None:
+        prompts.say(resp, "en", "agent_still_waiting")
+        return dial_queue(resp, waiting)
     gather: Gather = resp.gather(input="dtmf", num_digits=1, timeout=8,
                                  action=url_for("agent.incoming"), method="POST")
     prompts.say(gather, "en", "agent_next")
@@ -193,6 +207,14 @@ def specialist_arg() -> int | None:
         agent = store().get_json(f"agentcall:{agent_sid}") if agent_sid else None
     found = agent.get("specialist_id") if isinstance(agent, dict) else None
     return int(found) if isinstance(found, int) else None
+
+
+def still_waiting() -> OnDuty | None:
+    """The specialist whose Dial on an empty queue timed out (from the URL we gave Twilio)."""
+    specialist, provider = request.args.get("sp", ""), request.args.get("ap", "")
+    if form("DialCallStatus") != "no-answer" or not specialist.isdigit() or not provider:
+        return None
+    return OnDuty(int(specialist), provider)
 
 
 def sign_out(agent_sid: str, provider: str | None = None) -> None:

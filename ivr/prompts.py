@@ -1,4 +1,5 @@
-"""The spoken prompts: catalog files per language (config/prompts/*.json), each with its voice."""
+"""The spoken prompts: catalog files per language (config/prompts/*.json), spoken in the voice
+the settings name for that language (VOICE_EN, VOICE_FR), from Twilio's voice table."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from twilio.twiml import TwiML
+
+from config.extensions import settings
+from config.voices import say_language
 
 PROMPTS_DIR = Path(__file__).resolve().parent.parent / "config" / "prompts"
 LANGUAGES = ("en", "fr")
@@ -24,7 +28,7 @@ def text(language: str, key: str, /, **values: Any) -> str:
 
 
 def locale(language: str) -> str:
-    """The speech locale ('en-CA', 'fr-CA') for <Say> and speech recognition."""
+    """The speech-recognition locale ('en-CA', 'fr-CA') for a Gather; not the <Say> language."""
     return str(catalog(language)["_language"])
 
 
@@ -33,9 +37,16 @@ def say(node: TwiML, language: str, key: str, /, **values: Any) -> None:
     say_text(node, language, text(language, key, **values))
 
 
+def voice(language: str) -> tuple[str, str]:
+    """The (voice, Say language) pair for a catalog language, as Twilio's table has it."""
+    lang = language if language in LANGUAGES else "en"
+    name = settings().voice_fr if lang == "fr" else settings().voice_en
+    return name, say_language(name, lang)
+
+
 def say_text(node: TwiML, language: str, words: str) -> None:
-    cat = catalog(language)
-    node.say(words, voice=cat["_voice"], language=cat["_language"])  # type: ignore[attr-defined]
+    name, say_lang = voice(language)
+    node.say(words, voice=name, language=say_lang)  # type: ignore[attr-defined]
 
 
 def label(language: str, group: str, key: str) -> str:

@@ -36,6 +36,7 @@ def ask(resp: VoiceResponse, endpoint: str, definition: Definition, question: Qu
         input="dtmf speech", action=action, method="POST", timeout=GATHER_TIMEOUT,
         num_digits=1, language=prompts.locale(language), speech_timeout="auto",
         hints=hints(question, language),
+        finish_on_key="",  # '#' is an answer (skip); Twilio would drop its finish key from Digits
     )
     prompts.say_text(gather, language, question.prompt.get(language) or question.prompt["en"])
     resp.redirect(action, method="POST")

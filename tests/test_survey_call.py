@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from ivr.cli import DEMO_SPECIALISTS
 from ivr.simulator.cli import SimClock
+from ivr.simulator.engine import finished_digits
 from survey.models import FollowUpContact, SurveyAnswer
 from tests.calls import add_specialists, only_record, place_call
 from tests.survey_helpers import answers, only_contact
@@ -63,6 +64,23 @@ def test_skips_by_key_word_and_silence(app: Flask, clock: SimClock, db: Session)
     positives = set(db.scalars(select(SurveyAnswer.positive).where(
         SurveyAnswer.question != "consent")))
     assert positives == {None}
+
+
+def test_a_lone_pound_skips_because_the_survey_has_no_finish_key(
+        app: Flask, clock: SimClock, db: Session) -> None:
+    # Twilio leaves the finish key out of Digits: with the default finishOnKey="#" a lone #
+    # would arrive as no input and the question would be asked again.
+    call = place_call(app, clock, CALLER, ["1", "1", "#", "1", "1", "3"], specialist=NORTH)
+    survey_part = call.transcript.render().split("How satisfied", 1)[1]
+    assert "How satisfied" not in survey_part  # asked once: the # reached the survey
+    assert answers(db) == {"satisfaction": None, "call_again": "yes", "better_prepared": "yes",
+                           "consent": "no"}
+
+
+def test_the_simulator_drops_the_finish_key_as_twilio_does() -> None:
+    assert finished_digits("#", "#") == ""
+    assert finished_digits("12#", "#") == "12"
+    assert finished_digits("#", "") == "#"
 
 
 def test_not_understood_is_asked_again_then_taken(app: Flask, clock: SimClock, db: Session) -> None:

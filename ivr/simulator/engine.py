@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from config.voices import is_allowed
 from ivr.simulator.transcript import Transcript
 from ivr.simulator.transport import Transport
 
@@ -24,7 +25,16 @@ HELPLINE_NUMBER = "+12110000211"
 
 
 class SimulationError(RuntimeError):
-    """The app answered something Twilio would reject (non-200, not TwiML)."""
+    """The app answered something Twilio would reject (non-200, not TwiML, a voice it lacks)."""
+
+
+def check_voice(verb: ET.Element) -> None:
+    """Twilio logs 13511 (13321 in a Gather) for a voice/language pair not in its table, and
+    the Say may fail: the simulator refuses it, so every test that runs a call checks it."""
+    voice, language = verb.get("voice", ""), verb.get("language", "")
+    if not is_allowed(voice, language):
+        raise SimulationError(f"<Say voice={voice!r} language={language!r}> is not in Twilio's "
+                              "text-to-speech table (warning 13511)")
 
 
 @dataclass
@@ -71,6 +81,14 @@ class Leg:
                 "ApiVersion": "2010-04-01"}
         base.update({k: str(v) for k, v in extra.items() if v is not None})
         return base
+
+
+def finished_digits(pressed: str, finish_on_key: str) -> str:
+    """What Twilio posts as Digits: the keys up to the finish key (default '#'), which is
+    itself left out; `finishOnKey=""` makes every key, '#' included, an answer."""
+    if finish_on_key and finish_on_key in pressed:
+        return pressed[:pressed.index(finish_on_key)]
+    return pressed
 
 
 def new_sid() -> str:
@@ -168,6 +186,7 @@ class Exchange:
 
     def media(self, leg: Leg, verb: ET.Element, who: str) -> None:
         if verb.tag == "Say":
+            check_voice(verb)
             text = (verb.text or "").strip()
             self.log(leg, f"{who} [{verb.get('language', '')}]", text)
             leg.t += say_seconds(text)
@@ -196,7 +215,11 @@ class Exchange:
         if answer and (answer[0].isdigit() or answer[0] in "*#") and "dtmf" in modes:
             self.log(leg, "caller", f"presses {answer}")
             leg.t += 1
-            return action, leg.params(Digits=answer)
+            digits = finished_digits(answer, verb.get("finishOnKey", "#"))
+            if digits:
+                return action, leg.params(Digits=digits)
+            leg.t += float(verb.get("timeout", "5"))
+            return None  # Twilio leaves the finish key out of Digits: a lone one is no input
         self.log(leg, "caller", "(says nothing)")
         leg.t += float(verb.get("timeout", "5"))
         return None
@@ -285,6 +308,7 @@ class Exchange:
     def agent_document(self, caller: Leg, doc: ET.Element) -> ET.Element | None:
         for verb in doc:
             if verb.tag == "Say":
+                check_voice(verb)
                 self.log(caller, "to specialist", (verb.text or "").strip())
             elif verb.tag == "Dial":
                 return verb
