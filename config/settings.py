@@ -64,6 +64,7 @@ class Settings:
     hold_music_url: str = "http://com.twilio.sounds.music.s3.amazonaws.com/ClockworkWaltz.mp3"
     contact_lock_hours: int = 72  # a contact record locks this long after the call; later edits are audited
     open_data_min_cell: int = 5  # open data withholds counts below this (small-cell suppression)
+    search_warm_start: bool = False  # build the directory search index in create_app (from_env: on)
     testing: bool = False
     csrf_in_tests: bool = False
     # Bounded waits (see README "When Redis or PostgreSQL fails"): a webhook answers within
@@ -112,6 +113,7 @@ class Settings:
             journal_path=os.environ.get("JOURNAL_PATH") or None,
             contact_lock_hours=_env_int("CONTACT_LOCK_HOURS", base.contact_lock_hours),
             open_data_min_cell=_env_int("OPEN_DATA_MIN_CELL", base.open_data_min_cell),
+            search_warm_start=_env_bool("SEARCH_WARM_START", True),
         )
 
     @property

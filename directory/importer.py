@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 
 from config.database import session_scope
-from directory import version
+from directory import search_loader, version
 from directory.hsds_reader import read_hsds
 from directory.icarol_reader import read_icarol
 from directory.package import DirectoryImportError, Package, Summary
@@ -48,4 +48,6 @@ def write(app: Flask, package: Package) -> Summary:
     with session_scope(app) as db:
         summary = write_package(db, package)
     version.bump(app.extensions["store"])
+    if search_loader.has_index(app):
+        search_loader.refresh(app)  # the importer pays for the new index, not the next search
     return summary

@@ -1,18 +1,23 @@
 """Loading the search index from the database, and keeping one per process up to date.
 
-Each worker builds its index at first use and rebuilds it when the directory version in the
-shared store moves (every import bumps it), so all workers see an import within one query.
+The index is built at start-up (`warm`, before gunicorn forks with --preload) and by the
+process that imports or edits services (`refresh`); other workers notice the shared directory
+version move and rebuild in a background thread, answering from the index they have until
+the new one is ready. No specialist's search waits for a build.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import time
+from time import perf_counter
 
 from flask import Flask
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from directory import version
@@ -35,6 +40,8 @@ from directory.search_index import DocData, SearchIndex
 
 _LOCK = threading.Lock()
 EXTENSION_KEY = "directory_search_index"
+REBUILDING_KEY = "directory_search_rebuilding"
+log = logging.getLogger(__name__)
 
 
 def _minutes(value: time | None) -> int | None:
@@ -166,20 +173,73 @@ def build_index(db: Session) -> SearchIndex:
     return SearchIndex(docs, names)
 
 
+def _build_for(app: Flask) -> SearchIndex:
+    session: Session = app.extensions["db_sessionmaker"]()
+    try:
+        return build_index(session)
+    finally:
+        session.close()
+
+
+def has_index(app: Flask) -> bool:
+    """Whether this process holds an index (warmed at start or built since)."""
+    return EXTENSION_KEY in app.extensions
+
+
+def refresh(app: Flask) -> SearchIndex:
+    """Build this process's index now, at the version current before the build started.
+
+    Called at start (`warm`) and by the process that imported or edited services, so the
+    caller that changed the directory pays for the build, never a specialist's search.
+    """
+    with _LOCK:
+        current = version.current(app.extensions["store"])
+        started = perf_counter()
+        index = _build_for(app)
+        app.extensions[EXTENSION_KEY] = (current, index)
+    log.info("search index: %d services at version %d in %.1fs", index.n, current,
+             perf_counter() - started)
+    return index
+
+
+def warm(app: Flask) -> None:
+    """Build the index at start-up (before gunicorn forks its workers with --preload, so
+    they share its arrays copy-on-write). A database without the directory tables yet
+    (before `flask db upgrade`) leaves an empty index that the first import replaces."""
+    try:
+        refresh(app)
+    except SQLAlchemyError as exc:
+        log.warning("search index not built at start: %s", exc.__class__.__name__)
+        app.extensions[EXTENSION_KEY] = (version.current(app.extensions["store"]),
+                                         SearchIndex([], {}))
+
+
+def _refresh_in_background(app: Flask) -> None:
+    if app.extensions.get(REBUILDING_KEY):
+        return
+    app.extensions[REBUILDING_KEY] = True
+
+    def run() -> None:
+        try:
+            refresh(app)
+        except Exception:  # a failed rebuild keeps the index we have; the next search retries
+            log.exception("search index rebuild failed")
+        finally:
+            app.extensions[REBUILDING_KEY] = False
+
+    threading.Thread(target=run, name="search-index-refresh", daemon=True).start()
+
+
 def index_for(app: Flask) -> SearchIndex:
-    """This process's index for `app`, rebuilt when the shared directory version has moved."""
+    """This process's index for `app`. When the shared directory version has moved (another
+    process imported), the search answers from the index it has while a background thread
+    rebuilds; only a process that never warmed builds in line, once."""
     current = version.current(app.extensions["store"])
     cached = app.extensions.get(EXTENSION_KEY)
-    if cached is not None and cached[0] == current:
-        return cached[1]
-    with _LOCK:
-        cached = app.extensions.get(EXTENSION_KEY)
-        if cached is not None and cached[0] == current:
-            return cached[1]
-        session: Session = app.extensions["db_sessionmaker"]()
-        try:
-            index = build_index(session)
-        finally:
-            session.close()
-        app.extensions[EXTENSION_KEY] = (current, index)
-        return index
+    if cached is None:
+        log.warning("search index built on a search: warm it at start (SEARCH_WARM_START)")
+        return refresh(app)
+    if cached[0] != current:
+        _refresh_in_background(app)
+    index: SearchIndex = cached[1]
+    return index

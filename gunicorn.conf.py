@@ -1,0 +1,22 @@
+"""gunicorn settings, read from the project root: load the app once in the master, then fork.
+
+`create_app()` builds the directory search index at start (SEARCH_WARM_START), so with
+preload every worker starts with it and shares its numpy arrays copy-on-write.
+"""
+
+from __future__ import annotations
+
+import gc
+from typing import Any
+
+preload_app = True
+
+
+def when_ready(server: Any) -> None:
+    """Keep the cyclic GC from touching (and so copying) the preloaded objects in workers."""
+    gc.freeze()
+
+
+def post_fork(server: Any, worker: Any) -> None:
+    """Each worker opens its own database connections, never the master's."""
+    server.app.wsgi().extensions["db_engine"].dispose(close=False)

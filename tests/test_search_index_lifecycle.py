@@ -1,0 +1,70 @@
+"""The search index is ready before the first search and follows imports from other workers
+without a specialist's search ever building it."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import replace
+
+import pytest
+from flask import Flask
+
+from app import create_app
+from config.settings import Settings
+from config.shared_store import SharedStore
+from directory.importer import write
+from directory.package import Package
+from directory.search_index import Filters, SearchIndex
+from directory.search_loader import EXTENSION_KEY, index_for
+from ivr.simulator.cli import SimClock
+from tests.directory_helpers import service, small_directory
+
+
+@pytest.fixture
+def second_worker(app: Flask, settings: Settings, store: SharedStore,
+                  clock: SimClock) -> Iterator[Flask]:
+    """Another process's app on the same database and shared store, warmed at start."""
+    small_directory(app)
+    other = create_app(replace(settings, search_warm_start=True), store=store, clock=clock)
+    yield other
+    other.extensions["db_engine"].dispose()
+
+
+def names(index: SearchIndex, query: str) -> list[str]:
+    return [r["id"] for r in index.search(query, Filters(), 5)["results"]]
+
+
+def test_a_warm_started_app_has_its_index_before_the_first_search(second_worker: Flask) -> None:
+    built = second_worker.extensions[EXTENSION_KEY][1]
+    assert built.n == 7
+    assert index_for(second_worker) is built  # the search used the start-up index
+    assert names(built, "fod pantry")[0] == "pantry"
+
+
+def test_an_import_elsewhere_is_picked_up_in_the_background(app: Flask,
+                                                           second_worker: Flask) -> None:
+    before = index_for(second_worker)
+    package = Package(source="later")
+    package.organizations.append({"source_id": "org-1", "name": "Later Org"})
+    service(package, "diapers", "Diaper Bank", [])
+    write(app, package)  # the importing process rebuilt its own index in line
+    assert names(index_for(app), "diaper bank") == ["diapers"]
+    assert index_for(second_worker) is before  # answered at once from the index it had
+    for thread in threading.enumerate():
+        if thread.name == "search-index-refresh":
+            thread.join(timeout=60)
+    after = index_for(second_worker)
+    assert after is not before and names(after, "diaper bank") == ["diapers"]
+
+
+def test_warm_start_before_migrations_leaves_an_empty_index(settings: Settings,
+                                                            store: SharedStore,
+                                                            clock: SimClock, tmp_path) -> None:
+    fresh = replace(settings, database_url=f"sqlite:///{tmp_path / 'empty.sqlite3'}",
+                    search_warm_start=True)
+    app = create_app(fresh, store=store, clock=clock)
+    try:
+        assert index_for(app).n == 0
+    finally:
+        app.extensions["db_engine"].dispose()
