@@ -66,7 +66,7 @@ def create_app(
     from directory import register as register_directory
     from ivr import register as register_ivr
     from needs import register as register_needs
-    from privacy import register as register_privacy
+    from privacy.cli import register as register_privacy
     from routing import register as register_routing
     from survey import register as register_survey
 

@@ -1,11 +1,5 @@
-"""Callers' privacy: retention purges, and answering a caller's request for their data."""
+"""Callers' privacy: call-record pseudonym retention (`retention`) and its CLI (`cli`).
 
-from __future__ import annotations
-
-from flask import Flask
-
-
-def register(app: Flask) -> None:
-    from privacy import cli
-
-    cli.register(app)
+The CLI sits on top (it runs the survey's combined purge); `retention` sits under the survey
+so the survey worker can run the pseudonym purge without a package cycle.
+"""

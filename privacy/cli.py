@@ -8,7 +8,7 @@ from flask.cli import AppGroup
 
 from config.clock import now
 from config.database import session_scope
-from privacy import retention
+from survey import retention
 
 privacy_cli = AppGroup("privacy", help="Callers' data: retention purge, export, erasure.")
 

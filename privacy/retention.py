@@ -1,14 +1,12 @@
-"""How long what we know about a caller is kept, enforced by one purge that needs no Redis.
+"""How long a call record keeps its caller pseudonym (`CALLER_HASH_RETENTION_DAYS`).
 
-Two things expire: the raw numbers of follow-up contacts (`FollowUpPolicy.retention`, 30
-days) and the pseudonyms on call records (`CALLER_HASH_RETENTION_DAYS`). `purge_all` removes
-both; `flask privacy purge` runs it (for cron), and so does the survey worker when it starts
-and its scheduled purge job.
+`survey.retention.purge_all` runs this together with the erasure of follow-up numbers;
+`flask privacy purge` runs that (for cron), and so does the survey worker when it starts and
+its scheduled purge job. None of it needs Redis.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
@@ -16,13 +14,6 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from ivr.models import CallRecord
-from survey import contacts
-
-
-@dataclass(frozen=True)
-class PurgeResult:
-    numbers_erased: int
-    caller_hashes_removed: int
 
 
 def purge_caller_hashes(db: Session, at: datetime, retention: timedelta) -> int:
@@ -38,7 +29,3 @@ def purge_caller_hashes(db: Session, at: datetime, retention: timedelta) -> int:
 def caller_hash_retention() -> timedelta:
     return timedelta(days=current_app.extensions["settings"].caller_hash_retention_days)
 
-
-def purge_all(db: Session, at: datetime) -> PurgeResult:
-    return PurgeResult(numbers_erased=contacts.purge_expired(db, at),
-                       caller_hashes_removed=purge_caller_hashes(db, at, caller_hash_retention()))

@@ -74,7 +74,7 @@ def purge_cmd() -> None:
 
 
 def _purge() -> None:
-    from privacy import retention
+    from survey import retention
 
     with session_scope(current_app) as db:
         result = retention.purge_all(db, now())

@@ -207,7 +207,7 @@ def sms_text(definition: Any, contact: FollowUpContact) -> str:
 
 def purge_job() -> int:
     """The retention purge (numbers and pseudonyms); returns how many numbers it erased."""
-    from privacy import retention
+    from survey import retention
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     with session_scope(app) as db:
