@@ -76,10 +76,7 @@ def purge_cmd() -> None:
 def _purge() -> None:
     from survey import retention
 
-    with session_scope(current_app) as db:
-        result = retention.purge_all(db, now())
-    click.echo(f"erased {result.numbers_erased} phone number(s), removed "
-               f"{result.caller_hashes_removed} caller pseudonym(s)")
+    click.echo(retention.purge_now(current_app).summary())
 
 
 def register(app: Flask) -> None:
