@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import random
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -26,12 +25,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from bench.reports import load_postgres, load_sqlite, timed
-from config.database import Base, make_engine
+from bench.reports import load_postgres, load_sqlite, run_postgres, run_sqlite, timed
+from config.database import Base
 from config.models import import_all_models
 from needs.models import CALL_TYPES, UNMET_REASONS
 from needs.reports.build import needs_report
@@ -119,30 +118,6 @@ def measure(name: str, engine: Engine, records: int, postgres: bool) -> None:
           f"{len(report['needs_by_taxonomy'])} terms, {len(report['by_fsa'])} FSAs)", flush=True)
 
 
-def run_sqlite(records: int) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        engine = make_engine(f"sqlite:///{tmp}/bench.sqlite3")
-        try:
-            measure("SQLite", engine, records, postgres=False)
-        finally:
-            engine.dispose()
-
-
-def run_postgres(records: int, server: str) -> None:
-    name = f"bench_needs_{int(time.time())}"
-    admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(f"{server}/{name}")
-    try:
-        measure("PostgreSQL", engine, records, postgres=True)
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=50_000)
@@ -152,9 +127,9 @@ def main() -> None:
     args = parser.parse_args()
     import_all_models()
     if args.only != "postgresql":
-        run_sqlite(args.records)
+        run_sqlite(args.records, measure)
     if args.only != "sqlite":
-        run_postgres(args.records, args.postgres)
+        run_postgres(args.records, args.postgres, measure, prefix="bench_needs")
 
 
 if __name__ == "__main__":

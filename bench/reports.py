@@ -175,23 +175,28 @@ def measure(name: str, engine: Engine, rows: int, postgres: bool) -> dict[str, f
     return {"load": load_seconds, "report": report_seconds, "baseline": baseline}
 
 
-def run_sqlite(rows: int) -> None:
+Measure = Callable[[str, Engine, int, bool], object]
+
+
+def run_sqlite(rows: int, run: Measure | None = None) -> None:
+    """`run` (this bench's `measure` by default) on a throwaway SQLite file."""
     with tempfile.TemporaryDirectory() as tmp:
         engine = make_engine(f"sqlite:///{tmp}/bench.sqlite3")
         try:
-            measure("SQLite", engine, rows, postgres=False)
+            (run or measure)("SQLite", engine, rows, False)
         finally:
             engine.dispose()
 
 
-def run_postgres(rows: int, server: str) -> None:
-    name = f"bench_reports_{int(time.time())}"
+def run_postgres(rows: int, server: str, run: Measure | None = None, prefix: str = "bench_reports") -> None:
+    """`run` on a database of its own on the PostgreSQL server, dropped afterwards."""
+    name = f"{prefix}_{int(time.time())}"
     admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     engine = make_engine(f"{server}/{name}")
     try:
-        measure("PostgreSQL", engine, rows, postgres=True)
+        (run or measure)("PostgreSQL", engine, rows, True)
     finally:
         engine.dispose()
         with admin.connect() as conn:
