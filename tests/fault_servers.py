@@ -219,7 +219,8 @@ class Gunicorn:
         self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
             [sys.executable, "-m", "gunicorn", self.target, "--bind", f"127.0.0.1:{self.port}",
              "--workers", str(self.workers), "--threads", str(self.threads),
-             "--log-level", "warning", "--graceful-timeout", "5"],
+             "--log-level", "warning", "--graceful-timeout", "5",
+             "--no-control-socket"],  # several servers at once: no shared socket path
             cwd=ROOT, env={**os.environ, **self.env})
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -278,3 +279,55 @@ class Gunicorn:
             self.proc.kill()
             self.proc.wait()
         self.proc = None
+
+
+class ProxyProcess:
+    """A `TcpProxy` in a process of its own (`python -m tests.fault_servers HOST PORT`), so
+    its pumping takes neither the caller's CPU and GIL nor the app's: for the surge bench,
+    whose hundreds of caller threads share one interpreter. Signals switch its mode."""
+
+    def __init__(self, upstream_host: str, upstream_port: int) -> None:
+        self.upstream = (upstream_host, upstream_port)
+        self.proc: subprocess.Popen[str] | None = None
+        self.port = 0
+
+    def start(self) -> ProxyProcess:
+        self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", "tests.fault_servers", self.upstream[0], str(self.upstream[1])],
+            cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout is not None
+        self.port = int(self.proc.stdout.readline())
+        return self
+
+    def _signal(self, sig: signal.Signals) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(sig)
+
+    def silent(self) -> None:
+        self._signal(signal.SIGUSR1)
+
+    def refuse(self) -> None:
+        self._signal(signal.SIGUSR2)
+
+    def restore(self) -> None:
+        self._signal(signal.SIGHUP)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait()
+            self.proc = None
+
+
+def serve_proxy(host: str, port: int) -> None:
+    proxy = TcpProxy(host, port).start()
+    signal.signal(signal.SIGUSR1, lambda *_: proxy.silent())
+    signal.signal(signal.SIGUSR2, lambda *_: proxy.refuse())
+    signal.signal(signal.SIGHUP, lambda *_: proxy.restore())
+    print(proxy.port, flush=True)
+    while True:
+        signal.pause()
+
+
+if __name__ == "__main__":
+    serve_proxy(sys.argv[1], int(sys.argv[2]))
