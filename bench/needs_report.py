@@ -105,7 +105,7 @@ def fill(engine: Engine, records: int, postgres: bool) -> tuple[float, int]:
 def measure(target: Target, records: int) -> None:
     Base.metadata.create_all(target.bulk)
     load_seconds, needs = fill(target.bulk, records, target.postgres)
-    scope = Scope(Period(date(2026, 1, 1), date(2026, 12, 31)))
+    scope = Scope(Period(date(2026, 1, 1), date(2026, 12, 31), "America/Toronto"))
     with Session(target.app) as db:  # the app's statement and read timeouts, as planners run it
         baseline, _ = timed(lambda: [db.execute(text(f"SELECT count(*) FROM {t}")).scalar()  # noqa: S608
                                      for t in ("contact_records", "contact_needs")])

@@ -175,7 +175,7 @@ def timed(func: Callable[[], Any], repeat: int = 3) -> tuple[float, Any]:
 def measure(target: Target, rows: int) -> dict[str, float]:
     Base.metadata.create_all(target.bulk)
     load_seconds = fill(target.bulk, rows, target.postgres)
-    period = Period(date(2026, 1, 1), date(2026, 12, 31))
+    period = Period(date(2026, 1, 1), date(2026, 12, 31), "America/Toronto")
     with Session(target.app) as db:
         baseline, _ = timed(lambda: [db.execute(text(f"SELECT count(*) FROM {t}")).scalar()  # noqa: S608
                                      for t in ("survey_answers", "call_records")])
