@@ -397,6 +397,18 @@ def test_voice_fallback_answers_the_safe_route(twilio: SignedClient) -> None:
     assert verbs(root) == ["Say", "Enqueue"] and "something went wrong" in spoken(root)
 
 
+def test_voice_fallback_keeps_the_callers_language_from_the_failed_url(
+        twilio: SignedClient) -> None:
+    """A request our server never answered (a worker killed mid-request): Twilio asks the
+    fallback URL with `ErrorUrl`, our own action URL with the call's facts."""
+    failed = f"{PUBLIC_BASE_URL}/voice/need?l=fr&r=east&rs=caller_id&attempt=1"
+    root = twiml(twilio.post("/voice/fallback", CallSid="CAfb2", From=CALLER, ErrorCode="11200",
+                             ErrorUrl=failed))
+    assert verbs(root) == ["Say", "Enqueue"] and "un problème est survenu" in spoken(root)
+    action = root.find("Enqueue").get("action", "")  # type: ignore[union-attr]
+    assert "l=fr" in action and "r=east" in action
+
+
 def test_agent_fallback_keeps_a_known_specialist_on_their_queue(
         app: Flask, twilio: SignedClient, db: Session) -> None:
     add_specialists(db)
