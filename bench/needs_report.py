@@ -105,7 +105,7 @@ def fill(engine: Engine, records: int, postgres: bool) -> tuple[float, int]:
 def measure(name: str, engine: Engine, records: int, postgres: bool) -> None:
     Base.metadata.create_all(engine)
     load_seconds, needs = fill(engine, records, postgres)
-    scope = Scope(Period(date(2026, 1, 1), date(2026, 12, 31)))
+    scope = Scope(Period(date(2026, 1, 1), date(2026, 12, 31), "America/Toronto"))
     with Session(engine) as db:
         baseline, _ = timed(lambda: [db.execute(text(f"SELECT count(*) FROM {t}")).scalar()  # noqa: S608
                                      for t in ("contact_records", "contact_needs")])

@@ -161,7 +161,7 @@ def timed(func: Callable[[], Any], repeat: int = 3) -> tuple[float, Any]:
 def measure(name: str, engine: Engine, rows: int, postgres: bool) -> dict[str, float]:
     Base.metadata.create_all(engine)
     load_seconds = fill(engine, rows, postgres)
-    period = Period(date(2026, 1, 1), date(2026, 12, 31))
+    period = Period(date(2026, 1, 1), date(2026, 12, 31), "America/Toronto")
     with Session(engine) as db:
         baseline, _ = timed(lambda: [db.execute(text(f"SELECT count(*) FROM {t}")).scalar()  # noqa: S608
                                      for t in ("survey_answers", "call_records")])

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from config.ontario import deployment
+from config.ontario import data_files
 from routing.decision import CallContext
 from routing.default_rules import default_document
 from routing.evaluate import evaluate
@@ -114,7 +114,7 @@ def time_validation(doc: dict[str, Any], repeat: int = 3) -> tuple[float, int]:
     best, errors = float("inf"), 0
     for _ in range(repeat):
         started = time.perf_counter()
-        report = validate(doc, deployment())
+        report = validate(doc, data_files())
         best = min(best, time.perf_counter() - started)
         errors = len(report.errors)
     return best, errors

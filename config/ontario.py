@@ -1,7 +1,8 @@
-"""The default Ontario deployment, loaded from the editable files in `config/data/`.
+"""The Ontario deployment as the data files in `config/data/` say (sources in `SOURCES.md`).
 
-Sources for each file are in `config/data/SOURCES.md`. Loaded once per process; the
-routing rules issue lets admins override providers and regions in the database.
+These files are only the base: the live deployment every area reads is the published rule set
+laid over them (`routing.live`), reached through `config.extensions.deployment()`. Only
+routing (to lay the rules over it) and code with no app to ask read `data_files()` directly.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Protocol
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -144,6 +146,19 @@ def load_deployment(data_dir: Path = DATA_DIR) -> Deployment:
 
 
 @lru_cache(maxsize=1)
-def deployment() -> Deployment:
-    """The process-wide default deployment (the data files are read once)."""
+def data_files() -> Deployment:
+    """The data files' deployment, read once per process (the base the rules are laid over)."""
     return load_deployment()
+
+
+class DeploymentSource(Protocol):
+    """What `create_app` injects as `app.extensions["deployment"]`: the deployment right now."""
+
+    def current(self) -> Deployment: ...
+
+
+class DataFilesDeployment:
+    """The data files alone (an app without published rules, e.g. a tool's own app)."""
+
+    def current(self) -> Deployment:
+        return data_files()

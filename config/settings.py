@@ -55,7 +55,6 @@ class Settings:
     environment: str = "development"  # HELPLINE_ENV; "production" also follows from https
     validate_signatures: bool = True
     session_ttl_seconds: int = 4 * 3600
-    timezone: str = "America/Toronto"
     max_queue_wait_seconds: int = 900
     fallback_number: str = "+14165550100"  # a staffed line of last resort when every queue is full
     # Text-to-speech voices from Twilio's table (config/data/tts_voices.csv); no en-CA voice exists.

@@ -8,7 +8,6 @@ admin), from the lookup page (session + X-CSRFToken) or with a token.
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import select
@@ -16,8 +15,7 @@ from sqlalchemy import select
 from accounts.auth import api_error, api_role_required, api_user
 from config import database
 from config.clock import now
-from config.extensions import settings, store
-from config.ontario import deployment
+from config.extensions import deployment, local_zone, store
 from directory.details import service_details
 from directory.models import Referral, Service
 from directory.parsing import language_code
@@ -68,7 +66,7 @@ def parse_filters() -> Filters:
             raise BadParameter(f"bad taxonomy code {prefix!r}")
     open_at = None
     if _flag("open_now"):
-        open_at = now().astimezone(ZoneInfo(settings().timezone))
+        open_at = now().astimezone(local_zone())
     return Filters(region=region, area=request.args.get("area", "").strip() or None,
                    language=code, taxonomy=taxonomy, open_at=open_at,
                    accessible=_flag("accessible"))

@@ -14,7 +14,8 @@ from datetime import time
 
 from flask import Flask
 
-from config.ontario import deployment
+from config.extensions import deployment
+from config.ontario import Deployment
 from directory.hsds_reader import read_hsds
 from directory.importer import write
 from directory.package import Package, Row, Summary
@@ -40,8 +41,7 @@ def _templates() -> tuple[list[Row], dict[str, list[str]], list[Row]]:
     return services, codes, package.taxonomy
 
 
-def _places() -> list[tuple[str, str]]:
-    dep = deployment()
+def _places(dep: Deployment) -> list[tuple[str, str]]:
     seen: set[str] = set()
     places = []
     for key, region in sorted(dep.municipalities.items()):
@@ -61,17 +61,19 @@ def _by_region(mapping: Mapping[str, str | None]) -> dict[str, list[str]]:
 
 
 def generate(app: Flask, count: int, seed: int = 211) -> Summary:
-    return write(app, build_package(count, seed))
+    with app.app_context():
+        dep = deployment()  # the published regions and geography, as every area sees them
+    return write(app, build_package(count, dep, seed))
 
 
-def build_package(count: int, seed: int = 211) -> Package:
+def build_package(count: int, dep: Deployment, seed: int = 211) -> Package:
     rng = random.Random(seed)  # noqa: S311 - demo data, not secrets
     services, codes, taxonomy = _templates()
-    places = _places()
-    postal = _by_region(deployment().postal_prefixes)
-    area_codes = _by_region(deployment().area_code_default)
+    places = _places(dep)
+    postal = _by_region(dep.postal_prefixes)
+    area_codes = _by_region(dep.area_code_default)
     package = Package(source=SOURCE, taxonomy=taxonomy)
-    languages = [lang.code for lang in deployment().interpreter_languages]
+    languages = [lang.code for lang in dep.interpreter_languages]
     for number in range(count):
         org_number = number // ORG_SIZE
         place, region = places[org_number % len(places)]

@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Flask
 
 from config.database import session_scope
+from config.extensions import deployment
 from directory import search_loader, version
 from directory.hsds_reader import read_hsds
 from directory.icarol_reader import read_icarol
@@ -45,8 +46,10 @@ def import_path(app: Flask, path: Path, source: str | None = None, fmt: str = "a
 
 
 def write(app: Flask, package: Package) -> Summary:
+    with app.app_context():
+        dep = deployment()  # regions as published now, not only the data files'
     with session_scope(app) as db:
-        summary = write_package(db, package)
+        summary = write_package(db, package, dep)
     version.bump(app.extensions["store"])
     if search_loader.has_index(app):
         search_loader.refresh(app)  # the importer pays for the new index, not the next search

@@ -11,7 +11,7 @@ import re
 from datetime import date, datetime, time
 from functools import lru_cache
 
-from config.ontario import deployment
+from config.ontario import data_files
 
 WEEKDAYS = {
     "monday": 1, "mon": 1, "mo": 1, "tuesday": 2, "tue": 2, "tues": 2, "tu": 2,
@@ -88,7 +88,7 @@ def _language_names() -> dict[str, str]:
         "créole": "ht", "asl": "ase", "american sign language": "ase", "sign language": "ase",
         "chinese": "zh", "german": "de", "japanese": "ja", "hebrew": "he", "greek": "el",
     }
-    for lang in deployment().interpreter_languages:
+    for lang in data_files().interpreter_languages:
         for name in (lang.code, lang.name_en, lang.name_fr, *lang.aliases):
             names.setdefault(name.lower(), lang.code)
     return names

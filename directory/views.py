@@ -6,8 +6,7 @@ from flask import Blueprint, render_template
 from flask_login import current_user
 
 from accounts.auth import page_role_required
-from config.extensions import store
-from config.ontario import deployment
+from config.extensions import deployment, store
 from ivr import screen_pop
 
 bp = Blueprint("directory_views", __name__, url_prefix="/directory",

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from config.ontario import deployment
+from config.ontario import Deployment
 from directory.models import (
     Accessibility,
     Address,
@@ -41,15 +41,15 @@ def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
         yield items[start:start + size]
 
 
-def write_package(db: Session, package: Package) -> Summary:
-    """Upsert the package; the caller commits (or rolls back on any error)."""
+def write_package(db: Session, package: Package, dep: Deployment) -> Summary:
+    """Upsert the package (regions derived from `dep`, the live deployment); the caller commits."""
     summary = Summary(skipped=dict(package.skipped))
     orgs = _upsert(db, Organization, package.source, package.organizations, summary, "organizations")
     for record in package.services:
         record["organization_id"] = orgs.get(record.get("organization_sid") or "")
     for record in package.locations:
         record["organization_id"] = orgs.get(record.get("organization_sid") or "")
-    _derive_regions(package)
+    _derive_regions(package, dep)
     services = _upsert(db, Service, package.source, package.services, summary, "services")
     locations = _upsert(db, Location, package.source, package.locations, summary, "locations")
     codes = _upsert_taxonomy(db, package.taxonomy, package.service_taxonomy, summary)
@@ -165,9 +165,8 @@ def _insert_children(db: Session, model: type[Any], rows: list[Row], summary: Su
     summary.created[kind] = len(values)
 
 
-def ontario_region(city: str | None, postal_code: str | None) -> str | None:
+def ontario_region(dep: Deployment, city: str | None, postal_code: str | None) -> str | None:
     """The Ontario 211 region of an address, from its municipality or postal prefix."""
-    dep = deployment()
     if city and city.strip().lower() in dep.municipalities:
         return dep.municipalities[city.strip().lower()]
     postal = (postal_code or "").replace(" ", "").upper()
@@ -177,11 +176,11 @@ def ontario_region(city: str | None, postal_code: str | None) -> str | None:
     return None
 
 
-def _derive_regions(package: Package) -> None:
+def _derive_regions(package: Package, dep: Deployment) -> None:
     """A service with no region gets the region of the first Ontario address it is offered at."""
     region_of_location: dict[str, str] = {}
     for address in package.addresses:
-        region = ontario_region(address.get("city"), address.get("postal_code"))
+        region = ontario_region(dep, address.get("city"), address.get("postal_code"))
         if region:
             region_of_location.setdefault(address["location_sid"], region)
     if not region_of_location:

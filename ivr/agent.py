@@ -11,14 +11,13 @@ from flask import Blueprint, current_app, request, url_for
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from config.clock import now
-from config.extensions import store
+from config.extensions import deployment, store
 from ivr import prompts, records, screen_pop
 from ivr.calls import best_effort, figures, load_call, save_call
 from ivr.metrics import degraded
 from ivr.roster import Lookup, OnDuty, Roster
 from ivr.session import CallSession
 from ivr.webhook import empty, form, form_float, webhook
-from routing.service import live_deployment as deployment  # published providers, regions
 from routing.service import provider as routed_provider
 
 bp = Blueprint("agent", __name__, url_prefix="/agent")

@@ -9,8 +9,8 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from config.database import session_scope
+from config.extensions import deployment
 from ivr.models import Specialist
-from routing.service import live_deployment
 
 specialists_cli = AppGroup("specialists", help="Specialists and the phones they dial in from.")
 
@@ -46,7 +46,7 @@ def e164(number: str) -> str:
 
 def upsert(name: str, phone: str, provider: str, languages: str = "en") -> None:
     # Admins add providers in the published rule set; the data files know only the built-in six.
-    if provider not in live_deployment().providers:
+    if provider not in deployment().providers:
         raise click.BadParameter(f"unknown provider {provider!r}")
     with session_scope(current_app) as db:
         found = db.scalar(select(Specialist).where(Specialist.phone == phone))

@@ -9,7 +9,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from config.clock import now
 from config.extensions import settings, store
-from config.ontario import deployment
+from config.ontario import data_files
 from ivr import prompts, records
 from ivr.call_state import url_state
 from ivr.calls import best_effort, figures, save_call
@@ -99,7 +99,7 @@ def safe_route(language: str = "en", state: dict[str, Any] | None = None) -> Voi
     `state` (the call's facts, when known) rides on the queue's action URL, so the next
     step still knows, for one, that this call's queue already failed once.
     """
-    dep = deployment()
+    dep = data_files()
     provider = dep.providers[dep.safe_route_provider]
     resp = VoiceResponse()
     prompts.say(resp, language, "error_route")

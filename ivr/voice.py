@@ -14,7 +14,7 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from config import database
 from config.clock import now
-from config.extensions import caller_hasher, settings, store
+from config.extensions import caller_hasher, deployment, settings, store
 from ivr import prompts, records
 from ivr.call_state import url_state
 from ivr.calls import best_effort, figures, load_call, save_call, sessions
@@ -24,7 +24,6 @@ from ivr.routing_step import enqueue_call, last_resort, overflow_call, safe_rout
 from ivr.session import CallSession
 from ivr.webhook import attempt_arg, empty, form, form_float, webhook
 from routing.location import region_from_caller_id, region_from_speech
-from routing.service import live_deployment as deployment  # published providers, regions
 
 bp = Blueprint("voice", __name__, url_prefix="/voice")
 

@@ -8,7 +8,6 @@ page keeps what was typed and shows each message by its field.
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, jsonify, request
 from sqlalchemy import select
@@ -16,7 +15,7 @@ from sqlalchemy import select
 from accounts.auth import api_error, api_role_required, api_user
 from config.clock import now
 from config.database import db_session
-from config.extensions import settings
+from config.extensions import deployment, local_zone, settings
 from ivr.models import CallRecord
 from needs import record as records
 from needs import worklists
@@ -59,7 +58,7 @@ def put_record(call_sid: str) -> Any:
     taxonomy = load_taxonomy(db)
     try:
         saved, errors = records.save(db, call, body, taxonomy, user, now(),
-                                     settings().contact_lock_hours, settings().timezone)
+                                     settings().contact_lock_hours, deployment().timezone)
     except records.NotAllowed as refused:
         return api_error(403, str(refused))
     if saved is None:
@@ -96,7 +95,7 @@ def taxonomy_suggest() -> Any:
 @bp.get("/follow-ups")
 @api_role_required("specialist")
 def follow_up_list() -> Any:
-    today = now().astimezone(ZoneInfo(settings().timezone)).date()
+    today = now().astimezone(local_zone()).date()
     return jsonify({"follow_ups": worklists.follow_ups(db_session(), api_user(), today)})
 
 

@@ -13,7 +13,7 @@ from flask import Blueprint, render_template, request
 
 from accounts.auth import page_role_required
 from config.database import db_session
-from config.ontario import deployment
+from config.extensions import deployment
 from needs.models import UNMET_REASONS
 from needs.reports.api import scope_from_args
 from needs.reports.build import needs_report

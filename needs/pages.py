@@ -6,15 +6,13 @@ record to finish it.
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from flask import Blueprint, render_template, request
 from flask_login import current_user
 
 from accounts.auth import page_role_required
 from config.clock import now
 from config.database import db_session
-from config.extensions import settings
+from config.extensions import local_zone
 from needs import worklists
 
 bp = Blueprint("needs_pages", __name__, url_prefix="/contacts", template_folder="templates",
@@ -24,7 +22,7 @@ bp = Blueprint("needs_pages", __name__, url_prefix="/contacts", template_folder=
 @bp.get("/follow-ups")
 @page_role_required("specialist")
 def follow_ups() -> str:
-    today = now().astimezone(ZoneInfo(settings().timezone)).date()
+    today = now().astimezone(local_zone()).date()
     rows = worklists.follow_ups(db_session(), current_user, today)  # type: ignore[arg-type]
     return render_template("needs/follow_ups.html", rows=rows)
 

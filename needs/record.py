@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accounts.models import ADMIN, SUPERVISOR, User
-from config.ontario import deployment
+from config.extensions import deployment
 from directory.models import Referral, Service
 from ivr.access import may_work_on
 from ivr.models import CallRecord

@@ -11,10 +11,11 @@ def register(app: Flask) -> None:
     from accounts import add_staff_link
     from routing import admin, api, cli
     from routing.published import RuleSetCache
-    from routing.service import CACHE_KEY
+    from routing.service import CACHE_KEY, PublishedDeployment
 
     app.extensions["bulletins"] = BulletinCache()
     app.extensions[CACHE_KEY] = RuleSetCache()
+    app.extensions["deployment"] = PublishedDeployment()  # what every area reads as the deployment
     app.register_blueprint(api.bp)
     app.register_blueprint(admin.bp)
     cli.register(app)

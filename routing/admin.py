@@ -17,15 +17,15 @@ from accounts.auth import page_role_required
 from accounts.models import ADMIN
 from config.clock import now
 from config.database import db_session
-from config.extensions import store
-from config.ontario import deployment
+from config.extensions import deployment, local_zone, store
+from config.ontario import data_files
 from routing import audit, bulletin_admin, draft_pages
 from routing.api import SECTIONS, doc_providers
 from routing.explain import ExplainError, explain_call, rules_document
 from routing.forms import BulletinForm, ClosureForm, JsonForm, NoteForm, TestCallForm
 from routing.models import Bulletin
 from routing.ruleset import RuleSetInvalid
-from routing.service import live_deployment, live_figures
+from routing.service import live_figures
 from routing.validation import validate
 from routing.versions import (
     PublishRefused,
@@ -58,7 +58,7 @@ def overview() -> str:
     db = db_session()
     doc, base = draft_document(db)
     return render_template(
-        "routing/overview.html", doc=doc, base=base, report=validate(doc, deployment()),
+        "routing/overview.html", doc=doc, base=base, report=validate(doc, data_files()),
         versions=list_versions(db), latest=latest_version(db), note_form=NoteForm(),
         sections=SECTIONS,
     )
@@ -95,7 +95,7 @@ def _edit_json(section: str | None) -> str | Response:
     elif not form.is_submitted():
         form.document.data = pretty(doc if section is None else doc.get(section))
     return render_template("routing/edit.html", form=form, section=section,
-                           report=validate(doc, deployment())), 400 if form.errors else 200  # type: ignore[return-value]
+                           report=validate(doc, data_files())), 400 if form.errors else 200  # type: ignore[return-value]
 
 
 @bp.post("/publish")
@@ -105,7 +105,7 @@ def publish_draft() -> Response:
     if not form.validate_on_submit():
         abort(400)
     try:
-        version = publish(db_session(), deployment(), store(), actor(), now(), form.note.data or "")
+        version = publish(db_session(), data_files(), store(), actor(), now(), form.note.data or "")
         flash(f"Published version {version.number}.")
     except PublishRefused as exc:
         flash("Not published: " + "; ".join(p.message for p in exc.report.errors[:10]), "error")
@@ -130,7 +130,7 @@ def rollback_version(number: int) -> Response:
     if not NoteForm().validate_on_submit():
         abort(400)
     try:
-        version = rollback(db_session(), deployment(), store(), number, actor(), now())
+        version = rollback(db_session(), data_files(), store(), number, actor(), now())
         flash(f"Rolled back: version {version.number} is a copy of version {number}.")
     except LookupError:
         abort(404)
@@ -197,7 +197,7 @@ def test_call() -> str:
             at = form.at.data
             when = at.replace(tzinfo=_zone()) if at else now()
             result = explain_call(
-                doc, deployment(), caller=form.caller.data or None, at=when,
+                doc, data_files(), caller=form.caller.data or None, at=when,
                 language=form.language.data, need=form.need.data or None,
                 region=form.region.data or None, interpreter=form.interpreter.data or None,
                 figures=live_figures(frozenset(doc_providers(doc))), version=number, label=label)
@@ -208,9 +208,7 @@ def test_call() -> str:
 
 
 def _zone() -> Any:
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(deployment().timezone)
+    return local_zone()
 
 
 @bp.get("/audit")
@@ -227,7 +225,7 @@ def bulletins() -> str | Response:
     form = BulletinForm()
     error = None
     if form.validate_on_submit():
-        dep = live_deployment()
+        dep = deployment()
         data = {name: getattr(form, name).data for name in bulletin_admin.FIELDS}
         try:
             fields = bulletin_admin.clean(data, set(dep.regions), dep.timezone)

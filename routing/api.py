@@ -15,13 +15,13 @@ from accounts.auth import api_error, api_role_required, api_user
 from accounts.models import ADMIN, PLANNER, SPECIALIST
 from config.clock import now
 from config.database import db_session
-from config.extensions import store
-from config.ontario import deployment
+from config.extensions import deployment, store
+from config.ontario import data_files
 from routing import audit, bulletin_admin
 from routing.explain import ExplainError, explain_call, parse_at, rules_document
 from routing.models import Bulletin
 from routing.ruleset import RuleSetInvalid
-from routing.service import live_deployment, live_figures
+from routing.service import live_figures
 from routing.validation import validate
 from routing.versions import (
     PublishRefused,
@@ -52,7 +52,7 @@ def actor() -> str:
 
 def draft_answer(db: Session) -> dict[str, Any]:
     doc, base = draft_document(db)
-    return {"document": doc, "base_number": base, "validation": validate(doc, deployment()).to_dict()}
+    return {"document": doc, "base_number": base, "validation": validate(doc, data_files()).to_dict()}
 
 
 @bp.get("/routing/draft")
@@ -104,7 +104,7 @@ def delete_draft() -> Any:
 def post_validate() -> Any:
     """Validate the posted document, or the draft when nothing is posted."""
     doc = body() or draft_document(db_session())[0]
-    return jsonify(validate(doc, deployment()).to_dict())
+    return jsonify(validate(doc, data_files()).to_dict())
 
 
 @bp.post("/routing/publish")
@@ -112,7 +112,7 @@ def post_validate() -> Any:
 def post_publish() -> Any:
     note = str(body().get("note") or "") if isinstance(body(), dict) else ""
     try:
-        version = publish(db_session(), deployment(), store(), actor(), now(), note)
+        version = publish(db_session(), data_files(), store(), actor(), now(), note)
     except PublishRefused as exc:
         return jsonify({"error": "the draft does not validate", "validation": exc.report.to_dict()}), 422
     return jsonify(version_dict(version)), 201
@@ -137,7 +137,7 @@ def get_one_version(number: int) -> Any:
 @api_role_required(ADMIN)
 def post_rollback(number: int) -> Any:
     try:
-        version = rollback(db_session(), deployment(), store(), number, actor(), now())
+        version = rollback(db_session(), data_files(), store(), number, actor(), now())
     except LookupError:
         return api_error(404, f"no version {number}")
     except PublishRefused as exc:
@@ -162,7 +162,7 @@ def post_explain() -> Any:
     try:
         doc, number, label = rules_document(db_session(), str(data.get("rules") or "draft"))
         at = parse_at(data.get("at"), deployment().timezone, now())
-        result = explain_call(doc, deployment(), caller=data.get("from"), at=at,
+        result = explain_call(doc, data_files(), caller=data.get("from"), at=at,
                               language=str(data.get("language") or "en"), need=data.get("need"),
                               region=data.get("region"), interpreter=data.get("interpreter"),
                               figures=live_figures(frozenset(doc_providers(doc))),
@@ -186,7 +186,7 @@ def get_bulletins() -> Any:
 def _checked(data: Any) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise bulletin_admin.BulletinInvalid("send the bulletin as a JSON object")
-    dep = live_deployment()
+    dep = deployment()
     return bulletin_admin.clean(data, set(dep.regions), dep.timezone)
 
 

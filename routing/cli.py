@@ -12,7 +12,7 @@ from flask.cli import AppGroup
 from config.clock import now
 from config.database import session_scope
 from config.extensions import store
-from config.ontario import deployment
+from config.ontario import data_files
 from routing.explain import ExplainError, explain_call, parse_at, rules_document
 from routing.queue_figures import QueueFigures
 from routing.ruleset import RuleSetInvalid, parse_ruleset
@@ -50,7 +50,7 @@ def explain_cmd(caller: str | None, at_text: str | None, language: str, need: st
             at = parse_at(at_text, rs.timezone, now())
             figures = QueueFigures(store())
             live = {pid: figures.snapshot(pid, at.timestamp()) for pid in rs.providers}
-            result = explain_call(doc, deployment(), caller=caller, at=at, language=language,
+            result = explain_call(doc, data_files(), caller=caller, at=at, language=language,
                                   need=need, region=region, interpreter=interpreter,
                                   figures=live, version=number, label=label)
         except (ExplainError, RuleSetInvalid) as exc:
@@ -64,7 +64,7 @@ def validate_cmd(which: str) -> None:
     """Validate the draft (or a version); exits 1 when it could not be published."""
     with session_scope(current_app) as db:
         doc, _number, _label = rules_document(db, which)
-    report = validate(doc, deployment())
+    report = validate(doc, data_files())
     click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     sys.exit(0 if report.ok else 1)
 
@@ -75,7 +75,7 @@ def publish_cmd(note: str) -> None:
     """Validate the draft and publish it as the next version."""
     with session_scope(current_app) as db:
         try:
-            version = publish(db, deployment(), store(), CLI_ACTOR, now(), note)
+            version = publish(db, data_files(), store(), CLI_ACTOR, now(), note)
         except PublishRefused as exc:
             raise click.ClickException(json.dumps(exc.report.to_dict(), indent=2)) from exc
         click.echo(json.dumps(version_dict(version)))
@@ -87,7 +87,7 @@ def rollback_cmd(number: int) -> None:
     """Publish a copy of version NUMBER as the newest version."""
     with session_scope(current_app) as db:
         try:
-            version = rollback(db, deployment(), store(), number, CLI_ACTOR, now())
+            version = rollback(db, data_files(), store(), number, CLI_ACTOR, now())
         except (LookupError, PublishRefused) as exc:
             raise click.ClickException(str(exc)) from exc
         click.echo(json.dumps(version_dict(version)))

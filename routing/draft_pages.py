@@ -22,7 +22,7 @@ from accounts.auth import page_role_required
 from accounts.models import ADMIN
 from config.clock import now
 from config.database import db_session
-from config.ontario import deployment
+from config.ontario import data_files
 from routing.draft_checks import overflow_cycle_through, rule_problems
 from routing.draft_edit import (
     as_dict,
@@ -84,7 +84,7 @@ def _saved(db: Session, doc: Doc, section: str, message: str) -> Response:
 
 def _page(template: str, doc: Doc, failed: bool = False, **context: Any) -> Page:
     """A page with the draft check; 400 when a submitted form is shown again with its errors."""
-    html = render_template(template, doc=doc, report=validate(doc, deployment()), **context)
+    html = render_template(template, doc=doc, report=validate(doc, data_files()), **context)
     return (html, 400) if failed else html
 
 
@@ -139,7 +139,7 @@ def _id_error(form: FlaskForm, taken: list[str], old_id: str | None, references:
 def providers() -> Page:
     _db, doc = _draft()
     safe = SafeRouteForm(data={"provider": doc.get("safe_route_provider") or ""})
-    safe.provider.choices = opts(DraftChoices.of(doc, deployment()).providers)
+    safe.provider.choices = opts(DraftChoices.of(doc, data_files()).providers)
     return _page("routing/providers.html", doc, providers=items(doc, "providers"), safe_form=safe,
                  button_form=NoteForm())
 
@@ -151,7 +151,7 @@ def provider(item_id: str | None) -> Page:
     db, doc = _draft()
     base = _existing(doc, "providers", item_id)
     form = ProviderForm(data=ProviderForm.load(base) if base else None)
-    form.set_choices(DraftChoices.of(doc, deployment()), base)
+    form.set_choices(DraftChoices.of(doc, data_files()), base)
     if form.validate_on_submit():
         refs = provider_references(doc, item_id) if item_id else []
         if not _id_error(form, item_ids(doc, "providers"), item_id, refs):
@@ -182,7 +182,7 @@ def delete_provider(item_id: str) -> Response:
 def safe_route() -> Response:
     db, doc = _draft()
     form = SafeRouteForm()
-    form.provider.choices = opts(DraftChoices.of(doc, deployment()).providers)
+    form.provider.choices = opts(DraftChoices.of(doc, data_files()).providers)
     if not form.validate_on_submit():
         abort(400)
     doc["safe_route_provider"] = form.provider.data
@@ -212,14 +212,14 @@ def region(item_id: str | None) -> Page:
     base = _existing(doc, "regions", item_id)
     places = region_geography(doc, item_id) if item_id else {}
     form = RegionForm(data=RegionForm.load(base, places) if base else None)
-    form.set_choices(DraftChoices.of(doc, deployment()), base)
+    form.set_choices(DraftChoices.of(doc, data_files()), base)
     valid = form.validate_on_submit()
     new_places = form.places() if form.is_submitted() else {}  # place errors show with the rest
     refs = region_references(doc, item_id) if item_id else []
     if valid and not _id_error(form, item_ids(doc, "regions"), item_id, refs) and not form.errors:
         return _save_region(db, doc, item_id, form.item(base), new_places)
     return _page("routing/region_form.html", doc, form.is_submitted(), form=form, item_id=item_id,
-                 data_files=data_file_places(deployment(), item_id or ""))
+                 data_files=data_file_places(data_files(), item_id or ""))
 
 
 def _save_region(db: Session, doc: Doc, old_id: str | None, item: Doc,
@@ -322,11 +322,11 @@ def rule(item_id: str | None) -> Page:
     db, doc = _draft()
     base = _existing(doc, "rules", item_id)
     form = RuleForm(data=RuleForm.load(base) if base else {"position": default_position(doc)})
-    form.set_choices(DraftChoices.of(doc, deployment()), base, item_ids(doc, "rules"))
+    form.set_choices(DraftChoices.of(doc, data_files()), base, item_ids(doc, "rules"))
     problems: list[str] = []
     if form.validate_on_submit() and not _id_error(form, item_ids(doc, "rules"), item_id, []):
         item = form.item(base)
-        for field, message in rule_problems(doc, item, deployment()):
+        for field, message in rule_problems(doc, item, data_files()):
             _add_error(form, field, message, problems)
         if not problems and not form.errors:
             new_doc = put_item(doc, "rules", item_id, item, before=form.position.data or None)

@@ -13,7 +13,7 @@ from flask import current_app, g, has_request_context
 from config.breaker import DependencyDown
 from config.clock import now
 from config.extensions import store
-from config.ontario import Deployment, Provider, deployment
+from config.ontario import Deployment, Provider, data_files
 from routing.decision import CallContext, Decision
 from routing.evaluate import evaluate
 from routing.published import Published, RuleSetCache
@@ -32,7 +32,7 @@ def published() -> Published:
     if has_request_context() and REQUEST_KEY in g:
         return g.get(REQUEST_KEY)  # type: ignore[no-any-return]
     cache: RuleSetCache = current_app.extensions.setdefault(CACHE_KEY, RuleSetCache())
-    current = cache.current(store(), current_app.extensions["db_sessionmaker"], deployment(), now())
+    current = cache.current(store(), current_app.extensions["db_sessionmaker"], data_files(), now())
     if has_request_context():
         g.setdefault(REQUEST_KEY, current)
     return current
@@ -55,9 +55,13 @@ def route(ctx: CallContext) -> Decision:
     return evaluate(current.ruleset, ctx, now(), live_figures(current.live_queues), current.number)
 
 
-def live_deployment() -> Deployment:
-    """The deployment with the published set's providers, regions and geography edits."""
-    return published().deployment
+class PublishedDeployment:
+    """The live deployment (`app.extensions["deployment"]`, read via
+    `config.extensions.deployment()`): the published set's providers, regions, timezone and
+    geography edits over the data files, as of the version counter this request saw."""
+
+    def current(self) -> Deployment:
+        return published().deployment
 
 
 def provider(provider_id: str | None) -> Provider:
@@ -66,10 +70,10 @@ def provider(provider_id: str | None) -> Provider:
     A call keeps the provider it was given even if a newer version drops it: the data files'
     deployment still knows the built-in providers.
     """
-    dep = live_deployment()
+    dep = published().deployment
     if provider_id in dep.providers:
         return dep.providers[str(provider_id)]
-    builtin = deployment()
+    builtin = data_files()
     if provider_id in builtin.providers:
         return builtin.providers[str(provider_id)]
     return dep.providers.get(dep.safe_route_provider) or builtin.providers[builtin.safe_route_provider]

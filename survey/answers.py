@@ -17,10 +17,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from config.database import Base
+from config.extensions import local_zone
 from survey.definition import Definition, Question
 from survey.models import SurveyAnswer
-
-TORONTO = ZoneInfo("America/Toronto")
 
 
 @dataclass(frozen=True)
@@ -34,9 +33,10 @@ class CallContext:
     call_date: date
 
 
-def local_date(moment: datetime, timezone: str = "America/Toronto") -> date:
+def local_date(moment: datetime, timezone: str | None = None) -> date:
+    """The day of `moment` in `timezone`, by default the live deployment's."""
     aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return aware.astimezone(ZoneInfo(timezone)).date()
+    return aware.astimezone(ZoneInfo(timezone) if timezone else local_zone()).date()
 
 
 def insert_ignore(db: Session, model: type[Base], values: dict[str, Any],

@@ -12,6 +12,7 @@ from rq import SimpleWorker
 
 from config.clock import now
 from config.database import session_scope
+from config.extensions import deployment
 from survey import jobs
 from survey.reports.build import full_report
 from survey.reports.export import to_csv
@@ -28,7 +29,7 @@ survey_cli = AppGroup("survey", help="Caller surveys: reports, follow-up worker,
 def report_cmd(start: object, end: object, fmt: str) -> None:
     """Print the report for the days FROM to TO inclusive."""
     try:
-        period = Period(_day(start), _day(end))
+        period = Period(_day(start), _day(end), deployment().timezone)
     except ValueError as err:
         raise click.BadParameter(str(err)) from err
     with session_scope(current_app) as db:

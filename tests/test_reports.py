@@ -19,7 +19,7 @@ from survey.reports.period import Period
 from survey.reports.stats import wilson
 from tests.conftest import TORONTO
 
-PERIOD = Period(date(2026, 11, 1), date(2026, 12, 31))
+PERIOD = Period(date(2026, 11, 1), date(2026, 12, 31), "America/Toronto")
 _ids = count(1)
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from app import create_app
 from config.database import Base
-from config.ontario import deployment
+from config.ontario import data_files
 from config.settings import Settings
 from config.shared_store import RedisStore, SharedStore
 from ivr.calls import load_call
@@ -44,7 +44,7 @@ NORTH_CALLER = "+18075550123"
 def publish_doc(db: Session, store: SharedStore, clock: SimClock, doc: dict[str, Any],
                 actor: str = "admin@example.org") -> RuleSetVersion:
     save_draft(db, doc, actor, clock.current)
-    return publish(db, deployment(), store, actor, clock.current, note="test")
+    return publish(db, data_files(), store, actor, clock.current, note="test")
 
 
 def north_to(db: Session, provider: str) -> dict[str, Any]:
@@ -100,7 +100,7 @@ def test_invalid_draft_is_refused_and_nothing_changes(app: Flask, db: Session, s
     doc = north_to(db, "nowhere")
     save_draft(db, doc, "admin@example.org", clock.current)
     with pytest.raises(PublishRefused) as refused:
-        publish(db, deployment(), store, "admin@example.org", clock.current)
+        publish(db, data_files(), store, "admin@example.org", clock.current)
     assert "rule 'north-in-hours' enqueues at unknown provider 'nowhere'" in str(refused.value)
     assert [v.number for v in list_versions(db)] == [1]
     assert route_now(app).provider == "north"
@@ -120,14 +120,14 @@ def test_rollback_publishes_a_copy_of_an_earlier_version(app: Flask, db: Session
     seed(db, store, clock.current)
     publish_doc(db, store, clock, north_to(db, "east"))
     assert route_now(app).provider == "east"
-    back = rollback(db, deployment(), store, 1, "admin@example.org", clock.current)
+    back = rollback(db, data_files(), store, 1, "admin@example.org", clock.current)
     assert (back.number, back.source_number) == (3, 1)
     assert route_now(app).provider == "north"
     assert [v.number for v in list_versions(db)] == [3, 2, 1]
     second = db.scalar(select(RuleSetVersion).where(RuleSetVersion.number == 2))
     assert second is not None and second.document != back.document
     with pytest.raises(LookupError):
-        rollback(db, deployment(), store, 42, "admin@example.org", clock.current)
+        rollback(db, data_files(), store, 42, "admin@example.org", clock.current)
 
 
 def test_every_change_is_audited_with_who_when_and_a_diff(app: Flask, db: Session,
@@ -135,7 +135,7 @@ def test_every_change_is_audited_with_who_when_and_a_diff(app: Flask, db: Sessio
     seed(db, store, clock.current)
     clock.set(clock.current + timedelta(minutes=5))
     publish_doc(db, store, clock, north_to(db, "east"), actor="ana@example.org")
-    rollback(db, deployment(), store, 1, "ben@example.org", clock.current)
+    rollback(db, data_files(), store, 1, "ben@example.org", clock.current)
     entries = db.scalars(select(RoutingAudit).order_by(RoutingAudit.id)).all()
     assert [(e.action, e.actor) for e in entries] == [
         ("seed", "system"), ("draft.save", "ana@example.org"), ("publish", "ana@example.org"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from config.ontario import deployment
+from config.ontario import data_files
 from routing.coverage import check_coverage
 from routing.default_rules import default_document
 from routing.ruleset import parse_ruleset
@@ -12,7 +12,7 @@ from routing.validation import validate
 
 
 def messages(doc: dict[str, Any], code: str | None = None) -> list[str]:
-    report = validate(doc, deployment())
+    report = validate(doc, data_files())
     return [p.message for p in report.errors if code is None or p.code == code]
 
 
@@ -21,7 +21,7 @@ def rule(doc: dict[str, Any], rule_id: str) -> dict[str, Any]:
 
 
 def test_default_ontario_set_is_valid_with_no_warnings() -> None:
-    report = validate(default_document(), deployment())
+    report = validate(default_document(), data_files())
     assert report.ok, report.errors
     assert report.warnings == []
 
@@ -120,7 +120,7 @@ def test_unknown_names_in_conditions_and_duplicates() -> None:
 def test_language_warning_for_a_provider_that_does_not_speak_it() -> None:
     doc = default_document()
     doc["rules"] = [r for r in doc["rules"] if r["id"] != "french-in-hours"]
-    report = validate(doc, deployment())
+    report = validate(doc, data_files())
     assert report.ok
     warned = {w.message for w in report.warnings}
     assert "rule 'south_west-in-hours' sends fr callers to 'south_west', which does not answer in fr" \
@@ -128,6 +128,6 @@ def test_language_warning_for_a_provider_that_does_not_speak_it() -> None:
 
 
 def test_shape_errors_are_reported_not_raised() -> None:
-    report = validate({"rules": "nope"}, deployment())
+    report = validate({"rules": "nope"}, data_files())
     assert not report.ok and report.errors[0].code == "shape"
-    assert validate([], deployment()).errors[0].message == "the rule set must be a JSON object"
+    assert validate([], data_files()).errors[0].message == "the rule set must be a JSON object"

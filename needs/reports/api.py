@@ -13,8 +13,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from accounts.auth import api_error, api_role_required
 from config.database import db_session
-from config.extensions import settings
-from config.ontario import deployment
+from config.extensions import deployment, settings
 from needs.reports.build import needs_report
 from needs.reports.open_data import open_data, to_csv
 from needs.reports.queries import Scope

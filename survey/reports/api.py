@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, jsonify, request
 
 from accounts.auth import api_error, api_role_required
 from config.clock import now
 from config.database import db_session
+from config.extensions import deployment, local_zone
 from survey.reports.build import full_report
 from survey.reports.export import to_csv
 from survey.reports.period import Period
@@ -25,11 +25,11 @@ def period_from_args(args: Mapping[str, str], today: date) -> Period:
     start = date.fromisoformat(args["from"]) if args.get("from") else end - timedelta(days=29)
     if (end - start).days > MAX_DAYS:
         raise ValueError(f"the period may not exceed {MAX_DAYS} days")
-    return Period(start, end)
+    return Period(start, end, deployment().timezone)
 
 
 def today() -> date:
-    return now().astimezone(ZoneInfo("America/Toronto")).date()
+    return now().astimezone(local_zone()).date()
 
 
 @bp.get("/summary")

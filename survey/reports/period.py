@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 class Period:
     start: date  # first day, inclusive
     end: date  # last day, inclusive
-    timezone: str = "America/Toronto"
+    timezone: str  # the deployment's (`config.extensions.deployment().timezone`)
 
     def __post_init__(self) -> None:
         if self.end < self.start:
