@@ -39,7 +39,9 @@ def signature_is_valid() -> bool:
     except RequestEntityTooLarge:  # past MAX_CONTENT_LENGTH: no Twilio request is that big
         return False
     expected = _validator(cfg.twilio_auth_token).compute_signature(public_url(), params)
-    return hmac.compare_digest(expected, signature)
+    # As bytes: compare_digest refuses str with non-ASCII characters (a forged header can
+    # carry any), which would otherwise fail the request instead of refusing it.
+    return hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace"))
 
 
 @lru_cache(maxsize=4)
