@@ -12,7 +12,6 @@ from typing import Any
 from flask import Blueprint, current_app, request, url_for
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
-from config import database
 from config.clock import now
 from config.extensions import caller_hasher, deployment, settings, store
 from ivr import prompts, records
@@ -23,6 +22,7 @@ from ivr.menus import ask, retry_or_default
 from ivr.routing_step import enqueue_call, last_resort, overflow_call, safe_route, safe_route_here
 from ivr.session import CallSession
 from ivr.webhook import attempt_arg, empty, form, form_float, webhook
+from routing.bulletins import current_bulletins
 from routing.location import region_from_caller_id, region_from_speech
 
 bp = Blueprint("voice", __name__, url_prefix="/voice")
@@ -155,8 +155,9 @@ def location() -> VoiceResponse:
 
 
 def say_bulletins(resp: VoiceResponse, call: CallSession) -> None:
-    cache = current_app.extensions["bulletins"]
-    for message in cache.current(store(), database.db_session(), now(), call.region, call.language):
+    for message in current_bulletins(current_app.extensions["bulletins"], store(),
+                                     current_app.extensions["webhook_sessionmaker"], now(),
+                                     call.region, call.language):
         prompts.say(resp, call.language, "bulletin", text=message)
 
 

@@ -16,7 +16,7 @@ from config.extensions import store
 from config.ontario import Deployment, Provider, data_files
 from routing.decision import CallContext, Decision
 from routing.evaluate import evaluate
-from routing.published import Published, RuleSetCache
+from routing.published import Published, current_published
 from routing.queue_figures import NO_FIGURES, Figures, QueueFigures
 from routing.versions import REQUEST_KEY
 
@@ -31,8 +31,9 @@ def published() -> Published:
     """
     if has_request_context() and REQUEST_KEY in g:
         return g.get(REQUEST_KEY)  # type: ignore[no-any-return]
-    cache: RuleSetCache = current_app.extensions.setdefault(CACHE_KEY, RuleSetCache())
-    current = cache.current(store(), current_app.extensions["db_sessionmaker"], data_files(), now())
+    # Read on the call path: through the webhooks' engine, whose waits are bounded to fit a call.
+    current = current_published(current_app.extensions[CACHE_KEY], store(),
+                                current_app.extensions["webhook_sessionmaker"], data_files(), now())
     if has_request_context():
         g.setdefault(REQUEST_KEY, current)
     return current
