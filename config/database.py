@@ -188,10 +188,6 @@ def init_app(app: Flask, url: str, webhook_waits: Waits | None = None,
     app.teardown_appcontext(_close_session)
 
 
-def engine() -> Engine:
-    return current_app.extensions["db_engine"]
-
-
 def db_session() -> Session:
     """The session for this request (or app context), created on first use."""
     if "db_session" not in g:
@@ -224,8 +220,3 @@ def _close_session(_exc: BaseException | None) -> None:
     session = g.pop("db_session", None)
     if session is not None:
         session.close()
-
-
-def create_all(app: Flask) -> None:
-    """Create every table directly (tests); deployments use `flask db upgrade`."""
-    Base.metadata.create_all(app.extensions["db_engine"])

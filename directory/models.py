@@ -238,10 +238,3 @@ class Referral(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
     service: Mapped[Service] = relationship()
-
-
-# Child tables replaced whole when a parent is re-imported, in delete order.
-SERVICE_CHILDREN = (ServiceTaxonomy, Eligibility, ServiceArea, ServiceLanguage, Schedule,
-                    HolidaySchedule, Phone, ServiceAtLocation)
-LOCATION_CHILDREN = (Address, Accessibility, ServiceLanguage, Schedule, HolidaySchedule, Phone,
-                     ServiceAtLocation)

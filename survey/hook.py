@@ -19,11 +19,8 @@ from twilio.twiml.voice_response import VoiceResponse
 from config import durable
 from config.clock import now
 from config.extensions import writer
-from ivr import prompts
-from ivr.call_state import url_state
-from ivr.calls import load_call
-from ivr.session import CallSession
-from ivr.webhook import attempt_arg, form, webhook
+from ivr.interface import CallFacts, attempt_arg, current_call, form, webhook
+from ivr.interface import say as say_prompt
 from survey import contacts, jobs
 from survey.answers import CallContext, local_date, record_answer
 from survey.definition import Definition, Question, Reading, current, read_answer, version
@@ -36,7 +33,7 @@ CONSENT_QUESTION = "consent"
 def thanks() -> VoiceResponse:
     """Fallback: whatever went wrong, the caller hears a polite goodbye, never an error."""
     resp = VoiceResponse()
-    prompts.say(resp, "en", "goodbye")
+    say_prompt(resp, "en", "goodbye")
     resp.hangup()
     return resp
 
@@ -44,7 +41,7 @@ def thanks() -> VoiceResponse:
 bp = Blueprint("survey", __name__, url_prefix="/survey")
 
 
-def call_context(call: CallSession) -> CallContext:
+def call_context(call: CallFacts) -> CallContext:
     started = call.started_at or now().timestamp()
     return CallContext(call_sid=call.call_sid, language=call.language, region=call.region,
                        provider=call.provider,
@@ -54,18 +51,18 @@ def call_context(call: CallSession) -> CallContext:
 @bp.post("/start")
 @webhook(fallback=thanks)
 def start() -> VoiceResponse:
-    call = load_call(form("CallSid"))
+    call = current_call()
     definition = current(SURVEY_ID)
     resp = VoiceResponse()
     say(resp, call.language, definition.text("intro", call.language))
     return ask(resp, "survey.answer", definition, definition.questions[0], call.language, 0,
-               **survey_state(call))
+               **call.carried)
 
 
 @bp.post("/answer")
 @webhook(fallback=thanks)
 def answer() -> VoiceResponse:
-    call, attempt, resp = load_call(form("CallSid")), attempt_arg(), VoiceResponse()
+    call, attempt, resp = current_call(), attempt_arg(), VoiceResponse()
     definition = version(SURVEY_ID, request.args.get("v", ""))
     question = definition.question(request.args.get("q", ""))
     if question is None or not call.call_sid:
@@ -75,7 +72,7 @@ def answer() -> VoiceResponse:
         if form("Digits") or form("SpeechResult"):
             say(resp, call.language, definition.text("not_understood", call.language))
         return ask(resp, "survey.answer", definition, question, call.language, attempt + 1,
-                   **survey_state(call))
+                   **call.carried)
     value = reading.value if reading.kind == Reading.ANSWER else None
     if reading.kind == Reading.STOP and question.id == CONSENT_QUESTION:
         value = "no"
@@ -87,13 +84,7 @@ def answer() -> VoiceResponse:
     if following is None:
         return goodbye(resp, definition, call.language)
     return ask(resp, "survey.answer", definition, following, call.language, 0,
-               **survey_state(call))
-
-
-def survey_state(call: CallSession) -> dict[str, str]:
-    """What the answers are filed under (language, region, provider, call date), in the URL."""
-    state = url_state(call)
-    return {k: state[k] for k in ("l", "r", "p", "t0") if k in state}
+               **call.carried)
 
 
 def keep_answer(context: CallContext, definition: Definition, question: Question,

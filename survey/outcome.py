@@ -17,7 +17,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from config import database
 from config.clock import now
-from ivr.webhook import attempt_arg, empty, form, webhook
+from ivr.interface import attempt_arg, empty, form, webhook
 from survey import contacts
 from survey.answers import CallContext, record_answer
 from survey.definition import Definition, Question, Reading, read_answer, version

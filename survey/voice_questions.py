@@ -12,7 +12,7 @@ from typing import Any
 from flask import url_for
 from twilio.twiml.voice_response import VoiceResponse
 
-from ivr import prompts
+from ivr.interface import locale, say_text
 from survey.definition import Definition, Question
 
 GATHER_TIMEOUT = 6
@@ -20,7 +20,7 @@ GATHER_TIMEOUT = 6
 
 def say(resp: VoiceResponse, language: str, words: str) -> None:
     if words:
-        prompts.say_text(resp, language, words)
+        say_text(resp, language, words)
 
 
 def hints(question: Question, language: str) -> str:
@@ -34,11 +34,11 @@ def ask(resp: VoiceResponse, endpoint: str, definition: Definition, question: Qu
     action = url_for(endpoint, q=question.id, v=definition.version, attempt=attempt, **url_args)
     gather = resp.gather(
         input="dtmf speech", action=action, method="POST", timeout=GATHER_TIMEOUT,
-        num_digits=1, language=prompts.locale(language), speech_timeout="auto",
+        num_digits=1, language=locale(language), speech_timeout="auto",
         hints=hints(question, language),
         finish_on_key="",  # '#' is an answer (skip); Twilio would drop its finish key from Digits
     )
-    prompts.say_text(gather, language, question.prompt.get(language) or question.prompt["en"])
+    say_text(gather, language, question.prompt.get(language) or question.prompt["en"])
     resp.redirect(action, method="POST")
     return resp
 

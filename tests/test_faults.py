@@ -19,7 +19,6 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from prometheus_client import REGISTRY
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -36,22 +35,13 @@ from survey.models import SurveyAnswer
 from tests.calls import add_specialists
 from tests.conftest import AUTH_TOKEN, PUBLIC_BASE_URL, _app_for
 from tests.fault_servers import RedisServer, TcpProxy
-from tests.twilio_helpers import SignedClient, spoken, twiml, verbs
+from tests.twilio_helpers import SignedClient, counter_total, spoken, twiml, verbs
 
 NORTH = DEMO_SPECIALISTS["north"]
 CALLER = "+18075550123"  # area code 807: region north from caller ID
 FRENCH_CALL = ["2", "say:logement", "say:cinq", "say:oui", "1", "3"]  # fr, housing, survey x4
 FAST: dict[str, Any] = {"redis_timeout_seconds": 0.2, "breaker_cooldown_seconds": 0.3,
         "webhook_db_timeout_seconds": 0.5}
-
-
-def counter_total(name: str, **labels: str) -> float:
-    total = 0.0
-    for metric in REGISTRY.collect():
-        for sample in metric.samples:
-            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
-                total += sample.value
-    return total
 
 
 def ready_again(app: Flask, timeout: float = 10.0) -> bool:

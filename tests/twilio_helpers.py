@@ -6,6 +6,7 @@ import xml.etree.ElementTree as ET
 from urllib.parse import urljoin, urlsplit
 
 from flask.testing import FlaskClient
+from prometheus_client import REGISTRY
 from twilio.request_validator import RequestValidator
 from werkzeug.test import TestResponse
 
@@ -39,3 +40,27 @@ def verbs(root: ET.Element) -> list[str]:
 
 def spoken(root: ET.Element) -> str:
     return " ".join((el.text or "") for el in root.iter("Say"))
+
+
+def counter_total(name: str, **labels: str) -> float:
+    """A Prometheus counter of this process, summed over the samples matching `labels`."""
+    total = 0.0
+    for metric in REGISTRY.collect():
+        for sample in metric.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                total += sample.value
+    return total
+
+
+class Fallbacks:
+    """How many webhook answers came from a fallback (a handler that raised, a spent time
+    budget, an unknown path) since this was made. A handler that breaks still answers
+    valid TwiML, so a test that only reads the TwiML cannot tell; this can."""
+
+    COUNTER = "helpline_webhook_fallbacks_total"
+
+    def __init__(self) -> None:
+        self.start = counter_total(self.COUNTER)
+
+    def fired(self) -> float:
+        return counter_total(self.COUNTER) - self.start
