@@ -155,6 +155,7 @@ def location() -> VoiceResponse:
 
 
 def say_bulletins(resp: VoiceResponse, call: CallSession) -> None:
+    # The webhooks' engine: a read bounded to fit the call; on failure, no bulletins this time.
     for message in current_bulletins(current_app.extensions["bulletins"], store(),
                                      current_app.extensions["webhook_sessionmaker"], now(),
                                      call.region, call.language):

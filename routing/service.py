@@ -31,9 +31,11 @@ def published() -> Published:
     """
     if has_request_context() and REQUEST_KEY in g:
         return g.get(REQUEST_KEY)  # type: ignore[no-any-return]
-    # Read on the call path: through the webhooks' engine, whose waits are bounded to fit a call.
+    # The main engine: the first load on a fresh install also seeds (a write and a commit),
+    # which must not fail for being slow; once loaded, a dead database is not waited on again
+    # before the counter moves, and the webhook's budget bounds the call meanwhile.
     current = current_published(current_app.extensions[CACHE_KEY], store(),
-                                current_app.extensions["webhook_sessionmaker"], data_files(), now())
+                                current_app.extensions["db_sessionmaker"], data_files(), now())
     if has_request_context():
         g.setdefault(REQUEST_KEY, current)
     return current
