@@ -22,8 +22,8 @@ from ivr.menus import ask, retry_or_default
 from ivr.routing_step import enqueue_call, last_resort, overflow_call, safe_route, safe_route_here
 from ivr.session import CallSession
 from ivr.webhook import attempt_arg, empty, form, form_float, webhook
-from routing.bulletins import current_bulletins
-from routing.location import region_from_caller_id, region_from_speech
+from routing.engine.location import region_from_caller_id, region_from_speech
+from routing.store.bulletins import current_bulletins
 
 bp = Blueprint("voice", __name__, url_prefix="/voice")
 

@@ -14,11 +14,12 @@ from config.breaker import DependencyDown
 from config.clock import now
 from config.extensions import store
 from config.ontario import Deployment, Provider, data_files
-from routing.decision import CallContext, Decision
-from routing.evaluate import evaluate
-from routing.published import Published, current_published
-from routing.queue_figures import NO_FIGURES, Figures, QueueFigures
-from routing.versions import REQUEST_KEY
+from routing.engine.decision import CallContext, Decision
+from routing.engine.evaluate import evaluate
+from routing.engine.figures import NO_FIGURES, Figures
+from routing.store.published import Published, current_published
+from routing.store.queue_figures import QueueFigures
+from routing.store.versions import REQUEST_KEY
 
 CACHE_KEY = "rule_sets"
 

@@ -440,8 +440,8 @@ def test_published_bulletins_and_rules_stand_with_redis_killed(
     """The version counters are unreadable: the worker's last good copies are served."""
     from datetime import timedelta
 
-    from routing.bulletins import bulletins_changed
-    from routing.models import Bulletin
+    from routing.store.bulletins import bulletins_changed
+    from routing.store.models import Bulletin
 
     fault_db.add(Bulletin(title="Ice", text_en="Ice storm: warming centres are open.",
                           text_fr="Tempête de verglas.", starts_at=clock.current - timedelta(minutes=1),

@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from config.ontario import Deployment
 from config.shared_store import SharedStore
 from config.versioned_cache import VersionedCache
-from routing.default_rules import default_ruleset
-from routing.overlay import overlay
-from routing.ruleset import RuleSet, RuleSetInvalid, parse_ruleset
-from routing.versions import VERSION_KEY, latest_version, seed
+from routing.engine.default_rules import default_ruleset
+from routing.engine.overlay import overlay
+from routing.engine.ruleset import RuleSet, RuleSetInvalid, parse_ruleset
+from routing.store.versions import VERSION_KEY, latest_version, rules_changed, seed
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,11 @@ def load_published(store: SharedStore, makesession: sessionmaker[Session], dep: 
                    at: datetime) -> Published:
     """The latest version from the database (seeding the default on a fresh install)."""
     with makesession() as db:
-        version = latest_version(db) or seed(db, store, at)
+        version = latest_version(db)
+        if version is None:  # a fresh install: this load is the boundary that seeds
+            version = seed(db, at)
+            db.commit()
+            rules_changed(store)
         try:
             rs = parse_ruleset(version.document)
         except RuleSetInvalid:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config.shared_store import SharedStore
 from config.versioned_cache import VersionedCache
-from routing.models import Bulletin
+from routing.store.models import Bulletin
 
 VERSION_KEY = "bulletins:version"
 
