@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 from sqlalchemy.orm import Session
 
 from accounts.auth import api_error, api_role_required, api_user
 from accounts.models import ADMIN
+from config.api_schema import accepts, bad_input
 from config.clock import now
 from config.database import db_session
 from config.extensions import deployment, store
@@ -38,17 +39,22 @@ from routing.store.versions import (
     version_dict,
 )
 from routing.web.refusals import answer_as_json
+from routing.web.schemas import (
+    AuditQuery,
+    BulletinChange,
+    BulletinIn,
+    DraftIn,
+    ExplainIn,
+    PublishIn,
+    SectionIn,
+    ValidateIn,
+)
 
 bp = Blueprint("routing_api", __name__, url_prefix="/api/admin")
 answer_as_json(bp)
 READ = (ADMIN,)  # the pages' roles: reading the drafts, audit and live figures is admin work
 SECTIONS = ("providers", "regions", "rules", "schedules", "closures", "geography", "languages",
             "safe_route_provider", "timezone")
-
-
-def body() -> Any:
-    data = request.get_json(silent=True)
-    return data if data is not None else {}
 
 
 def actor() -> str:
@@ -63,33 +69,35 @@ def draft_answer(db: Session) -> dict[str, Any]:
 @bp.get("/routing/draft")
 @api_role_required(*READ)
 def get_draft() -> Any:
+    """The draft (or the published set, or the default), its base version and its check."""
     return jsonify(draft_answer(db_session()))
 
 
 @bp.put("/routing/draft")
 @api_role_required(ADMIN)
-def put_draft() -> Any:
-    doc = body()
-    if not isinstance(doc, dict) or not doc:
-        return api_error(400, "send the whole rule-set document as a JSON object")
+@accepts(body=DraftIn)
+def put_draft(body: DraftIn) -> Any:
+    """Replace the whole draft."""
+    if not body.root:
+        return bad_input({"body": "send the whole rule-set document as a JSON object"})
     db = db_session()
-    save_draft(db, doc, actor(), now())
+    save_draft(db, body.root, actor(), now())
     db.commit()
     return jsonify(draft_answer(db))
 
 
 @bp.put("/routing/draft/<section>")
 @api_role_required(ADMIN)
-def put_draft_section(section: str) -> Any:
+@accepts(body=SectionIn)
+def put_draft_section(section: str, body: SectionIn) -> Any:
     """Replace one part of the draft (providers, regions, rules, schedules, closures...)."""
     if section not in SECTIONS:
         return api_error(404, f"no section '{section}' (use {', '.join(SECTIONS)})")
-    payload = request.get_json(silent=True)
-    if payload is None:
-        return api_error(400, "send the section's new value as JSON")
+    if body.root is None:
+        return bad_input({"body": "send the section's new value as JSON"})
     db = db_session()
     doc, _base = draft_document(db)
-    doc[section] = payload
+    doc[section] = body.root
     save_draft(db, doc, actor(), now(), action=f"draft.{section}")
     db.commit()
     return jsonify(draft_answer(db))
@@ -98,6 +106,7 @@ def put_draft_section(section: str) -> Any:
 @bp.delete("/routing/draft")
 @api_role_required(ADMIN)
 def delete_draft() -> Any:
+    """Discard the draft."""
     db = db_session()
     discard_draft(db, actor(), now())
     db.commit()
@@ -106,18 +115,20 @@ def delete_draft() -> Any:
 
 @bp.post("/routing/validate")
 @api_role_required(*READ)
-def post_validate() -> Any:
+@accepts(body=ValidateIn)
+def post_validate(body: ValidateIn) -> Any:
     """Validate the posted document, or the draft when nothing is posted."""
-    doc = body() or draft_document(db_session())[0]
+    doc = body.root or draft_document(db_session())[0]
     return jsonify(validate(doc, data_files()).to_dict())
 
 
 @bp.post("/routing/publish")
 @api_role_required(ADMIN)
-def post_publish() -> Any:
-    note = str(body().get("note") or "") if isinstance(body(), dict) else ""
+@accepts(body=PublishIn)
+def post_publish(body: PublishIn) -> Any:
+    """Validate the draft and publish it as the next version (422 with the report if not)."""
     db = db_session()
-    version = publish(db, data_files(), actor(), now(), note)
+    version = publish(db, data_files(), actor(), now(), body.note)
     db.commit()
     rules_changed(store())
     return jsonify(version_dict(version)), 201
@@ -150,22 +161,22 @@ def post_rollback(number: int) -> Any:
 
 @bp.get("/routing/audit")
 @api_role_required(*READ)
-def get_audit() -> Any:
-    limit = request.args.get("limit", "100")
-    entries = audit.recent(db_session(), min(int(limit), 1000) if limit.isdigit() else 100)
+@accepts(query=AuditQuery)
+def get_audit(query: AuditQuery) -> Any:
+    """The latest routing changes: who, when, what (a diff)."""
+    entries = audit.recent(db_session(), query.limit)
     return jsonify({"entries": [audit.as_dict(e) for e in entries]})
 
 
 @bp.post("/routing/explain")
 @api_role_required(*READ)
-def post_explain() -> Any:
-    """Test a call: {from, at, language, need, region, interpreter, rules: draft|published|N}."""
-    data = body() if isinstance(body(), dict) else {}
-    doc, number, label = rules_document(db_session(), str(data.get("rules") or "draft"))
-    at = parse_at(data.get("at"), deployment().timezone, now())
-    result = explain_call(doc, data_files(), caller=data.get("from"), at=at,
-                          language=str(data.get("language") or "en"), need=data.get("need"),
-                          region=data.get("region"), interpreter=data.get("interpreter"),
+@accepts(body=ExplainIn)
+def post_explain(body: ExplainIn) -> Any:
+    """Test a call: where it would go now (or at `at`), and why."""
+    doc, number, label = rules_document(db_session(), body.rules)
+    at = parse_at(body.at, deployment().timezone, now())
+    result = explain_call(doc, data_files(), caller=body.caller, at=at, language=body.language,
+                          need=body.need, region=body.region, interpreter=body.interpreter,
                           figures=live_figures(frozenset(doc_providers(doc))),
                           version=number, label=label)
     return jsonify(result)
@@ -178,22 +189,23 @@ def doc_providers(doc: dict[str, Any]) -> list[str]:
 @bp.get("/bulletins")
 @api_role_required(*READ)
 def get_bulletins() -> Any:
+    """Every bulletin, the latest first."""
     return jsonify({"bulletins": [bulletin_writes.as_dict(b)
                                   for b in bulletin_writes.all_bulletins(db_session())]})
 
 
-def _checked(data: Any) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise bulletin_writes.BulletinInvalid("send the bulletin as a JSON object")
+def _checked(data: dict[str, Any]) -> dict[str, Any]:
     dep = deployment()
     return bulletin_writes.clean(data, set(dep.regions), dep.timezone)
 
 
 @bp.post("/bulletins")
 @api_role_required(ADMIN)
-def post_bulletin() -> Any:
+@accepts(body=BulletinIn)
+def post_bulletin(body: BulletinIn) -> Any:
+    """A new bulletin: it plays on the next matching call, on every worker."""
     db = db_session()
-    bulletin = bulletin_writes.save(db, actor(), now(), _checked(body()))
+    bulletin = bulletin_writes.save(db, actor(), now(), _checked(body.model_dump()))
     db.commit()
     bulletins_changed(store())
     return jsonify(bulletin_writes.as_dict(bulletin)), 201
@@ -201,13 +213,12 @@ def post_bulletin() -> Any:
 
 @bp.put("/bulletins/<int:bulletin_id>")
 @api_role_required(ADMIN)
-def put_bulletin(bulletin_id: int) -> Any:
+@accepts(body=BulletinChange)
+def put_bulletin(bulletin_id: int, body: BulletinChange) -> Any:
+    """Change some fields of a bulletin."""
     db = db_session()
     bulletin = _bulletin(db, bulletin_id)
-    changes = body()
-    if not isinstance(changes, dict):
-        raise bulletin_writes.BulletinInvalid("send the changed fields as a JSON object")
-    fields = _checked({**bulletin_writes.as_dict(bulletin), **changes})
+    fields = _checked({**bulletin_writes.as_dict(bulletin), **body.model_dump(exclude_unset=True)})
     bulletin = bulletin_writes.save(db, actor(), now(), fields, bulletin)
     db.commit()
     bulletins_changed(store())
@@ -217,6 +228,7 @@ def put_bulletin(bulletin_id: int) -> Any:
 @bp.delete("/bulletins/<int:bulletin_id>")
 @api_role_required(ADMIN)
 def delete_bulletin(bulletin_id: int) -> Any:
+    """Delete a bulletin."""
     db = db_session()
     bulletin_writes.delete(db, actor(), now(), _bulletin(db, bulletin_id))
     db.commit()
