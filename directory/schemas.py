@@ -77,4 +77,3 @@ class ReferralIn(BaseModel):
     call_sid: str = Field(min_length=1, max_length=64)
     service_id: str = Field(min_length=1, max_length=200)
     source: str | None = Field(None, max_length=64)
-    need: str | None = Field(None, max_length=40)
