@@ -7,7 +7,7 @@ import secrets
 
 from flask import Flask
 
-from config import database, headers, health
+from config import api_schema, database, headers, health
 from config.breaker import Breaker
 from config.clock import Clock, system_clock
 from config.durable import DurableWriter
@@ -83,4 +83,5 @@ def create_app(
     register_privacy(app)
     register_needs(app)
     register_cli(app)
+    api_schema.register(app)  # /api/openapi.json, from the routes registered above
     return app

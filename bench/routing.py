@@ -22,12 +22,12 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from config.ontario import data_files
-from routing.decision import CallContext
-from routing.default_rules import default_document
-from routing.evaluate import evaluate
-from routing.queue_figures import Figures
-from routing.ruleset import RuleSet, parse_ruleset
-from routing.validation import validate
+from routing.engine.decision import CallContext
+from routing.engine.default_rules import default_document
+from routing.engine.evaluate import evaluate
+from routing.engine.figures import Figures
+from routing.engine.ruleset import RuleSet, parse_ruleset
+from routing.engine.validation import validate
 
 TORONTO = ZoneInfo("America/Toronto")
 NEEDS = ["food", "housing", "health", "income", "legal", "other"]

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 
 from config.durable import DurableWriter
-from config.ontario import Deployment
+from config.ontario import Deployment, DeploymentSource
 from config.pseudonym import CallerHasher
 from config.settings import Settings
 from config.shared_store import SharedStore
@@ -34,7 +34,8 @@ def deployment() -> Deployment:
     """The live deployment: the published rule set laid over the data files (regions,
     providers, geography, languages, timezone). Every area reads this one, so what an admin
     publishes is what routing, the directory, reports and tools see, without a restart."""
-    return current_app.extensions["deployment"].current()  # type: ignore[no-any-return]
+    source: DeploymentSource = current_app.extensions["deployment"]
+    return source.current()
 
 
 def local_zone() -> ZoneInfo:

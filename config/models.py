@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-MODEL_MODULES = ("accounts.models", "ivr.models", "routing.models", "directory.models", "survey.models",
+MODEL_MODULES = ("accounts.models", "ivr.models", "routing.store.models", "directory.models", "survey.models",
                  "needs.models", "privacy.models")
 
 

@@ -155,10 +155,3 @@ class DeploymentSource(Protocol):
     """What `create_app` injects as `app.extensions["deployment"]`: the deployment right now."""
 
     def current(self) -> Deployment: ...
-
-
-class DataFilesDeployment:
-    """The data files alone (an app without published rules, e.g. a tool's own app)."""
-
-    def current(self) -> Deployment:
-        return data_files()

@@ -4,7 +4,7 @@
 keeps it in Redis (production, many workers or machines). Both honour the same contract,
 which `tests/test_shared_store.py` runs against each. The primitives mirror Redis so the
 Redis implementation is a thin, atomic pass-through; callers build meaning on top
-(call sessions in `ivr.session`, queue figures in `routing.queue_figures`).
+(call sessions in `ivr.session`, queue figures in `routing.store.queue_figures`).
 
 `batch()` gathers a webhook's independent writes and applies them together when the block
 ends: one Redis round trip (MULTI/EXEC) instead of one per write, and never half applied.

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify
 from sqlalchemy import select
 
 from accounts.auth import api_error, api_role_required, api_user
 from config import database
+from config.api_schema import accepts
 from config.clock import now
-from config.extensions import deployment, local_zone, store
+from config.extensions import local_zone, store
 from directory.details import service_details
 from directory.models import Referral, Service
-from directory.parsing import language_code
+from directory.schemas import ReferralIn, ReferralsQuery, ScreenPopQuery, SearchQuery, ServiceQuery
 from directory.search_index import Filters
 from directory.search_loader import index_for
 from ivr import screen_pop
@@ -26,64 +27,22 @@ from ivr.access import may_work_on
 from ivr.models import CallRecord
 
 bp = Blueprint("directory_api", __name__, url_prefix="/api/directory")
-MAX_LIMIT = 100
-TRUE, FALSE = {"1", "true", "yes", "on"}, {"", "0", "false", "no", "off"}
 
 
-class BadParameter(ValueError):
-    pass
-
-
-def _flag(name: str) -> bool:
-    raw = request.args.get(name, "").strip().lower()
-    if raw in TRUE:
-        return True
-    if raw in FALSE:
-        return False
-    raise BadParameter(f"{name} must be true or false")
-
-
-def _limit() -> int:
-    raw = request.args.get("limit", "20").strip() or "20"
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        raise BadParameter(f"limit must be a whole number from 1 to {MAX_LIMIT}")
-    return int(raw)
-
-
-def parse_filters() -> Filters:
-    """The query string's filters, checked; BadParameter names what is wrong."""
-    region = request.args.get("region", "").strip() or None
-    if region and region not in deployment().regions:
-        raise BadParameter(f"unknown region {region!r}; one of {sorted(deployment().regions)}")
-    language = request.args.get("language", "").strip() or None
-    code = language_code(language) if language else None
-    if language and code is None:
-        raise BadParameter(f"unknown language {language!r}")
-    taxonomy = tuple(t.strip().upper() for t in request.args.get("taxonomy", "").split(",")
-                     if t.strip())
-    for prefix in taxonomy:
-        if not prefix.replace("-", "").replace(".", "").isalnum() or len(prefix) > 40:
-            raise BadParameter(f"bad taxonomy code {prefix!r}")
-    open_at = None
-    if _flag("open_now"):
-        open_at = now().astimezone(local_zone())
-    return Filters(region=region, area=request.args.get("area", "").strip() or None,
-                   language=code, taxonomy=taxonomy, open_at=open_at,
-                   accessible=_flag("accessible"))
+def filters_of(query: SearchQuery) -> Filters:
+    open_at = now().astimezone(local_zone()) if query.open_now else None
+    return Filters(region=query.region, area=(query.area or "").strip() or None,
+                   language=query.language, taxonomy=query.taxonomy_prefixes(), open_at=open_at,
+                   accessible=query.accessible)
 
 
 @bp.get("/search")
 @api_role_required("specialist", "planner")
-def search() -> Any:
-    query = request.args.get("q", "")
-    if len(query) > 200:
-        return api_error(400, "q is longer than 200 characters")
-    try:
-        filters, limit = parse_filters(), _limit()
-    except BadParameter as exc:
-        return api_error(400, str(exc))
+@accepts(query=SearchQuery)
+def search(query: SearchQuery) -> Any:
+    """Search the directory: ranked services with what matched."""
     index = index_for(current_app._get_current_object())  # type: ignore[attr-defined]
-    return jsonify(index.search(query, filters, limit))
+    return jsonify(index.search(query.q, filters_of(query), query.limit))
 
 
 def find_service(service_id: str, source: str | None) -> Service | list[Service] | None:
@@ -99,8 +58,10 @@ def find_service(service_id: str, source: str | None) -> Service | list[Service]
 
 @bp.get("/services/<path:service_id>")
 @api_role_required("specialist", "planner")
-def service(service_id: str) -> Any:
-    found = find_service(service_id, request.args.get("source") or None)
+@accepts(query=ServiceQuery)
+def service(service_id: str, query: ServiceQuery) -> Any:
+    """One service's details."""
+    found = find_service(service_id, query.source)
     if found is None:
         return api_error(404, f"no service {service_id!r}")
     if isinstance(found, list):
@@ -110,17 +71,11 @@ def service(service_id: str) -> Any:
 
 @bp.post("/referrals")
 @api_role_required("specialist")
-def refer() -> Any:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        return api_error(400, "send a JSON object {call_sid, service_id}")
-    call_sid = str(body.get("call_sid") or "").strip()
-    service_id = str(body.get("service_id") or "").strip()
-    if not call_sid or len(call_sid) > 64:
-        return api_error(400, "call_sid is required (at most 64 characters)")
-    if not service_id:
-        return api_error(400, "service_id is required")
-    found = find_service(service_id, str(body.get("source") or "") or None)
+@accepts(body=ReferralIn)
+def refer(body: ReferralIn) -> Any:
+    """Record a referral given on a call."""
+    call_sid, service_id = body.call_sid, body.service_id
+    found = find_service(service_id, body.source or None)
     if found is None:
         return api_error(404, f"no service {service_id!r}")
     if isinstance(found, list):
@@ -148,10 +103,10 @@ def call_for(user: Any, call_sid: str) -> tuple[CallRecord | None, Any]:
 
 @bp.get("/referrals")
 @api_role_required("specialist")
-def referrals() -> Any:
-    call_sid = request.args.get("call_sid", "").strip()
-    if not call_sid:
-        return api_error(400, "call_sid is required")
+@accepts(query=ReferralsQuery)
+def referrals(query: ReferralsQuery) -> Any:
+    """The referrals given on a call."""
+    call_sid = query.call_sid.strip()
     _record, refusal = call_for(api_user(), call_sid)
     if refusal is not None:
         return refusal
@@ -170,13 +125,12 @@ def referral_json(referral: Referral, service: Service) -> dict[str, Any]:
 
 @bp.get("/screen-pop")
 @api_role_required("specialist")
-def screen_pop_events() -> Any:
+@accepts(query=ScreenPopQuery)
+def screen_pop_events(query: ScreenPopQuery) -> Any:
     """Calls handed to the signed-in specialist since the `seen` first ones (polled by the page)."""
-    raw = request.args.get("seen", "0")
-    if not raw.isdigit():
-        return api_error(400, "seen must be a whole number")
+    seen = query.seen
     specialist_id = api_user().specialist_id
     if specialist_id is None:
-        return jsonify({"events": [], "seen": int(raw), "linked": False})
-    events = screen_pop.events_since(store(), specialist_id, int(raw))
-    return jsonify({"events": events, "seen": int(raw) + len(events), "linked": True})
+        return jsonify({"events": [], "seen": seen, "linked": False})
+    events = screen_pop.events_since(store(), specialist_id, seen)
+    return jsonify({"events": events, "seen": seen + len(events), "linked": True})

@@ -3,13 +3,13 @@
 The index is built at start-up (`warm`, before gunicorn forks with --preload) and by the
 process that imports or edits services (`refresh`); other workers notice the shared directory
 version move and rebuild in a background thread, answering from the index they have until
-the new one is ready. No specialist's search waits for a build.
+the new one is ready (`config.versioned_cache`, the cache the rules and bulletins use too).
+No specialist's search waits for a build.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import time
@@ -17,9 +17,9 @@ from time import perf_counter
 
 from flask import Flask
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from config.versioned_cache import VersionedCache
 from directory import version
 from directory.models import (
     Accessibility,
@@ -38,9 +38,7 @@ from directory.models import (
 from directory.parsing import language_codes
 from directory.search_index import DocData, SearchIndex
 
-_LOCK = threading.Lock()
 EXTENSION_KEY = "directory_search_index"
-REBUILDING_KEY = "directory_search_rebuilding"
 log = logging.getLogger(__name__)
 
 
@@ -181,65 +179,50 @@ def _build_for(app: Flask) -> SearchIndex:
         session.close()
 
 
+def _empty() -> SearchIndex:
+    return SearchIndex([], {})
+
+
+def search_cache() -> VersionedCache[SearchIndex]:
+    """The worker's index, following the directory counter; rebuilt in the background."""
+    return VersionedCache("search-index", version.VERSION_KEY, background=True)
+
+
+def _cache(app: Flask) -> VersionedCache[SearchIndex]:
+    return app.extensions.setdefault(EXTENSION_KEY, search_cache())  # type: ignore[no-any-return]
+
+
 def has_index(app: Flask) -> bool:
     """Whether this process holds an index (warmed at start or built since)."""
-    return EXTENSION_KEY in app.extensions
+    return _cache(app).held is not None
 
 
 def refresh(app: Flask) -> SearchIndex:
     """Build this process's index now, at the version current before the build started.
 
     Called at start (`warm`) and by the process that imported or edited services, so the
-    caller that changed the directory pays for the build, never a specialist's search.
+    caller that changed the directory pays for the build, never a specialist's search. A
+    database without the directory tables yet (before `flask db upgrade`) gives an empty
+    index, not held: the next search tries again.
     """
-    with _LOCK:
-        current = version.current(app.extensions["store"])
-        started = perf_counter()
-        index = _build_for(app)
-        app.extensions[EXTENSION_KEY] = (current, index)
-    log.info("search index: %d services at version %d in %.1fs", index.n, current,
-             perf_counter() - started)
+    started = perf_counter()
+    index = _cache(app).refresh(app.extensions["store"], lambda: _build_for(app), fallback=_empty)
+    log.info("search index: %d services in %.1fs", index.n, perf_counter() - started)
     return index
 
 
 def warm(app: Flask) -> None:
     """Build the index at start-up (before gunicorn forks its workers with --preload, so
-    they share its arrays copy-on-write). A database without the directory tables yet
-    (before `flask db upgrade`) leaves an empty index that the first import replaces."""
-    try:
-        refresh(app)
-    except SQLAlchemyError as exc:
-        log.warning("search index not built at start: %s", exc.__class__.__name__)
-        app.extensions[EXTENSION_KEY] = (version.current(app.extensions["store"]),
-                                         SearchIndex([], {}))
-
-
-def _refresh_in_background(app: Flask) -> None:
-    if app.extensions.get(REBUILDING_KEY):
-        return
-    app.extensions[REBUILDING_KEY] = True
-
-    def run() -> None:
-        try:
-            refresh(app)
-        except Exception:  # a failed rebuild keeps the index we have; the next search retries
-            log.exception("search index rebuild failed")
-        finally:
-            app.extensions[REBUILDING_KEY] = False
-
-    threading.Thread(target=run, name="search-index-refresh", daemon=True).start()
+    they share its arrays copy-on-write)."""
+    refresh(app)
 
 
 def index_for(app: Flask) -> SearchIndex:
     """This process's index for `app`. When the shared directory version has moved (another
     process imported), the search answers from the index it has while a background thread
-    rebuilds; only a process that never warmed builds in line, once."""
-    current = version.current(app.extensions["store"])
-    cached = app.extensions.get(EXTENSION_KEY)
-    if cached is None:
+    rebuilds; only a process that holds none builds in line. With the database or Redis
+    down, the index it has stands."""
+    cache = _cache(app)
+    if cache.held is None:
         log.warning("search index built on a search: warm it at start (SEARCH_WARM_START)")
-        return refresh(app)
-    if cached[0] != current:
-        _refresh_in_background(app)
-    index: SearchIndex = cached[1]
-    return index
+    return cache.get(app.extensions["store"], lambda: _build_for(app), fallback=_empty)

@@ -22,7 +22,7 @@ from config.shared_store import SharedStore
 from ivr.call_state import apply_url_state
 from ivr.metrics import degraded
 from ivr.session import CallSession, CallSessions
-from routing.queue_figures import QueueFigures
+from routing.store.queue_figures import QueueFigures
 
 
 def sessions(writes: SharedStore | None = None) -> CallSessions:

@@ -28,7 +28,7 @@ def demo_staff() -> dict[str, str]:
     The simulator's `--specialist demo` uses it: whichever queue the time of day routes the
     caller to, its own demo specialist dials in, so a demo run always ends on the line.
     """
-    from routing.default_rules import default_ruleset
+    from routing.engine.default_rules import default_ruleset
 
     providers = default_ruleset().providers
     return {providers[pid].queue: phone for pid, phone in DEMO_SPECIALISTS.items() if pid in providers}

@@ -14,7 +14,7 @@ from ivr import prompts, records
 from ivr.call_state import url_state
 from ivr.calls import best_effort, figures, save_call
 from ivr.session import CallSession
-from routing.decision import TRANSFER, CallContext, Decision
+from routing.engine.decision import TRANSFER, CallContext, Decision
 from routing.service import provider as routed_provider
 from routing.service import route
 

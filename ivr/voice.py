@@ -13,7 +13,6 @@ from typing import Any
 from flask import Blueprint, current_app, request, url_for
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
-from config import database
 from config.clock import now
 from config.extensions import caller_hasher, deployment, settings, store
 from ivr import prompts, records
@@ -24,7 +23,8 @@ from ivr.menus import ask, retry_or_default
 from ivr.routing_step import enqueue_call, last_resort, overflow_call, safe_route, safe_route_here
 from ivr.session import CallSession
 from ivr.webhook import attempt_arg, empty, form, form_float, webhook
-from routing.location import region_from_caller_id, region_from_speech
+from routing.engine.location import region_from_caller_id, region_from_speech
+from routing.store.bulletins import current_bulletins
 
 bp = Blueprint("voice", __name__, url_prefix="/voice")
 
@@ -161,8 +161,10 @@ def location() -> VoiceResponse:
 
 
 def say_bulletins(resp: VoiceResponse, call: CallSession) -> None:
-    cache = current_app.extensions["bulletins"]
-    for message in cache.current(store(), database.db_session(), now(), call.region, call.language):
+    # The webhooks' engine: a read bounded to fit the call; on failure, no bulletins this time.
+    for message in current_bulletins(current_app.extensions["bulletins"], store(),
+                                     current_app.extensions["webhook_sessionmaker"], now(),
+                                     call.region, call.language):
         prompts.say(resp, call.language, "bulletin", text=message)
 
 

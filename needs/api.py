@@ -13,6 +13,7 @@ from flask import Blueprint, jsonify, request
 from sqlalchemy import select
 
 from accounts.auth import api_error, api_role_required, api_user
+from config.api_schema import describes
 from config.clock import now
 from config.database import db_session
 from config.extensions import deployment, local_zone, settings
@@ -20,7 +21,7 @@ from ivr.models import CallRecord
 from needs import record as records
 from needs import worklists
 from needs.models import ContactRecord
-from needs.schema import parse_record
+from needs.schema import RecordIn, parse_record
 from needs.taxonomy import load_taxonomy
 
 bp = Blueprint("needs_api", __name__, url_prefix="/api/contacts")
@@ -48,6 +49,7 @@ def get_record(call_sid: str) -> Any:
 
 @bp.put("/records/<call_sid>")
 @api_role_required("specialist")
+@describes(body=RecordIn)
 def put_record(call_sid: str) -> Any:
     call, user, db = _call(call_sid), api_user(), db_session()
     if call is None:

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from flask import Flask
 
-from routing.bulletins import BulletinCache
+from routing.store.bulletins import bulletin_cache
 
 
 def register(app: Flask) -> None:
     from accounts import add_staff_link
-    from routing import admin, api, cli
-    from routing.published import RuleSetCache
+    from routing import cli
     from routing.service import CACHE_KEY, PublishedDeployment
+    from routing.store.published import rule_set_cache
+    from routing.web import api, pages
 
-    app.extensions["bulletins"] = BulletinCache()
-    app.extensions[CACHE_KEY] = RuleSetCache()
+    app.extensions["bulletins"] = bulletin_cache()
+    app.extensions[CACHE_KEY] = rule_set_cache()
     app.extensions["deployment"] = PublishedDeployment()  # what every area reads as the deployment
     app.register_blueprint(api.bp)
-    app.register_blueprint(admin.bp)
+    app.register_blueprint(pages.bp)
     cli.register(app)
     add_staff_link(app, "Routing rules", "routing_admin.overview", "admin")
     add_staff_link(app, "Test a call", "routing_admin.test_call", "admin")

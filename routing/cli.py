@@ -13,11 +13,19 @@ from config.clock import now
 from config.database import session_scope
 from config.extensions import store
 from config.ontario import data_files
-from routing.explain import ExplainError, explain_call, parse_at, rules_document
-from routing.queue_figures import QueueFigures
-from routing.ruleset import RuleSetInvalid, parse_ruleset
-from routing.validation import validate
-from routing.versions import PublishRefused, publish, rollback, seed, version_dict
+from routing.engine.explain import ExplainError, explain_call, parse_at
+from routing.engine.ruleset import RuleSetInvalid, parse_ruleset
+from routing.engine.validation import validate
+from routing.store.queue_figures import QueueFigures
+from routing.store.versions import (
+    PublishRefused,
+    publish,
+    rollback,
+    rules_changed,
+    rules_document,
+    seed,
+    version_dict,
+)
 
 routing_cli = AppGroup("routing", help="Routing rules: seed, explain, validate, publish, rollback.")
 CLI_ACTOR = "cli"
@@ -27,8 +35,9 @@ CLI_ACTOR = "cli"
 def seed_cmd() -> None:
     """Publish the default Ontario rule set as version 1 if nothing is published."""
     with session_scope(current_app) as db:
-        version = seed(db, store(), now(), CLI_ACTOR)
-        click.echo(f"published rule set: version {version.number}")
+        version = seed(db, now(), CLI_ACTOR)
+    rules_changed(store())  # after the commit: every worker loads it
+    click.echo(f"published rule set: version {version.number}")
 
 
 @routing_cli.command("explain")
@@ -53,7 +62,7 @@ def explain_cmd(caller: str | None, at_text: str | None, language: str, need: st
             result = explain_call(doc, data_files(), caller=caller, at=at, language=language,
                                   need=need, region=region, interpreter=interpreter,
                                   figures=live, version=number, label=label)
-        except (ExplainError, RuleSetInvalid) as exc:
+        except (ExplainError, RuleSetInvalid, LookupError) as exc:
             raise click.ClickException(str(exc)) from exc
     click.echo(json.dumps(result, indent=2, ensure_ascii=False))
 
@@ -73,24 +82,28 @@ def validate_cmd(which: str) -> None:
 @click.option("--note", default="", help="why (kept in the audit log)")
 def publish_cmd(note: str) -> None:
     """Validate the draft and publish it as the next version."""
-    with session_scope(current_app) as db:
-        try:
-            version = publish(db, data_files(), store(), CLI_ACTOR, now(), note)
-        except PublishRefused as exc:
-            raise click.ClickException(json.dumps(exc.report.to_dict(), indent=2)) from exc
-        click.echo(json.dumps(version_dict(version)))
+    try:
+        with session_scope(current_app) as db:
+            version = publish(db, data_files(), CLI_ACTOR, now(), note)
+            answer = version_dict(version)
+    except PublishRefused as exc:
+        raise click.ClickException(json.dumps(exc.report.to_dict(), indent=2)) from exc
+    rules_changed(store())
+    click.echo(json.dumps(answer))
 
 
 @routing_cli.command("rollback")
 @click.argument("number", type=int)
 def rollback_cmd(number: int) -> None:
     """Publish a copy of version NUMBER as the newest version."""
-    with session_scope(current_app) as db:
-        try:
-            version = rollback(db, data_files(), store(), number, CLI_ACTOR, now())
-        except (LookupError, PublishRefused) as exc:
-            raise click.ClickException(str(exc)) from exc
-        click.echo(json.dumps(version_dict(version)))
+    try:
+        with session_scope(current_app) as db:
+            version = rollback(db, data_files(), number, CLI_ACTOR, now())
+            answer = version_dict(version)
+    except (LookupError, PublishRefused) as exc:
+        raise click.ClickException(str(exc)) from exc
+    rules_changed(store())
+    click.echo(json.dumps(answer))
 
 
 def register(app: Flask) -> None:

@@ -14,11 +14,12 @@ from config.breaker import DependencyDown
 from config.clock import now
 from config.extensions import store
 from config.ontario import Deployment, Provider, data_files
-from routing.decision import CallContext, Decision
-from routing.evaluate import evaluate
-from routing.published import Published, RuleSetCache
-from routing.queue_figures import NO_FIGURES, Figures, QueueFigures
-from routing.versions import REQUEST_KEY
+from routing.engine.decision import CallContext, Decision
+from routing.engine.evaluate import evaluate
+from routing.engine.figures import NO_FIGURES, Figures
+from routing.store.published import Published, current_published
+from routing.store.queue_figures import QueueFigures
+from routing.store.versions import REQUEST_KEY
 
 CACHE_KEY = "rule_sets"
 
@@ -31,8 +32,11 @@ def published() -> Published:
     """
     if has_request_context() and REQUEST_KEY in g:
         return g.get(REQUEST_KEY)  # type: ignore[no-any-return]
-    cache: RuleSetCache = current_app.extensions.setdefault(CACHE_KEY, RuleSetCache())
-    current = cache.current(store(), current_app.extensions["db_sessionmaker"], data_files(), now())
+    # The main engine: the first load on a fresh install also seeds (a write and a commit),
+    # which must not fail for being slow; once loaded, a dead database is not waited on again
+    # before the counter moves, and the webhook's budget bounds the call meanwhile.
+    current = current_published(current_app.extensions[CACHE_KEY], store(),
+                                current_app.extensions["db_sessionmaker"], data_files(), now())
     if has_request_context():
         g.setdefault(REQUEST_KEY, current)
     return current

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from ivr.models import CallRecord
 from ivr.simulator.crowd import Placed, Plan
-from routing.default_rules import default_ruleset
+from routing.engine.default_rules import default_ruleset
 from survey.models import SurveyAnswer
 
 PLANS = (

@@ -6,7 +6,7 @@ import pytest
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from routing.versions import draft_document
+from routing.store.versions import draft_document
 from tests.browser_helpers import ARGS, CHROMIUM, open_signed_in
 from tests.directory_helpers import PASSWORD, add_user
 

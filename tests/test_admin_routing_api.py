@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accounts.models import User, token_digest
-from routing.models import RoutingAudit
+from routing.store.models import RoutingAudit
 
 TOKENS = {"admin": "admin-token", "specialist": "specialist-token", "planner": "planner-token"}
 
@@ -88,9 +88,27 @@ def test_bad_token_gets_401(client: FlaskClient, users: dict[str, int]) -> None:
     assert resp.status_code == 401
 
 
-def test_other_roles_may_read(client: FlaskClient, users: dict[str, int]) -> None:
-    for role in ("specialist", "planner"):
-        assert client.get("/api/admin/routing/versions", headers=auth(role)).status_code == 200
+READS = [
+    ("get", "/api/admin/routing/draft", None),
+    ("post", "/api/admin/routing/validate", {}),
+    ("get", "/api/admin/routing/versions", None),
+    ("get", "/api/admin/routing/versions/1", None),
+    ("get", "/api/admin/routing/audit", None),  # admins' emails
+    ("post", "/api/admin/routing/explain", {"from": "+18075550123"}),  # live queue figures
+    ("get", "/api/admin/bulletins", None),
+]
+
+
+@pytest.mark.parametrize("role", ["specialist", "planner"])
+@pytest.mark.parametrize(("method", "path", "payload"), READS)
+def test_reads_follow_the_pages_roles(client: FlaskClient, users: dict[str, int], db: Session,
+                                      role: str, method: str, path: str, payload: Any) -> None:
+    """The admin pages refuse specialists and planners; so does every read of the API."""
+    client.post("/api/admin/routing/publish", json={}, headers=auth("admin"))
+    assert client.get("/admin/routing/audit", headers=auth(role)).status_code in {302, 403}
+    resp = getattr(client, method)(path, json=payload, headers=auth(role))
+    assert resp.status_code == 403 and resp.get_json() == {"error": "requires role: admin"}
+    assert getattr(client, method)(path, json=payload, headers=auth("admin")).status_code == 200
 
 
 def test_admin_edits_validates_publishes_and_rolls_back(client: FlaskClient, users: dict[str, int],
@@ -114,7 +132,7 @@ def test_admin_edits_validates_publishes_and_rolls_back(client: FlaskClient, use
                headers=auth("admin"))
     refused = client.post("/api/admin/routing/publish", json={}, headers=auth("admin"))
     assert refused.status_code == 422  # the catch-all rule is gone: holes
-    audit = client.get("/api/admin/routing/audit", headers=auth("planner")).get_json()["entries"]
+    audit = client.get("/api/admin/routing/audit", headers=auth("admin")).get_json()["entries"]
     assert [e["action"] for e in audit] == ["draft.rules", "publish", "draft.rules"]
     assert audit[1]["actor"] == "admin@example.org"
 

@@ -12,9 +12,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from routing.default_rules import default_document
-from routing.models import RoutingAudit, RuleSetDraft
-from routing.versions import draft_document
+from routing.engine.default_rules import default_document
+from routing.store.models import RoutingAudit, RuleSetDraft
+from routing.store.versions import draft_document
 from tests.test_admin_routing_pages import client_for, token_from
 
 BASE = "/admin/routing"

@@ -9,7 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from routing.models import Bulletin, RuleSetVersion
+from routing.store.models import Bulletin, RuleSetVersion
 from tests.test_admin_routing_api import add_users, session_user_id
 
 PAGES = ["/admin/routing/", "/admin/routing/draft", "/admin/routing/draft/rules",

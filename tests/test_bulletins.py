@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 
 from config.shared_store import SharedStore
 from ivr.simulator.cli import SimClock
-from routing.bulletins import bulletins_changed
-from routing.models import Bulletin
+from routing.store.bulletins import bulletins_changed
+from routing.store.models import Bulletin
 from tests.twilio_helpers import SignedClient, spoken, twiml
 
 

@@ -104,16 +104,18 @@ def test_open_now_follows_holiday_hours_and_overnight_openings(specialist: Flask
 
 
 @pytest.mark.parametrize(("params", "reason"), [
-    ({"region": "mars"}, "unknown region"), ({"limit": "0"}, "limit"),
-    ({"limit": "abc"}, "limit"), ({"open_now": "maybe"}, "open_now"),
-    ({"language": "klingon"}, "unknown language"), ({"taxonomy": "BD;1800"}, "taxonomy"),
-    ({"q": "x" * 201}, "q is longer"),
+    ({"region": "mars"}, "unknown region"), ({"limit": "0"}, "greater than or equal to 1"),
+    ({"limit": "abc"}, "valid integer"), ({"open_now": "maybe"}, "valid boolean"),
+    ({"language": "klingon"}, "unknown language"), ({"taxonomy": "BD;1800"}, "bad taxonomy code"),
+    ({"q": "x" * 201}, "at most 200 characters"),
 ])
 def test_bad_parameters_get_400_with_a_reason(specialist: FlaskClient, params: dict[str, str],
                                               reason: str) -> None:
     resp = specialist.get("/api/directory/search", query_string=params)
     assert resp.status_code == 400
-    assert reason in resp.get_json()["error"]
+    (field,) = params
+    assert resp.get_json()["error"].startswith(f"{field}: ") and reason in resp.get_json()["error"]
+    assert reason in resp.get_json()["errors"][field]
 
 
 def test_search_needs_a_staff_role(app: Flask, db: Session, client: FlaskClient) -> None:

@@ -435,6 +435,47 @@ def test_specialist_keeps_taking_calls_with_the_database_down(
     assert root.find("Dial/Queue").text == "211-north"  # type: ignore[union-attr]
 
 
+@pytest.mark.parametrize("fault", ["refuse", "silent"])
+def test_a_fresh_worker_keeps_the_callers_language_with_the_database_down(
+        pg_app: Flask, pg_proxy: TcpProxy, fault: str) -> None:
+    """Rules loaded once, then the database goes: the bulletins (never read by this worker)
+    fall back to none, and the caller still gets the French menu they chose."""
+    caller = SignedClient(pg_app.test_client(), PUBLIC_BASE_URL, AUTH_TOKEN)
+    twiml(caller.post("/voice/incoming", CallSid="CAdown", From=CALLER))  # the one good load
+    getattr(pg_proxy, fault)()
+    watch = Watch()
+    root = twiml(caller.post("/voice/language", CallSid="CAdown", From=CALLER, Digits="2"))
+    watch.no_fallback()
+    assert root.find("Gather").get("language") == "fr-CA"  # type: ignore[union-attr]
+    assert "something went wrong" not in spoken(root).lower()
+
+
+def test_published_bulletins_and_rules_stand_with_redis_killed(
+        redis_app: Flask, fault_db: Session, clock: SimClock, own_redis: RedisServer) -> None:
+    """The version counters are unreadable: the worker's last good copies are served."""
+    from datetime import timedelta
+
+    from routing.store.bulletins import bulletins_changed
+    from routing.store.models import Bulletin
+
+    fault_db.add(Bulletin(title="Ice", text_en="Ice storm: warming centres are open.",
+                          text_fr="Tempête de verglas.", starts_at=clock.current - timedelta(minutes=1),
+                          ends_at=None, regions=[]))
+    fault_db.commit()
+    bulletins_changed(redis_app.extensions["store"])
+    caller = SignedClient(redis_app.test_client(), PUBLIC_BASE_URL, AUTH_TOKEN)
+    caller.post("/voice/incoming", CallSid="CAr1", From=CALLER)
+    assert "Ice storm" in spoken(twiml(caller.post("/voice/language", CallSid="CAr1", Digits="1")))
+    own_redis.kill()
+    watch = Watch()
+    menu = twiml(caller.post("/voice/incoming", CallSid="CAr2", From=CALLER))
+    action = menu.find("Gather").get("action")  # type: ignore[union-attr]  # the call's facts ride here
+    root = twiml(caller.post(str(action), CallSid="CAr2", From=CALLER, Digits="1"))
+    watch.no_fallback()
+    assert "Ice storm: warming centres are open." in spoken(root)
+    assert root.find("Gather") is not None and "something went wrong" not in spoken(root).lower()
+
+
 def test_first_dial_ins_wait_for_the_first_read_of_the_roster(app: Flask, db: Session) -> None:
     """Specialists dialling in together right after a start: one reads the roster, and the
     others must wait for it, not answer from no roster at all ("cannot check this line")."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from config.ontario import data_files
-from routing.location import region_from_caller_id, region_from_speech
+from routing.engine.location import region_from_caller_id, region_from_speech
 
 
 @pytest.mark.parametrize(("number", "region"), [

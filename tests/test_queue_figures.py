@@ -6,7 +6,8 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from ivr.calls import figures
-from routing.queue_figures import GHOST_AFTER_SECONDS, Figures, QueueFigures, estimate_wait
+from routing.engine.figures import Figures, estimate_wait
+from routing.store.queue_figures import GHOST_AFTER_SECONDS, QueueFigures
 from tests.calls import add_specialists
 from tests.twilio_helpers import SignedClient, spoken, twiml, verbs
 

@@ -22,17 +22,18 @@ from config.shared_store import RedisStore, SharedStore
 from ivr.calls import load_call
 from ivr.models import CallRecord
 from ivr.simulator.cli import SimClock
-from routing.bulletins import bulletins_changed
-from routing.decision import CallContext
-from routing.models import Bulletin, RoutingAudit, RuleSetVersion
-from routing.queue_figures import QueueFigures
+from routing.engine.decision import CallContext
 from routing.service import route
-from routing.versions import (
+from routing.store.bulletins import bulletins_changed
+from routing.store.models import Bulletin, RoutingAudit, RuleSetVersion
+from routing.store.queue_figures import QueueFigures
+from routing.store.versions import (
     PublishRefused,
     draft_document,
     list_versions,
     publish,
     rollback,
+    rules_changed,
     save_draft,
     seed,
 )
@@ -43,8 +44,27 @@ NORTH_CALLER = "+18075550123"
 
 def publish_doc(db: Session, store: SharedStore, clock: SimClock, doc: dict[str, Any],
                 actor: str = "admin@example.org") -> RuleSetVersion:
+    """As a view does: the domain call, one commit, then every worker told."""
     save_draft(db, doc, actor, clock.current)
-    return publish(db, data_files(), store, actor, clock.current, note="test")
+    version = publish(db, data_files(), actor, clock.current, note="test")
+    db.commit()
+    rules_changed(store)
+    return version
+
+
+def seeded(db: Session, store: SharedStore, clock: SimClock) -> RuleSetVersion:
+    version = seed(db, clock.current)
+    db.commit()
+    rules_changed(store)
+    return version
+
+
+def rolled_back(db: Session, store: SharedStore, clock: SimClock, number: int,
+                actor: str = "admin@example.org") -> RuleSetVersion:
+    version = rollback(db, data_files(), number, actor, clock.current)
+    db.commit()
+    rules_changed(store)
+    return version
 
 
 def north_to(db: Session, provider: str) -> dict[str, Any]:
@@ -79,8 +99,8 @@ def test_first_use_seeds_the_default_set_as_version_1(app: Flask, db: Session) -
 
 
 def test_seed_is_idempotent(app: Flask, db: Session, store: SharedStore, clock: SimClock) -> None:
-    first = seed(db, store, clock.current)
-    again = seed(db, store, clock.current)
+    first = seeded(db, store, clock)
+    again = seeded(db, store, clock)
     assert first.number == again.number == 1
     assert len(list_versions(db)) == 1
 
@@ -100,7 +120,7 @@ def test_invalid_draft_is_refused_and_nothing_changes(app: Flask, db: Session, s
     doc = north_to(db, "nowhere")
     save_draft(db, doc, "admin@example.org", clock.current)
     with pytest.raises(PublishRefused) as refused:
-        publish(db, data_files(), store, "admin@example.org", clock.current)
+        publish(db, data_files(), "admin@example.org", clock.current)
     assert "rule 'north-in-hours' enqueues at unknown provider 'nowhere'" in str(refused.value)
     assert [v.number for v in list_versions(db)] == [1]
     assert route_now(app).provider == "north"
@@ -108,7 +128,7 @@ def test_invalid_draft_is_refused_and_nothing_changes(app: Flask, db: Session, s
 
 def test_published_versions_never_change(app: Flask, db: Session, store: SharedStore,
                                          clock: SimClock) -> None:
-    version = seed(db, store, clock.current)
+    version = seeded(db, store, clock)
     version.note = "rewritten"
     with pytest.raises(ValueError, match="published and cannot change"):
         db.commit()
@@ -117,25 +137,25 @@ def test_published_versions_never_change(app: Flask, db: Session, store: SharedS
 
 def test_rollback_publishes_a_copy_of_an_earlier_version(app: Flask, db: Session,
                                                          store: SharedStore, clock: SimClock) -> None:
-    seed(db, store, clock.current)
+    seeded(db, store, clock)
     publish_doc(db, store, clock, north_to(db, "east"))
     assert route_now(app).provider == "east"
-    back = rollback(db, data_files(), store, 1, "admin@example.org", clock.current)
+    back = rolled_back(db, store, clock, 1, "admin@example.org")
     assert (back.number, back.source_number) == (3, 1)
     assert route_now(app).provider == "north"
     assert [v.number for v in list_versions(db)] == [3, 2, 1]
     second = db.scalar(select(RuleSetVersion).where(RuleSetVersion.number == 2))
     assert second is not None and second.document != back.document
     with pytest.raises(LookupError):
-        rollback(db, data_files(), store, 42, "admin@example.org", clock.current)
+        rolled_back(db, store, clock, 42, "admin@example.org")
 
 
 def test_every_change_is_audited_with_who_when_and_a_diff(app: Flask, db: Session,
                                                           store: SharedStore, clock: SimClock) -> None:
-    seed(db, store, clock.current)
+    seeded(db, store, clock)
     clock.set(clock.current + timedelta(minutes=5))
     publish_doc(db, store, clock, north_to(db, "east"), actor="ana@example.org")
-    rollback(db, data_files(), store, 1, "ben@example.org", clock.current)
+    rolled_back(db, store, clock, 1, "ben@example.org")
     entries = db.scalars(select(RoutingAudit).order_by(RoutingAudit.id)).all()
     assert [(e.action, e.actor) for e in entries] == [
         ("seed", "system"), ("draft.save", "ana@example.org"), ("publish", "ana@example.org"),
@@ -148,7 +168,7 @@ def test_every_change_is_audited_with_who_when_and_a_diff(app: Flask, db: Sessio
 
 def test_reordering_rules_is_audited(app: Flask, db: Session, store: SharedStore,
                                      clock: SimClock) -> None:
-    seed(db, store, clock.current)
+    seeded(db, store, clock)
     doc, _ = draft_document(db)
     doc["rules"][1], doc["rules"][2] = doc["rules"][2], doc["rules"][1]
     save_draft(db, doc, "ana@example.org", clock.current)
@@ -167,7 +187,7 @@ def specialists(db: Session) -> None:
 
 def test_ivr_routes_with_the_published_set_and_stores_the_trace(
         app: Flask, twilio: SignedClient, db: Session, store: SharedStore, clock: SimClock) -> None:
-    seed(db, store, clock.current)
+    seeded(db, store, clock)
     publish_doc(db, store, clock, north_to(db, "east"))
     assert queue_name(reach_queue(twilio, "CA1")) == "211-east"
     record = db.scalar(select(CallRecord).where(CallRecord.call_sid == "CA1"))
@@ -224,7 +244,7 @@ def test_route_survives_a_database_failure_with_the_last_set(app: Flask, db: Ses
     def down(*_a: object, **_k: object) -> None:
         raise RuntimeError("database down")
 
-    monkeypatch.setattr("routing.published.latest_version", down)
+    monkeypatch.setattr("routing.store.published.latest_version", down)
     store.incr("routing:rules:version")  # force a reload attempt
     assert route_now(app).provider == "north"
 
@@ -234,7 +254,7 @@ def test_fresh_worker_with_database_down_uses_the_built_in_set(app: Flask,
     def down(*_a: object, **_k: object) -> None:
         raise RuntimeError("database down")
 
-    monkeypatch.setattr("routing.published.latest_version", down)
+    monkeypatch.setattr("routing.store.published.latest_version", down)
     decision = route_now(app)
     assert decision.provider == "north" and decision.trace[0]["version"] is None
 
@@ -361,7 +381,7 @@ def test_live_condition_reads_figures_fed_by_another_worker(
 def test_publish_moment_is_stored_as_utc(app: Flask, db: Session, store: SharedStore,
                                          clock: SimClock) -> None:
     clock.set(datetime.fromisoformat("2026-11-23T10:00:00-05:00"))
-    version = seed(db, store, clock.current)
+    version = seeded(db, store, clock)
     db.expire_all()
     stored = db.scalar(select(RuleSetVersion).where(RuleSetVersion.number == version.number))
     assert stored is not None and stored.published_at == clock.current

@@ -8,12 +8,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from routing.decision import CallContext
-from routing.default_rules import default_document
-from routing.evaluate import evaluate
-from routing.queue_figures import Figures
-from routing.ruleset import RuleSetInvalid, parse_ruleset
-from routing.schedule import parse_schedule
+from routing.engine.decision import CallContext
+from routing.engine.default_rules import default_document
+from routing.engine.evaluate import evaluate
+from routing.engine.figures import Figures
+from routing.engine.ruleset import RuleSetInvalid, parse_ruleset
+from routing.engine.schedule import parse_schedule
 
 TORONTO = ZoneInfo("America/Toronto")
 MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=TORONTO)

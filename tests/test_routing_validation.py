@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from config.ontario import data_files
-from routing.coverage import check_coverage
-from routing.default_rules import default_document
-from routing.ruleset import parse_ruleset
-from routing.validation import validate
+from routing.engine.coverage import check_coverage
+from routing.engine.default_rules import default_document
+from routing.engine.ruleset import parse_ruleset
+from routing.engine.validation import validate
 
 
 def messages(doc: dict[str, Any], code: str | None = None) -> list[str]:
@@ -63,7 +63,7 @@ def test_conditional_rules_do_not_count_as_coverage() -> None:
 def test_coverage_is_checked_per_boundary_not_per_minute() -> None:
     rs = parse_ruleset(default_document())
     assert check_coverage(rs).holes == []
-    from routing.coverage import Grid
+    from routing.engine.coverage import Grid
 
     assert Grid(rs).size == 15  # midnight Monday + opening and closing each day, not 10,080 minutes
 

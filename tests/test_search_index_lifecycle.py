@@ -36,7 +36,7 @@ def names(index: SearchIndex, query: str) -> list[str]:
 
 
 def test_a_warm_started_app_has_its_index_before_the_first_search(second_worker: Flask) -> None:
-    built = second_worker.extensions[EXTENSION_KEY][1]
+    built = second_worker.extensions[EXTENSION_KEY].held.value
     assert built.n == 7
     assert index_for(second_worker) is built  # the search used the start-up index
     assert names(built, "fod pantry")[0] == "pantry"

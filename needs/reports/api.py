@@ -10,32 +10,48 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
+from pydantic import Field, field_validator
 
 from accounts.auth import api_error, api_role_required
+from config.api_schema import describes
 from config.database import db_session
 from config.extensions import deployment, settings
 from needs.reports.build import needs_report
 from needs.reports.open_data import open_data, to_csv
 from needs.reports.queries import Scope
 from needs.schema import FSA
-from survey.reports.api import period_from_args, today
+from survey.reports.api import PeriodQuery, checked, today
 
 bp = Blueprint("needs_reports", __name__, url_prefix="/api/reports")
 
 
+class NeedsQuery(PeriodQuery):
+    """The period, and optionally one region (of the live deployment) or one FSA."""
+
+    region: str | None = Field(None, max_length=40)
+    fsa: str | None = Field(None, max_length=3, description="a letter, a digit and a letter, e.g. K1A")
+
+    @field_validator("region")
+    @classmethod
+    def _known_region(cls, value: str | None) -> str | None:
+        regions = deployment().regions
+        if value and value.strip() not in regions:
+            raise ValueError(f"unknown region {value!r}; one of {sorted(regions)}")
+        return value.strip() if value else None
+
+    @field_validator("fsa")
+    @classmethod
+    def _fsa(cls, value: str | None) -> str | None:
+        fsa = (value or "").strip().upper() or None
+        if fsa and not FSA.match(fsa):
+            raise ValueError("an FSA is a letter, a digit and a letter, e.g. K1A")
+        return fsa
+
+
 def scope_from_args(args: Mapping[str, str]) -> Scope:
     """The report's scope from a query string; ValueError naming the bad parameter."""
-    try:
-        period = period_from_args(args, today())
-    except ValueError as err:
-        raise ValueError(f"from/to: {err}") from None
-    region = (args.get("region") or "").strip() or None
-    if region and region not in deployment().regions:
-        raise ValueError(f"region: unknown region {region!r}; one of {sorted(deployment().regions)}")
-    fsa = (args.get("fsa") or "").strip().upper() or None
-    if fsa and not FSA.match(fsa):
-        raise ValueError("fsa: an FSA is a letter, a digit and a letter, e.g. K1A")
-    return Scope(period, region, fsa)
+    query = checked(NeedsQuery, args)
+    return Scope(query.period(today()), query.region, query.fsa)
 
 
 def _report(public: bool, as_csv: bool) -> Any:
@@ -57,23 +73,27 @@ def _report(public: bool, as_csv: bool) -> Any:
 
 @bp.get("/needs")
 @api_role_required("planner")
+@describes(query=NeedsQuery)
 def needs_json() -> Any:
     return _report(public=False, as_csv=False)
 
 
 @bp.get("/needs.csv")
 @api_role_required("planner")
+@describes(query=NeedsQuery)
 def needs_csv() -> Any:
     return _report(public=False, as_csv=True)
 
 
 @bp.get("/needs/open-data.json")
 @api_role_required("planner")
+@describes(query=NeedsQuery)
 def open_json() -> Any:
     return _report(public=True, as_csv=False)
 
 
 @bp.get("/needs/open-data.csv")
 @api_role_required("planner")
+@describes(query=NeedsQuery)
 def open_csv() -> Any:
     return _report(public=True, as_csv=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from config.ontario import Deployment
-from routing.ruleset import RuleSet
+from routing.engine.ruleset import RuleSet
 
 
 def _exchanges(dep: Deployment, edits: dict[str, str | None]) -> dict[tuple[str, str], str]:

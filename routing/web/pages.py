@@ -1,7 +1,7 @@
 """The routing admin pages: draft, validate, publish, roll back, closure days, test a call,
 bulletins and the audit log. Server-rendered, admin role only, every form with a CSRF token.
 
-Providers, regions, schedules and rules have field-by-field forms in `routing.draft_pages`
+Providers, regions, schedules and rules have field-by-field forms in `routing.web.draft_pages`
 (nested here as `routing_admin.edit.*`); the JSON editor below stays as the advanced option.
 """
 
@@ -19,27 +19,35 @@ from config.clock import now
 from config.database import db_session
 from config.extensions import deployment, local_zone, store
 from config.ontario import data_files
-from routing import audit, bulletin_admin, draft_pages
-from routing.api import SECTIONS, doc_providers
-from routing.explain import ExplainError, explain_call, rules_document
-from routing.forms import BulletinForm, ClosureForm, JsonForm, NoteForm, TestCallForm
-from routing.models import Bulletin
-from routing.ruleset import RuleSetInvalid
+from routing.engine.explain import explain_call
+from routing.engine.validation import validate
 from routing.service import live_figures
-from routing.validation import validate
-from routing.versions import (
-    PublishRefused,
+from routing.store import audit, bulletin_writes
+from routing.store.bulletins import bulletins_changed
+from routing.store.models import Bulletin
+from routing.store.versions import (
     discard_draft,
     draft_document,
     latest_version,
     list_versions,
     publish,
     rollback,
+    rules_changed,
+    rules_document,
     save_draft,
 )
+from routing.web import draft_pages
+from routing.web.api import SECTIONS, doc_providers
+from routing.web.forms import BulletinForm, ClosureForm, JsonForm, NoteForm, TestCallForm
+from routing.web.refusals import REFUSED, answer_as_pages, refusal
 
 bp = Blueprint("routing_admin", __name__, url_prefix="/admin/routing", template_folder="templates")
 bp.register_blueprint(draft_pages.bp)  # the form editors: routing_admin.edit.*
+answer_as_pages(bp)
+
+
+def _zone() -> Any:
+    return local_zone()
 
 
 def actor() -> str:
@@ -104,11 +112,11 @@ def publish_draft() -> Response:
     form = NoteForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        version = publish(db_session(), data_files(), store(), actor(), now(), form.note.data or "")
-        flash(f"Published version {version.number}.")
-    except PublishRefused as exc:
-        flash("Not published: " + "; ".join(p.message for p in exc.report.errors[:10]), "error")
+    db = db_session()
+    version = publish(db, data_files(), actor(), now(), form.note.data or "")  # refused: 422 page
+    db.commit()
+    rules_changed(store())
+    flash(f"Published version {version.number}.")
     return redirect(url_for(".overview"))
 
 
@@ -129,20 +137,18 @@ def discard() -> Response:
 def rollback_version(number: int) -> Response:
     if not NoteForm().validate_on_submit():
         abort(400)
-    try:
-        version = rollback(db_session(), data_files(), store(), number, actor(), now())
-        flash(f"Rolled back: version {version.number} is a copy of version {number}.")
-    except LookupError:
-        abort(404)
-    except PublishRefused as exc:
-        flash(f"Version {number} no longer validates: {exc}", "error")
+    db = db_session()
+    version = rollback(db, data_files(), number, actor(), now())  # refused: a 404 or 422 page
+    db.commit()
+    rules_changed(store())
+    flash(f"Rolled back: version {version.number} is a copy of version {number}.")
     return redirect(url_for(".overview"))
 
 
 @bp.get("/versions/<int:number>")
 @page_role_required(ADMIN)
 def show_version(number: int) -> str:
-    from routing.versions import get_version
+    from routing.store.versions import get_version
 
     version = get_version(db_session(), number)
     if version is None:
@@ -190,7 +196,7 @@ def delete_closure(index: int) -> Response:
 @page_role_required(ADMIN)
 def test_call() -> str:
     form = TestCallForm()
-    result, error = None, None
+    result, error, status = None, None, 200
     if form.validate_on_submit():
         try:
             doc, number, label = rules_document(db_session(), form.rules.data or "draft")
@@ -201,14 +207,13 @@ def test_call() -> str:
                 language=form.language.data, need=form.need.data or None,
                 region=form.region.data or None, interpreter=form.interpreter.data or None,
                 figures=live_figures(frozenset(doc_providers(doc))), version=number, label=label)
-        except (ExplainError, RuleSetInvalid) as exc:
-            error = str(exc)
-    return render_template("routing/test.html", form=form, result=result,
-                           result_json=pretty(result) if result else "", error=error)
+        except REFUSED as exc:  # shown beside the form, with the answer the API would give
+            answer = refusal(exc)
+            error, status = answer.reason, answer.status
+    return render_template("routing/test.html", form=form, result=result,  # type: ignore[return-value]
+                           result_json=pretty(result) if result else "", error=error), status
 
 
-def _zone() -> Any:
-    return local_zone()
 
 
 @bp.get("/audit")
@@ -223,19 +228,23 @@ def audit_log() -> str:
 def bulletins() -> str | Response:
     db = db_session()
     form = BulletinForm()
-    error = None
+    error, status = None, 200
     if form.validate_on_submit():
         dep = deployment()
-        data = {name: getattr(form, name).data for name in bulletin_admin.FIELDS}
+        data = {name: getattr(form, name).data for name in bulletin_writes.FIELDS}
         try:
-            fields = bulletin_admin.clean(data, set(dep.regions), dep.timezone)
-            bulletin_admin.save(db, store(), actor(), now(), fields)
+            fields = bulletin_writes.clean(data, set(dep.regions), dep.timezone)
+        except REFUSED as exc:  # shown beside the form, with the answer the API would give
+            answer = refusal(exc)
+            error, status = answer.reason, answer.status
+        else:
+            bulletin_writes.save(db, actor(), now(), fields)
+            db.commit()
+            bulletins_changed(store())
             flash("Bulletin saved: it plays on the next matching call.")
             return redirect(url_for(".bulletins"))
-        except bulletin_admin.BulletinInvalid as exc:
-            error = str(exc)
-    return render_template("routing/bulletins.html", form=form, error=error,
-                           bulletins=bulletin_admin.all_bulletins(db), delete_form=NoteForm())
+    return render_template("routing/bulletins.html", form=form, error=error,  # type: ignore[return-value]
+                           bulletins=bulletin_writes.all_bulletins(db), delete_form=NoteForm()), status
 
 
 @bp.post("/bulletins/<int:bulletin_id>/delete")
@@ -247,5 +256,7 @@ def delete_bulletin(bulletin_id: int) -> Response:
     bulletin = db.get(Bulletin, bulletin_id)
     if bulletin is None:
         abort(404)
-    bulletin_admin.delete(db, store(), actor(), now(), bulletin)
+    bulletin_writes.delete(db, actor(), now(), bulletin)
+    db.commit()
+    bulletins_changed(store())
     return redirect(url_for(".bulletins"))

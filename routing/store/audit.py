@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from routing.models import RoutingAudit
+from routing.store.models import RoutingAudit
 
 Change = dict[str, Any]
 

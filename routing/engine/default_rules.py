@@ -1,4 +1,4 @@
-"""The default Ontario rule set (routing/data/ontario_rules.json), published as version 1 on seed."""
+"""The default Ontario rule set (routing/engine/data/ontario_rules.json), published as version 1 on seed."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from routing.ruleset import RuleSet, parse_ruleset
+from routing.engine.ruleset import RuleSet, parse_ruleset
 
 DEFAULT_RULES_PATH = Path(__file__).resolve().parent / "data" / "ontario_rules.json"
 

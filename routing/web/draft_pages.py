@@ -23,8 +23,8 @@ from accounts.models import ADMIN
 from config.clock import now
 from config.database import db_session
 from config.ontario import data_files
-from routing.draft_checks import overflow_cycle_through, rule_problems
-from routing.draft_edit import (
+from routing.engine.draft_checks import overflow_cycle_through, rule_problems
+from routing.engine.draft_edit import (
     as_dict,
     data_file_places,
     describe_then,
@@ -43,7 +43,10 @@ from routing.draft_edit import (
     schedule_references,
     set_region_geography,
 )
-from routing.draft_forms import (
+from routing.engine.schedule import DAY_NAMES, WEEKDAYS
+from routing.engine.validation import validate
+from routing.store.versions import draft_document, save_draft
+from routing.web.draft_forms import (
     DraftChoices,
     ProviderForm,
     RegionForm,
@@ -52,10 +55,7 @@ from routing.draft_forms import (
     default_position,
     opts,
 )
-from routing.forms import NoteForm
-from routing.schedule import DAY_NAMES, WEEKDAYS
-from routing.validation import validate
-from routing.versions import draft_document, save_draft
+from routing.web.forms import NoteForm
 
 bp = Blueprint("edit", __name__)
 Page = str | Response | tuple[str, int]

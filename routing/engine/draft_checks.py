@@ -4,7 +4,7 @@ A form save is refused only for problems in what the admin just edited (a transf
 that is not a phone number, an enqueue without a provider, an overflow loop through this
 provider); problems elsewhere in the draft, and coverage holes the edit may open, do not stop
 the save: they are in the draft check shown after it, and stop publishing. The checks are
-`routing.ruleset` and `routing.validation` themselves, so a form and publishing never disagree.
+`routing.engine.ruleset` and `routing.engine.validation` themselves, so a form and publishing never disagree.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from config.ontario import Deployment
-from routing.ruleset import RuleSetInvalid, parse_ruleset
-from routing.validation import Report, check_rule_refs, find_overflow_cycle
+from routing.engine.ruleset import RuleSetInvalid, parse_ruleset
+from routing.engine.validation import Report, check_rule_refs, find_overflow_cycle
 
 FieldProblem = tuple[str | None, str]  # (form field, or None for the whole form; message)
 

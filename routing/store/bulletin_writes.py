@@ -1,4 +1,5 @@
-"""Writing bulletins: checked input, an audit entry, and every worker told to reload."""
+"""Writing bulletins: checked input and an audit entry. The caller commits, then tells every
+worker to reload (`routing.store.bulletins.bulletins_changed`)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from config.shared_store import SharedStore
-from routing import audit
-from routing.bulletins import bulletins_changed
-from routing.models import Bulletin
+from routing.store import audit
+from routing.store.models import Bulletin
 
 FIELDS = ("title", "text_en", "text_fr", "starts_at", "ends_at", "regions")
 
@@ -71,7 +70,7 @@ def all_bulletins(db: Session) -> list[Bulletin]:
     return list(db.scalars(select(Bulletin).order_by(Bulletin.starts_at.desc())))
 
 
-def save(db: Session, store: SharedStore, actor: str, at: datetime, fields: dict[str, Any],
+def save(db: Session, actor: str, at: datetime, fields: dict[str, Any],
          bulletin: Bulletin | None = None) -> Bulletin:
     before = as_dict(bulletin) if bulletin else None
     if bulletin is None:
@@ -84,15 +83,11 @@ def save(db: Session, store: SharedStore, actor: str, at: datetime, fields: dict
     after = as_dict(bulletin)
     audit.record(db, at, actor, "bulletin.update" if before else "bulletin.create",
                  f"bulletin {bulletin.id}", before, after, summary=bulletin.title)
-    db.commit()
-    bulletins_changed(store)
     return bulletin
 
 
-def delete(db: Session, store: SharedStore, actor: str, at: datetime, bulletin: Bulletin) -> None:
+def delete(db: Session, actor: str, at: datetime, bulletin: Bulletin) -> None:
     before = as_dict(bulletin)
     db.delete(bulletin)
     audit.record(db, at, actor, "bulletin.delete", f"bulletin {before['id']}", before, None,
                  summary=before["title"])
-    db.commit()
-    bulletins_changed(store)

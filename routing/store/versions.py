@@ -2,8 +2,10 @@
 
 There is one draft. Publishing validates it and writes the next version number; versions
 are never changed (rolling back to version N publishes a copy of N as a new version), so the
-version list is the history. Every write is audited with a diff, and bumps the counter in the
-shared store so every worker loads the new set before its next call.
+version list is the history. Every write is audited with a diff. Nothing here commits: the
+boundary (a view, the CLI, the cache's first load) commits once, then calls `rules_changed`,
+which bumps the counter in the shared store so every worker loads the new set before its next
+call.
 """
 
 from __future__ import annotations
@@ -19,10 +21,10 @@ from sqlalchemy.orm import Session
 
 from config.ontario import Deployment
 from config.shared_store import SharedStore
-from routing import audit
-from routing.default_rules import default_document
-from routing.models import RuleSetDraft, RuleSetVersion
-from routing.validation import Report, validate
+from routing.engine.default_rules import default_document
+from routing.engine.validation import Report, validate
+from routing.store import audit
+from routing.store.models import RuleSetDraft, RuleSetVersion
 
 VERSION_KEY = "routing:rules:version"
 DRAFT_ID = 1
@@ -102,9 +104,10 @@ def _write_version(db: Session, doc: dict[str, Any], actor: str, at: datetime, n
     return version
 
 
-def publish(db: Session, dep: Deployment, store: SharedStore, actor: str, at: datetime,
-            note: str = "") -> RuleSetVersion:
-    """Validate the draft and publish it as the next version; refuses with the report."""
+def publish(db: Session, dep: Deployment, actor: str, at: datetime, note: str = "") -> RuleSetVersion:
+    """Validate the draft and publish it as the next version; refuses with the report.
+
+    The caller commits, then calls `rules_changed` (as for `rollback` and `seed`)."""
     doc, _base = draft_document(db)
     report = validate(doc, dep)
     if not report.ok:
@@ -116,13 +119,10 @@ def publish(db: Session, dep: Deployment, store: SharedStore, actor: str, at: da
     draft = db.get(RuleSetDraft, DRAFT_ID)
     if draft is not None:
         db.delete(draft)  # the next edit starts from what is now live
-    db.commit()
-    rules_changed(store)
     return version
 
 
-def rollback(db: Session, dep: Deployment, store: SharedStore, number: int, actor: str,
-             at: datetime) -> RuleSetVersion:
+def rollback(db: Session, dep: Deployment, number: int, actor: str, at: datetime) -> RuleSetVersion:
     """Publish a copy of version `number` as the newest version (history is never rewritten)."""
     target = get_version(db, number)
     if target is None:
@@ -135,13 +135,14 @@ def rollback(db: Session, dep: Deployment, store: SharedStore, number: int, acto
     audit.record(db, at, actor, "rollback", f"version {version.number} (copy of {number})",
                  previous.document if previous else None, target.document,
                  summary=f"rolled back to version {number}")
-    db.commit()
-    rules_changed(store)
     return version
 
 
-def seed(db: Session, store: SharedStore, at: datetime, actor: str = "system") -> RuleSetVersion:
-    """Publish the default Ontario set as version 1 if nothing is published yet."""
+def seed(db: Session, at: datetime, actor: str = "system") -> RuleSetVersion:
+    """Publish the default Ontario set as version 1 if nothing is published yet.
+
+    Call it on a session of its own: when another worker seeded at the same moment, the
+    session is rolled back and that worker's version returned."""
     existing = latest_version(db)
     if existing is not None:
         return existing
@@ -149,15 +150,25 @@ def seed(db: Session, store: SharedStore, at: datetime, actor: str = "system") -
         version = _write_version(db, default_document(), actor, at, "default Ontario rule set", None)
         audit.record(db, at, actor, "seed", "version 1", None, version.document,
                      summary="published the default Ontario rule set")
-        db.commit()
     except IntegrityError:  # another worker seeded at the same moment
         db.rollback()
         found = latest_version(db)
         if found is None:
             raise
         return found
-    rules_changed(store)
     return version
+
+
+def rules_document(db: Session, which: str) -> tuple[dict[str, Any], int | None, str]:
+    """The document to test: 'draft', 'published' or a version number."""
+    if which == "draft":
+        doc, base = draft_document(db)
+        return doc, base, "draft"
+    version = latest_version(db) if which == "published" else (
+        get_version(db, int(which)) if which.isdigit() else None)
+    if version is None:
+        raise LookupError(f"no rule set '{which}' (use draft, published or a version number)")
+    return version.document, version.number, f"version {version.number}"
 
 
 def version_dict(version: RuleSetVersion, with_document: bool = False) -> dict[str, Any]:

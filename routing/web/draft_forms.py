@@ -34,10 +34,10 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from config.ontario import Deployment
-from routing.draft_edit import as_dict, item_ids, items
-from routing.ruleset import ACTIONS, ENQUEUE, INTERPRETER, MESSAGE, TRANSFER
-from routing.schedule import DAY, WEEKDAYS, ScheduleError, parse_hhmm, parse_schedule
-from routing.validation import GEOGRAPHY_KEYS, valid_number
+from routing.engine.draft_edit import as_dict, items
+from routing.engine.ruleset import ACTIONS, ENQUEUE, INTERPRETER, MESSAGE, TRANSFER
+from routing.engine.schedule import DAY, WEEKDAYS, ScheduleError, parse_hhmm, parse_schedule
+from routing.engine.validation import GEOGRAPHY_KEYS, valid_number
 
 Choices = list[tuple[str, str]]  # (value, label), made into SelectChoice by `opts`
 WINDOWS_PER_DAY = 2  # a split shift (e.g. closed over lunch); more needs the JSON editor
@@ -468,7 +468,3 @@ def default_position(doc: dict[str, Any]) -> str:
     rules = items(doc, "rules")
     last = rules[-1] if rules else None
     return str(last.get("id")) if last and not _part(last, "when") else ""
-
-
-def rule_ids(doc: dict[str, Any]) -> list[str]:
-    return item_ids(doc, "rules")

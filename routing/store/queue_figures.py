@@ -6,10 +6,8 @@ read by routing (live conditions) and by the hold message (position, expected wa
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-
 from config.shared_store import SharedStore
+from routing.engine.figures import Figures, estimate_wait
 
 RECENT_WAITS = 50  # answered waits (and talk times) kept per provider for the averages
 # A caller still listed after this long is a ghost (their end was never heard: the store was
@@ -17,15 +15,6 @@ RECENT_WAITS = 50  # answered waits (and talk times) kept per provider for the a
 # queue limit for a wait is far below it.
 GHOST_AFTER_SECONDS = 2 * 3600
 GONE_TTL = 3600
-
-
-@dataclass(frozen=True)
-class Figures:
-    waiting: int
-    longest_wait: float
-    average_wait: float
-    specialists: int
-    handle_time: float = 0.0  # the recent average talk time, seconds (0: not known yet)
 
 
 class QueueFigures:
@@ -86,26 +75,3 @@ class QueueFigures:
     def expected_wait(self, provider: str, position: int, now: float) -> float:
         """Seconds until answered: the recent average wait, scaled by place in line."""
         return estimate_wait(self.snapshot(provider, now), position)
-
-
-def estimate_wait(figures: Figures, position: int) -> float:
-    """The hold message's estimate, as a pure function so routing rules can use it too.
-
-    With specialists on duty and a known talk time, the queue is an M/M/N one in which
-    every specialist is busy: calls end at N / talk-time per second, so the caller at
-    `position` is reached after about position x talk-time / N. Before any talk time is
-    known, the recent average wait, scaled by place in line (60 s a caller with nothing).
-    """
-    ahead = max(1, position)
-    if figures.specialists and figures.handle_time:
-        return math.ceil(ahead * figures.handle_time / figures.specialists)
-    per_caller = figures.average_wait / max(1, figures.waiting) if figures.average_wait else 60.0
-    return math.ceil(per_caller * ahead)
-
-
-def expected_wait_for_new_caller(figures: Figures) -> float:
-    """What a caller joining now would be told: they would be last in line."""
-    return estimate_wait(figures, figures.waiting + 1)
-
-
-NO_FIGURES = Figures(waiting=0, longest_wait=0.0, average_wait=0.0, specialists=0)

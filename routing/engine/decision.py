@@ -1,6 +1,6 @@
 """Where a call goes: the types the IVR and the rules engine share.
 
-`routing.evaluate.evaluate` is the pure function from a call's context, the time and the live
+`routing.engine.evaluate.evaluate` is the pure function from a call's context, the time and the live
 queue figures to a `Decision`, so it can be tested, explained to an admin and benchmarked
 without a server. The decision's trace says why.
 """

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from routing.decision import CallContext, Decision
-from routing.queue_figures import NO_FIGURES, Figures, expected_wait_for_new_caller
-from routing.ruleset import (
+from routing.engine.decision import CallContext, Decision
+from routing.engine.figures import NO_FIGURES, Figures, expected_wait_for_new_caller
+from routing.engine.ruleset import (
     DEFAULT_OVERFLOW,
     ENQUEUE,
     INTERPRETER,
@@ -24,7 +24,7 @@ from routing.ruleset import (
     Rule,
     RuleSet,
 )
-from routing.schedule import format_minute, local_time, week_minute
+from routing.engine.schedule import format_minute, local_time, week_minute
 
 GROUP_SKIPPED = 10  # more consecutive rules for other regions than this: one trace step
 

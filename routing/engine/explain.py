@@ -11,16 +11,13 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.orm import Session
-
 from config.ontario import Deployment
-from routing.decision import CallContext, Decision
-from routing.evaluate import evaluate
-from routing.location import region_from_caller_id
-from routing.overlay import overlay
-from routing.queue_figures import Figures
-from routing.ruleset import parse_ruleset
-from routing.versions import draft_document, get_version, latest_version
+from routing.engine.decision import CallContext, Decision
+from routing.engine.evaluate import evaluate
+from routing.engine.figures import Figures
+from routing.engine.location import region_from_caller_id
+from routing.engine.overlay import overlay
+from routing.engine.ruleset import parse_ruleset
 
 
 class ExplainError(ValueError):
@@ -36,18 +33,6 @@ def parse_at(value: str | None, timezone: str, default: datetime) -> datetime:
     except ValueError as exc:
         raise ExplainError(f"'{value}' is not a time like 2026-12-25T03:00") from exc
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=ZoneInfo(timezone))
-
-
-def rules_document(db: Session, which: str) -> tuple[dict[str, Any], int | None, str]:
-    """The document to test: 'draft', 'published' or a version number."""
-    if which == "draft":
-        doc, base = draft_document(db)
-        return doc, base, "draft"
-    version = latest_version(db) if which == "published" else (
-        get_version(db, int(which)) if which.isdigit() else None)
-    if version is None:
-        raise ExplainError(f"no rule set '{which}' (use draft, published or a version number)")
-    return version.document, version.number, f"version {version.number}"
 
 
 def decision_dict(decision: Decision) -> dict[str, Any]:

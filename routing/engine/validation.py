@@ -16,8 +16,8 @@ from typing import Any
 import phonenumbers
 
 from config.ontario import Deployment
-from routing.coverage import check_coverage
-from routing.ruleset import (
+from routing.engine.coverage import check_coverage
+from routing.engine.ruleset import (
     DEFAULT_OVERFLOW,
     ENQUEUE,
     INTERPRETER,

@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from routing.ruleset import ENQUEUE, Rule, RuleSet
-from routing.schedule import DAY, WEEK, format_minute
+from routing.engine.ruleset import ENQUEUE, Rule, RuleSet
+from routing.engine.schedule import DAY, WEEK, format_minute
 
 REGULAR, HOLIDAY = "regular", "holiday"
 

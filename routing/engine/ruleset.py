@@ -12,7 +12,7 @@ expected_wait_at_least (seconds), no_specialist, read at `queue` (default: the a
 provider). Actions: enqueue (provider, optional max_wait_seconds and overflow), transfer
 (number), message (text_en, text_fr; then go on), interpreter (language; then go on).
 
-`parse_ruleset` checks shape only and names every problem; `routing.validation` checks meaning.
+`parse_ruleset` checks shape only and names every problem; `routing.engine.validation` checks meaning.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from datetime import date
 from typing import Any
 
 from config.ontario import Provider, Region
-from routing.schedule import Closure, HolidayCalendar, Schedule, ScheduleError, parse_schedule
+from routing.engine.schedule import Closure, HolidayCalendar, Schedule, ScheduleError, parse_schedule
 
 ENQUEUE, TRANSFER, MESSAGE, INTERPRETER = "enqueue", "transfer", "message", "interpreter"
 ACTIONS = (ENQUEUE, TRANSFER, MESSAGE, INTERPRETER)

@@ -3,7 +3,7 @@
 The forms change one provider, region, schedule or rule; these functions put that one change
 into a copy of the document and leave everything else as it was (keys the forms do not know
 about included), so the JSON editor and the forms can be used side by side. Nothing here
-saves: the pages hand the new document to `routing.versions.save_draft`, which audits it.
+saves: the pages hand the new document to `routing.store.versions.save_draft`, which audits it.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from config.ontario import Deployment
-from routing.validation import GEOGRAPHY_KEYS
+from routing.engine.validation import GEOGRAPHY_KEYS
 
 ITEM_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 RESERVED_IDS = frozenset({"new"})  # /providers/new is the "add" page, so no item may be called that

@@ -1,24 +1,24 @@
 """Live emergency bulletins, cached per worker and invalidated through the shared store.
 
 An admin's change bumps a version counter in the shared store; every worker compares it on
-the next call and reloads from the database, so a bulletin reaches every call within one
-call's time, on every worker, without a restart.
+the next call and reloads from the database (`config.versioned_cache`, as for the rules), so
+a bulletin reaches every call within one call's time, on every worker, without a restart. With
+the database down the last bulletins read stand, or none on a worker that never read them.
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from config.shared_store import SharedStore
-from routing.models import Bulletin
+from config.versioned_cache import VersionedCache
+from routing.store.models import Bulletin
 
 VERSION_KEY = "bulletins:version"
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -39,22 +39,22 @@ class LiveBulletin:
         return self.text_fr if language == "fr" else self.text_en
 
 
-class BulletinCache:
-    def __init__(self) -> None:
-        self._version: int | None = None
-        self._items: tuple[LiveBulletin, ...] = ()
+def bulletin_cache() -> VersionedCache[tuple[LiveBulletin, ...]]:
+    """The worker's live bulletins, following the bulletin counter (`config.versioned_cache`)."""
+    return VersionedCache("bulletins", VERSION_KEY)
 
-    def current(self, store: SharedStore, session: Session, at: datetime, region: str | None,
-                language: str) -> list[str]:
-        try:  # the store or the database away: the bulletins this worker last read stand
-            version = int(store.get_json(VERSION_KEY) or 0)
-            if version != self._version:
-                self._items = load_bulletins(session, at)
-                self._version = version
-        except Exception as err:
-            log.warning("bulletins not refreshed (%s); saying the last ones read", type(err).__name__)
-            session.rollback()
-        return [b.text(language) for b in self._items if b.applies(at, region)]
+
+def current_bulletins(cache: VersionedCache[tuple[LiveBulletin, ...]], store: SharedStore,
+                      makesession: sessionmaker[Session], at: datetime, region: str | None,
+                      language: str) -> list[str]:
+    """What a caller in `region` hears now; none while the bulletins could never be read."""
+
+    def load() -> tuple[LiveBulletin, ...]:
+        with makesession() as db:
+            return load_bulletins(db, at)
+
+    items = cache.get(store, load, fallback=tuple)
+    return [b.text(language) for b in items if b.applies(at, region)]
 
 
 def load_bulletins(session: Session, at: datetime) -> tuple[LiveBulletin, ...]:

@@ -1,0 +1,117 @@
+"""One worker's copy of a published thing, kept in step with its version counter.
+
+The published rule set, the live bulletins and the directory's search index are each stored in
+the database and announced by a counter in the shared store, bumped by whoever changes them.
+Each worker holds one `VersionedCache` per thing, with one behaviour for all three:
+
+- every read compares the counter with the one the held copy was loaded at (one store read);
+- a moved counter reloads under a lock, so concurrent requests load once, not once each;
+- a failed reload (database or Redis down, an unreadable row) keeps serving the last good
+  copy; with none yet, the caller's `fallback` (the built-in rules, no bulletins, an empty
+  index) is served, not held, so the next read tries again;
+- the store away: the held copy is served; with none, a load is tried anyway.
+
+`background=True` (the search index, which takes seconds to build) answers from the held copy
+while one thread rebuilds; only a worker holding nothing loads in line.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from config.shared_store import SharedStore
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Held(Generic[T]):
+    counter: Any  # the counter's value when `value` was loaded (None: the store was away)
+    value: T
+
+
+class VersionedCache(Generic[T]):
+    def __init__(self, name: str, counter_key: str, background: bool = False) -> None:
+        self.name = name
+        self.counter_key = counter_key
+        self._background = background
+        self._held: Held[T] | None = None
+        self._lock = threading.Lock()
+        self._rebuilding = False
+
+    @property
+    def held(self) -> Held[T] | None:
+        """What this worker holds now (None before the first good load)."""
+        return self._held
+
+    def counter(self, store: SharedStore) -> Any:
+        return store.get_json(self.counter_key)
+
+    def get(self, store: SharedStore, load: Callable[[], T],
+            fallback: Callable[[], T] | None = None) -> T:
+        """The current value: the held copy while the counter has not moved, else reloaded.
+
+        `load` reads the thing from the database; `fallback` answers (without being held)
+        when nothing was ever loaded and `load` fails; without one the error is raised."""
+        held = self._held
+        try:
+            counter = self.counter(store)
+        except Exception as err:  # the store is away: what this worker has stands
+            if held is not None:
+                return held.value
+            log.warning("%s: version counter unreadable (%s); loading anyway", self.name,
+                        type(err).__name__)
+            counter = None
+        if held is not None and held.counter == counter:
+            return held.value
+        if self._background and held is not None:
+            self._reload_in_background(counter, load)
+            return held.value
+        return self._reload(counter, load, fallback)
+
+    def refresh(self, store: SharedStore, load: Callable[[], T],
+                fallback: Callable[[], T] | None = None) -> T:
+        """Load now at the current counter, whatever is held (the process that changed it)."""
+        return self._reload(self.counter(store), load, fallback, force=True)
+
+    def _reload(self, counter: Any, load: Callable[[], T], fallback: Callable[[], T] | None,
+                force: bool = False) -> T:
+        with self._lock:
+            held = self._held
+            if not force and held is not None and held.counter == counter:
+                return held.value  # another thread loaded it while this one waited
+            try:
+                value = load()
+            except Exception as err:
+                if held is not None:
+                    log.warning("%s not reloaded (%s); serving the last good copy", self.name,
+                                type(err).__name__)
+                    return held.value
+                if fallback is None:
+                    raise
+                log.warning("%s not loaded (%s); serving the fallback until it loads", self.name,
+                            type(err).__name__)
+                return fallback()
+            self._held = Held(counter, value)
+            return value
+
+    def _reload_in_background(self, counter: Any, load: Callable[[], T]) -> None:
+        with self._lock:
+            if self._rebuilding:
+                return
+            self._rebuilding = True
+
+        def run() -> None:
+            try:
+                self._reload(counter, load, None)
+            except Exception:  # the held copy stands; the next read tries again
+                log.exception("%s: background reload failed", self.name)
+            finally:
+                self._rebuilding = False
+
+        threading.Thread(target=run, name=f"{self.name}-refresh", daemon=True).start()
