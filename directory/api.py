@@ -23,7 +23,7 @@ from directory.schemas import ReferralIn, ReferralsQuery, ScreenPopQuery, Search
 from directory.search_index import Filters
 from directory.search_loader import index_for
 from ivr import screen_pop
-from ivr.access import may_work_on
+from ivr.interface import may_work_on
 from ivr.models import CallRecord
 
 bp = Blueprint("directory_api", __name__, url_prefix="/api/directory")

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from accounts.models import ADMIN, SUPERVISOR, User
 from config.extensions import deployment
 from directory.models import Referral, Service
-from ivr.access import may_work_on
+from ivr.interface import may_work_on
 from ivr.models import CallRecord
 from needs.models import STATUS_COMPLETE, STATUS_DRAFT, ContactNeed, ContactRecord, ContactRecordAudit
 from needs.schema import RecordIn

@@ -16,6 +16,11 @@ from pathlib import Path
 from typing import Any
 
 DEFINITIONS_DIR = Path(__file__).resolve().parent / "definitions"
+# intro/outro: said at the start and end; confirmed: said once the identity check is answered
+# yes (it may say who is calling); not_reached: said to anyone else before hanging up;
+# sms_*: the texts' own wording (a lock screen shows them to whoever holds the phone).
+TEXT_KEYS = ("intro", "outro", "not_understood", "stopped", "sms_intro", "confirmed",
+             "not_reached", "sms_outro", "sms_stopped")
 SKIPPED = None  # the stored value of a question the caller skipped or did not answer
 
 
@@ -42,8 +47,11 @@ class Definition:
     skip_keys: frozenset[str]
     skip_words: dict[str, tuple[str, ...]]
     stop_words: frozenset[str]
-    texts: dict[str, dict[str, str]]  # intro, outro, not_understood, stopped, sms_intro
+    texts: dict[str, dict[str, str]]  # intro, outro, not_understood, stopped, sms_intro, ...
     questions: tuple[Question, ...]
+    # The outcome call's first question, before anything says who is calling: is this the
+    # person who consented? (None: the version has no such check.)
+    identity: Question | None = None
 
     def question(self, question_id: str) -> Question | None:
         return next((q for q in self.questions if q.id == question_id), None)
@@ -70,8 +78,7 @@ def _question(raw: dict[str, Any]) -> Question:
 
 def parse_definition(raw: dict[str, Any]) -> Definition:
     texts: dict[str, dict[str, str]] = {
-        key: raw[key] for key in ("intro", "outro", "not_understood", "stopped", "sms_intro")
-             if key in raw}
+        key: raw[key] for key in TEXT_KEYS if key in raw}
     return Definition(
         id=raw["id"], version=str(raw["version"]), retries=int(raw.get("retries", 1)),
         skip_keys=frozenset(raw.get("skip_keys", [])),
@@ -79,6 +86,7 @@ def parse_definition(raw: dict[str, Any]) -> Definition:
                     for lang, words in raw.get("skip_words", {}).items()},
         stop_words=frozenset(w.lower() for w in raw.get("stop_words", [])),
         texts=texts, questions=tuple(_question(q) for q in raw["questions"]),
+        identity=_question(raw["identity"]) if raw.get("identity") else None,
     )
 
 

@@ -189,6 +189,7 @@ def reach(contact: FollowUpContact) -> str:
             url=f"{base}/survey/outcome/call?contact={contact.token}", method="POST",
             status_callback=f"{base}/survey/outcome/call-status?contact={contact.token}",
             status_callback_method="POST",
+            machine_detection="Enable",  # AnsweredBy: a machine is hung up on (survey.outcome)
         )
         return "called"
     except Exception:  # the REST API or the network failed: try again at the next attempt

@@ -5,6 +5,11 @@ with the contact's token in the URL. Texts are answered by replying; Twilio post
 to `/survey/outcome/sms` (configure it as the number's messaging webhook), and the reply's
 `From` finds the open contact by its hash. STOP, or "no" to going ahead, ends all contact;
 answering the last question ends it too; either way the number is erased at once.
+
+Whoever answers may not be the caller (a shared or watched phone): the call hangs up on an
+answering machine (AMD) without a word, opens neutrally and asks for the person before saying
+who is calling (the definition's `identity` question and `confirmed` text); the texts never
+name 2-1-1 (`sms_intro`, `sms_outro`, `sms_stopped`).
 """
 
 from __future__ import annotations
@@ -49,16 +54,57 @@ def definition_of(contact: FollowUpContact) -> Definition:
 
 # -- the follow-up call ------------------------------------------------------------------------
 
+# Twilio's answering-machine detection (MachineDetection=Enable on the REST call) posts
+# AnsweredBy with the call's first request: human, machine_start, fax or unknown (with
+# DetectMessageEnd: machine_end_beep, machine_end_silence, machine_end_other).
+def answered_by_machine() -> bool:
+    answered_by = form("AnsweredBy").strip().lower()
+    return answered_by.startswith("machine") or answered_by == "fax"
+
+
 @bp.post("/call")
 @webhook(fallback=hang_up)
 def call() -> VoiceResponse:
+    """The follow-up call is answered. A machine gets nothing (no message, no name); a person
+    hears a neutral opening and is asked whether they are the one who consented, before
+    anything says who is calling. The attempt stays open, so a later one tries again."""
     contact = contacts.open_contact_by_token(database.db_session(), request.args.get("contact", ""))
-    if contact is None:
+    if contact is None or answered_by_machine():
         return hang_up()
     definition, resp = definition_of(contact), VoiceResponse()
     say(resp, contact.language, definition.text("intro", contact.language))
+    if definition.identity is not None:
+        return ask(resp, "survey_outcome.who", definition, definition.identity,
+                   contact.language, 0, contact=contact.token)
     return ask(resp, "survey_outcome.answer", definition, definition.questions[0],
                contact.language, 0, contact=contact.token)
+
+
+@bp.post("/who")
+@webhook(fallback=hang_up)
+def who() -> VoiceResponse:
+    """The answer to "is this you?": yes goes on to the survey (now saying who calls); STOP
+    ends all contact; anything else (no, silence) hears a neutral goodbye and nothing more."""
+    db, resp, attempt = database.db_session(), VoiceResponse(), attempt_arg()
+    contact = contacts.open_contact_by_token(db, request.args.get("contact", ""))
+    if contact is None:
+        return hang_up()
+    definition, lang = definition_of(contact), contact.language
+    check = definition.identity
+    if check is None:
+        return hang_up()
+    reading = read_answer(definition, check, lang, form("Digits"), form("SpeechResult"))
+    if reading.kind == Reading.NOTHING and attempt < definition.retries:
+        return ask(resp, "survey_outcome.who", definition, check, lang, attempt + 1,
+                   contact=contact.token)
+    if reading.kind == Reading.STOP:
+        contacts.close(contact, CONTACT_STOPPED, now())
+        return goodbye(resp, definition, lang, "stopped")
+    if reading.kind == Reading.ANSWER and reading.value in check.positive:
+        say(resp, lang, definition.text("confirmed", lang))
+        return ask(resp, "survey_outcome.answer", definition, definition.questions[0], lang, 0,
+                   contact=contact.token)
+    return goodbye(resp, definition, lang, "not_reached")
 
 
 @bp.post("/answer")
@@ -141,16 +187,22 @@ def sms() -> MessagingResponse:
     step = take_answer(db, contact, definition, question, reading, "sms")
     if step == "stopped":
         if reading.kind != Reading.STOP:  # carriers answer STOP themselves; a "no" gets a reply
-            resp.message(definition.text("stopped", lang))
+            resp.message(sms_text(definition, "stopped", lang))
         return resp
     following = definition.after(question.id)
     if following is None:
         contacts.close(contact, CONTACT_DONE, now())
-        resp.message(definition.text("outro", lang))
+        resp.message(sms_text(definition, "outro", lang))
         return resp
     contact.step = following.id
     resp.message(sms_prompt(following, lang))
     return resp
+
+
+def sms_text(definition: Definition, key: str, language: str) -> str:
+    """A text's own wording (`sms_outro`, `sms_stopped`: neutral, a lock screen shows it to
+    whoever holds the phone), else the spoken one of older versions."""
+    return definition.text(f"sms_{key}", language) or definition.text(key, language)
 
 
 def sms_prompt(question: Question, language: str) -> str:

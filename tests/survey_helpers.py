@@ -71,20 +71,13 @@ def only_contact(db: Session) -> FollowUpContact:
 
 
 def answer_outcome_call(app: Flask, clock: Any, placed: dict[str, Any], inputs: list[str],
-                        status: str = "completed") -> Any:
+                        status: str = "completed", answerer: str = "human") -> Any:
     """Play Twilio for the follow-up call the job placed: follow its TwiML with `inputs`."""
-    from collections import deque
-
-    from ivr.simulator.engine import CallerScript, Exchange, Leg, new_sid
+    from ivr.simulator.engine import Exchange
     from ivr.simulator.transport import FlaskTransport
     from tests.conftest import AUTH_TOKEN, PUBLIC_BASE_URL
 
     exchange = Exchange(FlaskTransport(app, PUBLIC_BASE_URL, AUTH_TOKEN), clock.current,
                         clock_sink=clock.set)
-    exchange.script = CallerScript(placed["to"], list(inputs))
-    leg = Leg(new_sid(), placed["from_"], placed["to"], clock.current, inputs=deque(inputs))
-    if status == "completed":
-        exchange.run(leg, placed["url"], leg.params(Direction="outbound-api"))
-    exchange.fetch(leg, placed["status_callback"],
-                   leg.params(CallStatus=status, CallDuration=round(leg.t)))
+    exchange.answer_outbound(placed, answerer, inputs, status)
     return exchange

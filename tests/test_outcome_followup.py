@@ -70,7 +70,8 @@ def test_outcome_call_completes_on_the_simulator(app: Flask, clock: SimClock, db
     [placed] = fake_twilio.calls.sent
     assert placed["to"] == CALLER and placed["url"].startswith(
         "https://helpline.example.org/survey/outcome/call?contact=")
-    exchange = answer_outcome_call(app, clock, placed, ["1", "2", "say:yes"])
+    assert placed["machine_detection"] == "Enable"
+    exchange = answer_outcome_call(app, clock, placed, ["say:yes it's me", "1", "2", "say:yes"])
     assert "Did you follow up on the referrals" in exchange.transcript.render()
     contact = only_contact(db)
     assert (contact.status, contact.phone, contact.phone_hash) == ("done", None, None)
@@ -145,7 +146,7 @@ def test_pressing_9_ends_all_contact(app: Flask, clock: SimClock, db: Session, q
     consent_call(app, clock, "1")
     at(clock, datetime(2026, 11, 30, 12, 0, tzinfo=TORONTO))
     run_due_jobs(app, queue)
-    exchange = answer_outcome_call(app, clock, fake_twilio.calls.sent[0], ["9"])
+    exchange = answer_outcome_call(app, clock, fake_twilio.calls.sent[0], ["1", "9"])
     assert "We will not contact you again" in exchange.transcript.render()
     contact = only_contact(db)
     assert (contact.status, contact.phone) == ("stopped", None)
@@ -168,10 +169,10 @@ def test_text_follow_up_answered_by_reply(app: Flask, clock: SimClock, db: Sessi
     run_due_jobs(app, queue)
     [sent] = fake_twilio.messages.sent
     assert sent["to"] == CALLER and "Reply YES" in sent["body"]
-    assert "follow up on the referrals" in sms(twilio, "Yes")
+    assert "follow up on the suggestions" in sms(twilio, "Yes")
     assert "Sorry" in sms(twilio, "maybe?")
     assert "health or your situation" in sms(twilio, "no")
-    assert "will not contact you again" in sms(twilio, "1")
+    assert "We will not write again" in sms(twilio, "1")
     contact = only_contact(db)
     assert (contact.status, contact.phone, contact.phone_hash) == ("done", None, None)
     assert {k: v for k, v in answers(db).items() if k in ("followed_up", "health_improved")} == {
@@ -201,7 +202,7 @@ def test_unanswered_texts_are_resent(app: Flask, clock: SimClock, db: Session, q
     sms(twilio, "oui")  # answers the opening, then goes quiet
     at(clock, datetime(2026, 12, 1, 11, 0, tzinfo=TORONTO))
     run_due_jobs(app, queue)
-    assert "follow up on the referrals" in fake_twilio.messages.sent[-1]["body"]
+    assert "follow up on the suggestions" in fake_twilio.messages.sent[-1]["body"]
 
 
 def test_twilio_failure_counts_as_an_attempt(app: Flask, clock: SimClock, db: Session,

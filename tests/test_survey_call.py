@@ -36,7 +36,7 @@ def test_call_from_greeting_to_completed_survey(app: Flask, clock: SimClock, db:
         "satisfaction": "5", "call_again": "yes", "better_prepared": "no", "consent": "text"}
     rows = db.scalars(select(SurveyAnswer)).all()
     assert {(r.region, r.provider, r.language, r.survey, r.definition_version) for r in rows} == {
-        ("north", "north", "en", "post_call", "2026.1")}
+        ("north", "north", "en", "post_call", "2026.2")}
     assert {r.question: r.positive for r in rows} == {
         "satisfaction": True, "call_again": True, "better_prepared": False, "consent": True}
     contact = only_contact(db)

@@ -85,6 +85,7 @@ class Leg:
     enqueued_t: float = 0.0
     first_enqueued_t: float | None = None  # overflow re-enqueues; the specialist counts from here
     ended: bool = False
+    machine: bool = False  # an answering machine picked up: whatever is said is recorded
     side: str = "caller"  # or "agent": which number's fallback URL Twilio would ask
 
     def params(self, **extra: object) -> dict[str, str]:
@@ -101,6 +102,24 @@ def finished_digits(pressed: str, finish_on_key: str) -> str:
     if finish_on_key and finish_on_key in pressed:
         return pressed[:pressed.index(finish_on_key)]
     return pressed
+
+
+# Answering-machine detection, as Twilio's docs describe it: with `MachineDetection` on the
+# REST call, the first request to the call's url carries `AnsweredBy`. `Enable` answers as
+# soon as it knows (human, machine_start, fax, unknown); `DetectMessageEnd` waits for the end
+# of a machine's greeting (machine_end_beep, machine_end_silence, machine_end_other). Without
+# detection there is no `AnsweredBy`.
+ANSWERERS = ("human", "machine", "fax", "unknown")
+
+
+def answered_by(detection: str | None, answerer: str) -> str | None:
+    if answerer not in ANSWERERS:
+        raise SimulationError(f"answerer is one of {ANSWERERS}, not {answerer!r}")
+    if not detection:
+        return None
+    if answerer == "machine":
+        return "machine_start" if detection == "Enable" else "machine_end_beep"
+    return answerer
 
 
 def new_sid() -> str:
@@ -200,6 +219,25 @@ class Exchange:
                    callback=True)
         return leg
 
+    # -- an outbound call placed through the REST API (the outcome follow-up) -------------
+    def answer_outbound(self, placed: dict[str, str], answerer: str = "human",
+                        inputs: list[str] | None = None, status: str = "completed") -> Leg:
+        """Play the call `client.calls.create(**placed)` asked for: answered by a person (who
+        gives `inputs`), a machine (which records whatever is said) or a fax, or not answered
+        at all (`status` busy, no-answer, failed: only the status callback is posted)."""
+        leg = Leg(new_sid(), placed["from_"], placed["to"], self.start,
+                  inputs=deque(inputs or []), machine=answerer == "machine")
+        self.script = CallerScript(placed["to"], list(inputs or []))
+        if status == "completed":
+            self.log(leg, "call", f"{placed['to']} is called; the {answerer} answers")
+            detected = answered_by(placed.get("machine_detection"), answerer)
+            self.run(leg, placed["url"], leg.params(Direction="outbound-api", AnsweredBy=detected))
+        if placed.get("status_callback"):
+            self.fetch(leg, placed["status_callback"], leg.params(
+                Direction="outbound-api", CallStatus=status, CallDuration=round(leg.t)),
+                callback=True)
+        return leg
+
     def run(self, leg: Leg, url: str, params: dict[str, str]) -> None:
         """Fetch a document and execute it, following Redirects and actions, until it ends."""
         next_step: tuple[str, dict[str, str]] | None = (url, params)
@@ -233,6 +271,8 @@ class Exchange:
         return None  # the document ran out: Twilio ends the call
 
     def media(self, leg: Leg, verb: ET.Element, who: str) -> None:
+        if leg.machine:
+            who = f"{who} (recorded by the machine)"
         if verb.tag == "Say":
             check_voice(verb)
             text = (verb.text or "").strip()
@@ -245,6 +285,8 @@ class Exchange:
             leg.t += float(verb.get("length", "1"))
 
     def next_input(self, leg: Leg, modes: str) -> str:
+        if leg.machine:
+            return "silence"  # a machine presses nothing and says nothing back
         if leg.inputs:
             return leg.inputs.popleft()
         return self.script.ask(modes) if self.script.ask else "silence"
