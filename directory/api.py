@@ -130,7 +130,7 @@ def refer() -> Any:
                         user_id=user.id, need=record.need if record else body.get("need"),
                         created_at=now())
     db.add(referral)
-    db.commit()
+    database.commit(db)
     return jsonify(referral_json(referral, found)), 201
 
 
