@@ -18,5 +18,9 @@ def when_ready(server: Any) -> None:
 
 
 def post_fork(server: Any, worker: Any) -> None:
-    """Each worker opens its own database connections, never the master's."""
-    server.app.wsgi().extensions["db_engine"].dispose(close=False)
+    """Each worker opens its own database connections, never the master's (an app without
+    a database, such as the benches' bare Flask app, has none to drop)."""
+    for name in ("db_engine", "webhook_db_engine"):
+        engine = server.app.wsgi().extensions.get(name)
+        if engine is not None:
+            engine.dispose(close=False)

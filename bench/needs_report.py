@@ -29,7 +29,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from bench.reports import load_postgres, load_sqlite, run_postgres, run_sqlite, timed
+from bench.reports import Target, load_postgres, load_sqlite, run_postgres, run_sqlite, timed
 from config.database import Base
 from config.models import import_all_models
 from needs.models import CALL_TYPES, UNMET_REASONS
@@ -102,17 +102,17 @@ def fill(engine: Engine, records: int, postgres: bool) -> tuple[float, int]:
     return time.perf_counter() - started, len(need_rows)
 
 
-def measure(name: str, engine: Engine, records: int, postgres: bool) -> None:
-    Base.metadata.create_all(engine)
-    load_seconds, needs = fill(engine, records, postgres)
+def measure(target: Target, records: int) -> None:
+    Base.metadata.create_all(target.bulk)
+    load_seconds, needs = fill(target.bulk, records, target.postgres)
     scope = Scope(Period(date(2026, 1, 1), date(2026, 12, 31), "America/Toronto"))
-    with Session(engine) as db:
+    with Session(target.app) as db:  # the app's statement and read timeouts, as planners run it
         baseline, _ = timed(lambda: [db.execute(text(f"SELECT count(*) FROM {t}")).scalar()  # noqa: S608
                                      for t in ("contact_records", "contact_needs")])
         seconds, report = timed(lambda: needs_report(db, scope))
     totals = report["totals"]
     assert totals["records"] == records and totals["needs"] == needs, totals
-    print(f"{name:<10} records={records:>9,} needs={needs:>9,}  load {load_seconds:6.1f} s  "
+    print(f"{target.name:<10} records={records:>9,} needs={needs:>9,}  load {load_seconds:6.1f} s  "
           f"report {seconds:6.3f} s  baseline count(*) {baseline:6.3f} s  "
           f"ratio {seconds / baseline:5.1f}x  (unmet {totals['unmet']:,}, "
           f"{len(report['needs_by_taxonomy'])} terms, {len(report['by_fsa'])} FSAs)", flush=True)

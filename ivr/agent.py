@@ -126,6 +126,8 @@ def spoken_duration(seconds: int) -> str:
 def connect() -> VoiceResponse:
     """Runs on the caller's leg as the specialist dequeues them: link, record, screen pop."""
     call = load_call(form("CallSid"))
+    if call.lost:  # the store lost the session: the record knows the caller's language
+        records.recover_context(call)
     specialist_id = specialist_arg()
     waited = form_float("QueueTime")
     if call.call_sid:

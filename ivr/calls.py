@@ -53,7 +53,8 @@ def load_call(call_sid: str) -> CallSession:
     from_url = has_request_context() and apply_url_state(call, request.args)
     if found is None and has_request_context():  # what Twilio posts on every webhook
         call.caller_hash = caller_hasher().digest(request.form.get("From"), now())
-    call.lost = found is None and not from_url
+    # A session saved after a rebuild from nothing is still no better than defaults.
+    call.lost = not from_url and (found is None or found.lost)
     return call
 
 

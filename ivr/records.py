@@ -17,7 +17,8 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Table, case, func
+from flask import current_app
+from sqlalchemy import Table, case, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -138,3 +139,32 @@ def record_closed(call: CallSession, now: datetime, duration: float | None) -> N
     if call.provider:  # a lost session knows nothing: leave the row's context as it is
         values.update(context_values(call))
     _upsert("closed", call, now, values)
+
+
+def recover_context(call: CallSession) -> bool:
+    """Fill a lost session (Redis restarted empty, and no facts in the URL) from the call's
+    record, whose routed write holds the caller's language, region, need and provider.
+
+    Read on the webhooks' engine behind the database's breaker, so a database that is away
+    costs at most its short timeouts; False when the record could not be read.
+    """
+    if not call.call_sid or not current_app.extensions["db_breaker"].allow():
+        return False
+    try:
+        with current_app.extensions["webhook_sessionmaker"]() as db:
+            row = db.execute(select(*(table.c[name] for name in CONTEXT)).where(
+                table.c.call_sid == call.call_sid)).first()
+    except Exception as err:  # the database too is away: the caller keeps the defaults
+        if not durable.is_unavailable(err):
+            raise
+        return False
+    if row is None:
+        return False
+    values = row._asdict()
+    values["interpreter"] = values.pop("interpreter_language")
+    values.pop("routing_trace")
+    for name, value in values.items():
+        if value is not None:
+            setattr(call, name, value)
+    call.lost = False
+    return True

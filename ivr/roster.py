@@ -27,6 +27,7 @@ from ivr.models import Specialist
 
 log = logging.getLogger(__name__)
 REFRESH_SECONDS = 30.0
+FIRST_READ_WAIT = 2.0  # seconds a dial-in waits for another thread's first read of the roster
 SNAPSHOT = "roster"
 
 
@@ -110,19 +111,24 @@ class Roster:
             return True
         if not self.breaker.allow():
             return False
-        if not self._lock.acquire(blocking=False):
-            return loaded is not None  # another thread is reading it
+        # Another thread reading it: go on with the roster in memory, but never answer from
+        # no roster at all (the first dial-ins after a start) while the first read is on.
+        if not (self._lock.acquire(timeout=FIRST_READ_WAIT) if loaded is None
+                else self._lock.acquire(blocking=False)):
+            return loaded is not None
         try:
+            if self._loaded_at is not None and self._loaded_at != loaded:
+                return True  # the thread we waited for has just read it
             with self.makesession() as db:
                 rows = db.execute(ACTIVE_SPECIALISTS).all()
+            by_phone = {row.phone: OnDuty(row.id, row.provider) for row in rows}
+            self._by_phone, self._loaded_at = by_phone, self.clock()
         except Exception as err:
             log.warning("specialists' roster not refreshed (%s); using the last one",
                         type(err).__name__)
             return False
         finally:
             self._lock.release()
-        by_phone = {row.phone: OnDuty(row.id, row.provider) for row in rows}
-        self._by_phone, self._loaded_at = by_phone, self.clock()
         try:
             self.journal.put_snapshot(SNAPSHOT, {p: [s.id, s.provider] for p, s in by_phone.items()})
         except Exception:

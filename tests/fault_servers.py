@@ -4,18 +4,22 @@
 back empty, as a crashed Redis without a disk would. `kill`, `pause` (SIGSTOP: the socket
 accepts, nothing answers), `resume`, `restart`. `TcpProxy` sits between the app and
 PostgreSQL and can `refuse` (nothing listens), go `silent` (accepts and forwards nothing,
-both ways, on new and open connections) or `restore`.
+both ways, on new and open connections) or `restore`. `Gunicorn` serves an app with real
+workers, one of which can be SIGKILLed.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -175,3 +179,155 @@ class TcpProxy:
 
     def stop(self) -> None:
         self.refuse()
+
+
+ROOT = Path(__file__).resolve().parent.parent
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int, children: bool = False) -> float:
+    """User + system CPU time of a process (and, with `children`, of its reaped children),
+    from /proc/<pid>/stat: fields 14-17 after the command name."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12])
+    if children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / CLOCK_TICKS
+
+
+class Gunicorn:
+    """A WSGI app under gunicorn (the project's gunicorn.conf.py) on a free port of loopback.
+
+    `kill_worker()` SIGKILLs one worker, as the kernel's OOM killer or a crash would; the
+    master starts another. `cpu_seconds()` is the CPU time of the master and all its workers,
+    those killed or gone included (the master has reaped them).
+    """
+
+    def __init__(self, target: str, env: dict[str, str], workers: int = 2,
+                 threads: int = 4) -> None:
+        self.target = target
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = env
+        self.workers = workers
+        self.threads = threads
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.killed = 0
+
+    def start(self, timeout: float = 60.0) -> Gunicorn:
+        self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+            [sys.executable, "-m", "gunicorn", self.target, "--bind", f"127.0.0.1:{self.port}",
+             "--workers", str(self.workers), "--threads", str(self.threads),
+             "--log-level", "warning", "--graceful-timeout", "5",
+             "--no-control-socket"],  # several servers at once: no shared socket path
+            cwd=ROOT, env={**os.environ, **self.env})
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"gunicorn {self.target} exited with {self.proc.returncode}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=1):  # noqa: S310
+                    if len(self.worker_pids()) == self.workers:
+                        return self
+            except OSError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"gunicorn {self.target} did not start on port {self.port}")
+
+    def worker_pids(self) -> list[int]:
+        assert self.proc is not None
+        try:
+            with open(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children") as children:
+                return [int(pid) for pid in children.read().split()]
+        except OSError:
+            return []
+
+    def kill_worker(self) -> int:
+        pids = self.worker_pids()
+        if not pids:
+            raise RuntimeError("gunicorn has no worker to kill")
+        os.kill(pids[0], signal.SIGKILL)
+        self.killed += 1
+        return pids[0]
+
+    def wait_workers(self, timeout: float = 30.0) -> bool:
+        """True once the master runs its full count of workers again."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if len(self.worker_pids()) == self.workers:
+                return True
+            time.sleep(0.1)
+        return False
+
+    def cpu_seconds(self) -> float:
+        assert self.proc is not None
+        total = cpu_seconds(self.proc.pid, children=True)
+        for pid in self.worker_pids():
+            with contextlib.suppress(OSError):
+                total += cpu_seconds(pid)
+        return total
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+
+
+class ProxyProcess:
+    """A `TcpProxy` in a process of its own (`python -m tests.fault_servers HOST PORT`), so
+    its pumping takes neither the caller's CPU and GIL nor the app's: for the surge bench,
+    whose hundreds of caller threads share one interpreter. Signals switch its mode."""
+
+    def __init__(self, upstream_host: str, upstream_port: int) -> None:
+        self.upstream = (upstream_host, upstream_port)
+        self.proc: subprocess.Popen[str] | None = None
+        self.port = 0
+
+    def start(self) -> ProxyProcess:
+        self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", "tests.fault_servers", self.upstream[0], str(self.upstream[1])],
+            cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout is not None
+        self.port = int(self.proc.stdout.readline())
+        return self
+
+    def _signal(self, sig: signal.Signals) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(sig)
+
+    def silent(self) -> None:
+        self._signal(signal.SIGUSR1)
+
+    def refuse(self) -> None:
+        self._signal(signal.SIGUSR2)
+
+    def restore(self) -> None:
+        self._signal(signal.SIGHUP)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait()
+            self.proc = None
+
+
+def serve_proxy(host: str, port: int) -> None:
+    proxy = TcpProxy(host, port).start()
+    signal.signal(signal.SIGUSR1, lambda *_: proxy.silent())
+    signal.signal(signal.SIGUSR2, lambda *_: proxy.refuse())
+    signal.signal(signal.SIGHUP, lambda *_: proxy.restore())
+    print(proxy.port, flush=True)
+    while True:
+        signal.pause()
+
+
+if __name__ == "__main__":
+    serve_proxy(sys.argv[1], int(sys.argv[2]))

@@ -1,40 +1,49 @@
-"""Whole calls while Redis or PostgreSQL fails, hangs or restarts, against real servers.
+"""Crowds of whole calls while Redis or PostgreSQL fails, hangs or restarts, or a worker dies.
 
 Each test starts what it breaks: a redis-server of its own on a free port (killed, paused
-with SIGSTOP, restarted empty) or a TCP proxy in front of PostgreSQL (refusing, or silent).
-The simulator plays Twilio (signed webhooks, queues, a specialist dialling in), and each
-test asserts what callers and specialists got: every webhook answered valid TwiML without
-a fallback or a spent budget, the caller reached their region's queue in their language,
-the specialist took the call, and the call record and survey answers were all kept.
+with SIGSTOP, restarted empty), a TCP proxy in front of PostgreSQL (refusing, or silent),
+or gunicorn with several workers (one SIGKILLed). The simulator plays Twilio: several
+callers at once (`ivr.simulator.crowd`), each call walking the whole flow (menus, queue,
+hold, a specialist dialling in, the bridge, the survey, status callbacks), while the fault
+comes and goes at set points of the crowd's requests. Each test asserts what callers and
+specialists got and what was kept (`tests.crowd_checks.audit`): every webhook answered
+valid TwiML, with no fallback and no spent budget; every caller in their region's queue
+and their language, taken by a specialist; one closed, correct call record per call and
+every survey answer given; and, once the fault is gone, clean calls again without a restart.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import create_engine, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from config.database import Base
 from config.settings import Settings
 from config.shared_store import RedisStore
-from ivr.cli import DEMO_SPECIALISTS
+from ivr.cli import DEMO_SPECIALISTS, demo_staff
 from ivr.models import CallRecord
 from ivr.simulator.cli import SimClock
+from ivr.simulator.crowd import Crowd, Placed
 from ivr.simulator.engine import CallerScript, Exchange
 from ivr.simulator.engine import Specialist as SimSpecialist
-from ivr.simulator.transport import FlaskTransport
+from ivr.simulator.transport import FlaskTransport, HttpTransport
 from survey.models import SurveyAnswer
 from tests.calls import add_specialists
-from tests.conftest import AUTH_TOKEN, PUBLIC_BASE_URL, _app_for
-from tests.fault_servers import RedisServer, TcpProxy
+from tests.conftest import AUTH_TOKEN, PUBLIC_BASE_URL, TORONTO, _app_for
+from tests.crowd_checks import PLANS, audit, queue_of
+from tests.fault_servers import Gunicorn, RedisServer, TcpProxy
 from tests.twilio_helpers import SignedClient, counter_total, spoken, twiml, verbs
 
 NORTH = DEMO_SPECIALISTS["north"]
@@ -56,22 +65,24 @@ def ready_again(app: Flask, timeout: float = 10.0) -> bool:
 
 
 class FaultAt(FlaskTransport):
-    """The simulator's transport, which breaks something just before a given request."""
+    """The simulator's transport, which breaks something just before a given request (by
+    its number in the call, or the first request to a given path)."""
 
-    def __init__(self, app: Flask, faults: dict[int, Callable[[], None]]) -> None:
+    def __init__(self, app: Flask, faults: dict[int | str, Callable[[], None]]) -> None:
         super().__init__(app, PUBLIC_BASE_URL, AUTH_TOKEN)
         self.faults = faults
         self.paths: list[str] = []
 
     def post(self, url: str, params: dict[str, str]) -> tuple[int, str]:
-        fault = self.faults.pop(self.requests, None)
+        fault = self.faults.pop(self.requests, None) or self.faults.pop(url.split("?")[0], None)
         if fault:
             fault()
         self.paths.append(url)
         return super().post(url, params)
 
 
-def run_call(app: Flask, clock: SimClock, faults: dict[int, Callable[[], None]] | None = None,
+def run_call(app: Flask, clock: SimClock,
+             faults: dict[int | str, Callable[[], None]] | None = None,
              inputs: list[str] | None = None) -> Exchange:
     transport = FaultAt(app, dict(faults or {}))
     exchange = Exchange(transport, clock.current, clock_sink=clock.set)
@@ -115,6 +126,54 @@ def assert_french_call_kept(exchange: Exchange, db: Session) -> CallRecord:
     return record
 
 
+CALLERS, CALLS_EACH = 6, 3  # 18 whole calls, six in flight at once
+
+
+class Faults:
+    """Breaks and mends servers at set request counts of a crowd (from whichever caller's
+    thread reaches the count), so the fault starts and ends while calls are mid-flow."""
+
+    def __init__(self, steps: dict[int, Callable[[], object]]) -> None:
+        self.steps = dict(steps)
+        self.done: list[int] = []
+
+    def __call__(self, count: int) -> None:
+        step = self.steps.pop(count, None)
+        if step is not None:
+            step()
+            self.done.append(count)
+
+
+def in_process_crowd(app: Flask, clock: SimClock, faults: Faults | None = None) -> Crowd:
+    """Callers against the in-process app at the tests' frozen Monday 10:00 (in hours)."""
+    return Crowd(lambda: FlaskTransport(app, PUBLIC_BASE_URL, AUTH_TOKEN), PLANS, demo_staff(),
+                 lambda: clock.current, on_request=faults)
+
+
+def assert_crowd_kept(calls: list[Placed], db: Session, in_hours: bool = True) -> None:
+    """Every call reached a specialist on its region's queue, in its language, and all it
+    produced (a closed, correct record; every survey answer) is in the database."""
+    db.expire_all()
+    result = audit(calls, db)
+    assert result.clean(), result.report()
+    assert result.placed == len(calls) and result.answers_kept == 4 * len(calls)
+    if in_hours:  # in hours each region's own provider answers
+        assert all(c.queues == [queue_of(c.plan.region)] for c in calls), [c.queues for c in calls]
+
+
+def recovers(app: Flask, db: Session, clock: SimClock) -> None:
+    """Once the fault is gone: both dependencies answer, and new calls are clean, with no
+    degraded answer at all (nothing was restarted)."""
+    assert ready_again(app)
+    watch = Watch()
+    calls = in_process_crowd(app, clock).run(3, 1)
+    watch.no_fallback()
+    assert watch.degraded_answers() == 0
+    assert_crowd_kept(calls, db)
+    assert not app.extensions["store_breaker"].is_open
+    assert not app.extensions["db_breaker"].is_open
+
+
 # -- Redis ------------------------------------------------------------------------------
 
 
@@ -146,21 +205,16 @@ def fault_db(redis_app: Flask) -> Iterator[Session]:
     session.close()
 
 
-def test_redis_killed_before_the_call(redis_app: Flask, fault_db: Session, clock: SimClock,
-                                      own_redis: RedisServer) -> None:
+def test_redis_killed_and_back_empty_during_a_crowd(
+        redis_app: Flask, fault_db: Session, clock: SimClock, own_redis: RedisServer) -> None:
     watch = Watch()
-    own_redis.kill()
-    exchange = run_call(redis_app, clock)
+    faults = Faults({20: own_redis.kill, 150: own_redis.start})  # back with no data at all
+    calls = in_process_crowd(redis_app, clock, faults).run(CALLERS, CALLS_EACH)
+    assert faults.done == [20, 150]
     watch.no_fallback()
-    assert_french_call_kept(exchange, fault_db)
     assert watch.degraded_answers() > 0  # counted as answered without Redis
-    own_redis.start()  # recovery without a restart: the next call uses Redis again
-    assert ready_again(redis_app)
-    fault_db.query(SurveyAnswer).delete()
-    fault_db.query(CallRecord).delete()
-    fault_db.commit()
-    run_call(redis_app, clock)
-    assert not redis_app.extensions["store_breaker"].is_open
+    assert_crowd_kept(calls, fault_db)
+    recovers(redis_app, fault_db, clock)
 
 
 def test_redis_restarted_empty_mid_call(redis_app: Flask, fault_db: Session, clock: SimClock,
@@ -174,16 +228,33 @@ def test_redis_restarted_empty_mid_call(redis_app: Flask, fault_db: Session, clo
     assert record.caller_hash is not None
 
 
-def test_redis_paused_during_the_call(redis_app: Flask, fault_db: Session, clock: SimClock,
-                                      own_redis: RedisServer) -> None:
+def test_redis_restarted_empty_while_the_caller_waits(
+        redis_app: Flask, fault_db: Session, clock: SimClock, own_redis: RedisServer) -> None:
+    """The session is gone when the specialist takes the caller, and the `<Queue url>`
+    carries only the specialist: the bridge takes the caller's facts from the call record
+    (so they hear French, and the screen pop knows them), and the session it saves, rebuilt
+    from nothing, must not pass for a real one when the status callback closes the record."""
     watch = Watch()
-    transport_faults = {1: own_redis.pause}
+    exchange = run_call(redis_app, clock, {"/agent/connect": own_redis.restart})
+    watch.no_fallback()
+    assert "Nous vous mettons en lien avec un spécialiste." in exchange.transcript.render()
+    assert "Connecting you with a specialist now." not in exchange.transcript.render()
+    assert_french_call_kept(exchange, fault_db)
+
+
+def test_redis_paused_during_a_crowd(redis_app: Flask, fault_db: Session, clock: SimClock,
+                                     own_redis: RedisServer) -> None:
+    watch = Watch()
+    faults = Faults({20: own_redis.pause, 150: own_redis.resume})  # accepts, answers nothing
     try:
-        exchange = run_call(redis_app, clock, transport_faults)
+        calls = in_process_crowd(redis_app, clock, faults).run(CALLERS, CALLS_EACH)
     finally:
         own_redis.resume()
+    assert faults.done == [20, 150]
     watch.no_fallback()
-    assert_french_call_kept(exchange, fault_db)
+    assert watch.degraded_answers() > 0
+    assert_crowd_kept(calls, fault_db)
+    recovers(redis_app, fault_db, clock)
 
 
 def test_readyz_names_what_is_degraded(redis_app: Flask, own_redis: RedisServer) -> None:
@@ -227,9 +298,6 @@ def pg_app(settings: Settings, clock: SimClock, proxied_db_url: str,
 @pytest.fixture
 def direct_db(pg_app: Flask, database_url: str) -> Iterator[Session]:
     """A session that bypasses the proxy: what the database really holds."""
-    from sqlalchemy import create_engine
-    from sqlalchemy.orm import sessionmaker
-
     engine = create_engine(make_url(database_url).set(drivername="postgresql+psycopg"))
     session = sessionmaker(engine)()
     add_specialists(session)
@@ -239,21 +307,83 @@ def direct_db(pg_app: Flask, database_url: str) -> Iterator[Session]:
 
 
 @pytest.mark.parametrize("fault", ["refuse", "silent"])
-def test_postgres_fails_during_the_call(pg_app: Flask, direct_db: Session, clock: SimClock,
-                                        pg_proxy: TcpProxy, fault: str) -> None:
-    run_call(pg_app, clock, inputs=["1", "1", "5", "1", "1", "3"])  # warm: rules and roster read
+def test_postgres_fails_during_a_crowd(pg_app: Flask, direct_db: Session, clock: SimClock,
+                                       pg_proxy: TcpProxy, fault: str) -> None:
+    in_process_crowd(pg_app, clock).run(1, 1)  # warm: rules and roster read
     direct_db.query(SurveyAnswer).delete()
     direct_db.query(CallRecord).delete()
     direct_db.commit()
     watch = Watch()
     writer = pg_app.extensions["durable"]
-    exchange = run_call(pg_app, clock, {1: getattr(pg_proxy, fault)})
+    journaled: list[int] = []
+
+    def restore() -> None:
+        journaled.append(writer.journal.count())
+        pg_proxy.restore()  # calls are still in flight: the journal drains while they go on
+
+    faults = Faults({20: getattr(pg_proxy, fault), 180: restore})
+    calls = in_process_crowd(pg_app, clock, faults).run(CALLERS, CALLS_EACH)
+    assert faults.done == [20, 180]
     watch.no_fallback()
-    assert writer.journal.count() > 0  # kept locally while the database was away
-    pg_proxy.restore()
-    assert writer.wait_drained(timeout=20)
-    assert_french_call_kept(exchange, direct_db)
-    assert not pg_app.extensions["db_breaker"].is_open
+    assert journaled[0] > 0  # kept locally while the database was away
+    assert writer.wait_drained(timeout=30)
+    assert_crowd_kept(calls, direct_db)
+    recovers(pg_app, direct_db, clock)
+
+
+# -- gunicorn: a worker killed mid-flow -----------------------------------------------------
+
+
+@pytest.fixture
+def served(database_url: str, own_redis: RedisServer, tmp_path: Path) -> Iterator[Gunicorn]:
+    """The app under real gunicorn (3 workers x 4 threads, preloaded as in production) on
+    the test's database and a redis-server of its own, the demo specialists registered."""
+    engine = create_engine(make_url(database_url).set(
+        drivername="postgresql+psycopg" if database_url.startswith("postgresql") else "sqlite"))
+    Base.metadata.create_all(engine)
+    with sessionmaker(engine)() as db:
+        add_specialists(db)
+    engine.dispose()
+    server = Gunicorn("app:create_app()", {}, workers=3, threads=4)
+    server.env = {
+        "DATABASE_URL": database_url, "REDIS_URL": own_redis.url, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "PUBLIC_BASE_URL": server.url, "SECRET_KEY": "test-secret-key-for-sessions",
+        "CALLER_HASH_KEY": "test-caller-hash-key-0123", "CALLER_HASH_COST": "10",
+        "JOURNAL_PATH": str(tmp_path / "journal.sqlite3"), "SEARCH_WARM_START": "0"}
+    yield server.start()
+    server.stop()
+
+
+def http_crowd(server: Gunicorn, faults: Faults | None = None) -> Crowd:
+    """Callers over HTTP, with Twilio's behaviour when a request gets no answer: the
+    number's fallback URL for TwiML, one retry for a status callback."""
+    return Crowd(lambda: HttpTransport(server.url, AUTH_TOKEN), PLANS, demo_staff(),
+                 lambda: datetime.now(TORONTO), on_request=faults)
+
+
+def test_a_worker_killed_mid_flow(served: Gunicorn, database_url: str) -> None:
+    """Two of three workers SIGKILLed while calls are in flight on them. A request the
+    dying worker held gets no answer, and Twilio asks the fallback URL (or retries a status
+    callback); everything else carries on on the other workers. Nothing is lost beyond those
+    requests: every call still reaches a person, every call has its closed record, and the
+    calls none of whose requests were cut are kept exactly."""
+    faults = Faults({40: served.kill_worker, 160: served.kill_worker})
+    calls = http_crowd(served, faults).run(CALLERS, CALLS_EACH)
+    assert faults.done == [40, 160] and served.killed == 2
+    assert all("got no answer" in f for c in calls for f in c.failures), [
+        c.failures for c in calls if c.failures]
+    assert sum(len(c.failures) for c in calls) <= 2 * served.threads  # only what was in flight
+    engine = create_engine(make_url(database_url).set(
+        drivername="postgresql+psycopg" if database_url.startswith("postgresql") else "sqlite"))
+    with sessionmaker(engine)() as db:
+        whole = audit(calls, db)
+        assert whole.broken == 0 and whole.dropped == 0, whole.problems  # all reached a person
+        assert whole.records_missing == 0, whole.problems
+        assert_crowd_kept([c for c in calls if not c.failures], db, in_hours=False)
+        assert served.wait_workers()  # the master replaced them; no restart by anyone
+        after = http_crowd(served).run(3, 1)
+        assert_crowd_kept(after, db, in_hours=False)
+    engine.dispose()
 
 
 # -- fallback URLs and the specialists' roster -------------------------------------------
@@ -288,3 +418,23 @@ def test_specialist_keeps_taking_calls_with_the_database_down(
     app.extensions["roster"]._by_phone = None
     root = twiml(twilio.post("/agent/incoming", CallSid="CAa3", From=NORTH))
     assert root.find("Dial/Queue").text == "211-north"  # type: ignore[union-attr]
+
+
+def test_first_dial_ins_wait_for_the_first_read_of_the_roster(app: Flask, db: Session) -> None:
+    """Specialists dialling in together right after a start: one reads the roster, and the
+    others must wait for it, not answer from no roster at all ("cannot check this line")."""
+    add_specialists(db)
+    roster = app.extensions["roster"]
+    reading = threading.Event()
+
+    def another_dial_in_reads_the_roster() -> None:
+        with roster._lock:  # as `_refresh_if_due` holds it while it reads
+            reading.set()
+            time.sleep(0.3)
+
+    other = threading.Thread(target=another_dial_in_reads_the_roster)
+    other.start()
+    reading.wait()
+    found = roster.lookup(NORTH)
+    other.join()
+    assert found.sure and found.specialist is not None, found

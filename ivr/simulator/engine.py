@@ -4,10 +4,19 @@ It executes Say, Play, Pause, Gather, Redirect, Enqueue (with waitUrl and action
 Dial (Number and Queue) and Hangup, posting signed webhooks through a `Transport`, and
 writes what a caller and a specialist would hear as a transcript. Time is simulated: each
 verb advances the call's clock, so a ten-minute wait takes milliseconds.
+
+By default any failed request (no answer, not 200, not TwiML) stops the simulation, which
+is what a test wants. Given `fallback_urls`, it does what Twilio does for a number whose
+*Primary handler fails* URL is set: a TwiML request that fails goes to the fallback URL
+(with `ErrorCode` and `ErrorUrl`) and the call carries on with its answer; a status
+callback that fails is tried again `callback_retries` times (Twilio's connection
+overrides `rc`/`rp`), and is otherwise lost, as it would be.
 """
 
 from __future__ import annotations
 
+import http.client
+import urllib.parse
 import uuid
 import xml.etree.ElementTree as ET
 from collections import deque
@@ -17,11 +26,13 @@ from datetime import datetime, timedelta
 
 from config.voices import is_allowed
 from ivr.simulator.transcript import Transcript
-from ivr.simulator.transport import Transport
+from ivr.simulator.transport import Transport, absolute
 
 MAX_REQUESTS_PER_CALL = 300
 PLAY_SECONDS = 20.0
 HELPLINE_NUMBER = "+12110000211"
+# What a request that never got its answer raises (connection refused or cut, a timeout).
+TRANSPORT_ERRORS = (OSError, http.client.HTTPException)
 
 
 class SimulationError(RuntimeError):
@@ -74,6 +85,7 @@ class Leg:
     enqueued_t: float = 0.0
     first_enqueued_t: float | None = None  # overflow re-enqueues; the specialist counts from here
     ended: bool = False
+    side: str = "caller"  # or "agent": which number's fallback URL Twilio would ask
 
     def params(self, **extra: object) -> dict[str, str]:
         base = {"CallSid": self.sid, "AccountSid": "AC" + "0" * 32, "From": self.from_number,
@@ -104,8 +116,12 @@ class Exchange:
 
     def __init__(self, transport: Transport, start: datetime,
                  clock_sink: Callable[[datetime], None] | None = None,
-                 max_queue_size: int = 100) -> None:
+                 max_queue_size: int = 100, fallback_urls: dict[str, str] | None = None,
+                 callback_retries: int = 0) -> None:
         self.transport = transport
+        self.fallback_urls = fallback_urls or {}  # leg side -> that number's fallback URL
+        self.callback_retries = callback_retries
+        self.failures: list[str] = []  # requests that got no usable answer, and why
         self.start = start
         self.clock_sink = clock_sink  # told the simulated time before each request
         self.max_queue_size = max_queue_size
@@ -118,13 +134,38 @@ class Exchange:
         self.agent_dial: ET.Element | None = None  # the specialist's <Dial>, waiting on a queue
 
     # -- HTTP ---------------------------------------------------------------------------
-    def fetch(self, leg: Leg, url: str, params: dict[str, str]) -> ET.Element:
+    def fetch(self, leg: Leg, url: str, params: dict[str, str],
+              callback: bool = False) -> ET.Element:
+        """One webhook; `callback`: a status callback (retried, never sent to the fallback)."""
+        tries = 1 + (self.callback_retries if callback and self.fallback_urls else 0)
+        for attempt in range(tries):
+            try:
+                return self.retrieve(leg, url, params)
+            except SimulationError as err:
+                fallback = self.fallback_urls.get(leg.side)
+                if not fallback:
+                    raise
+                self.failures.append(f"{urllib.parse.urlsplit(url).path}: {err}")
+                if callback:
+                    if attempt + 1 < tries:
+                        continue
+                    self.log(leg, "twilio", f"status callback {url} lost ({err})")
+                    return ET.Element("Response")
+                self.log(leg, "twilio", f"no TwiML from {url} ({err}); asks the fallback URL")
+                return self.retrieve(leg, fallback, leg.params(
+                    ErrorCode="11200", ErrorUrl=absolute(self.transport.public_base_url, url)))
+        raise AssertionError("unreachable")
+
+    def retrieve(self, leg: Leg, url: str, params: dict[str, str]) -> ET.Element:
         leg.requests += 1
         if leg.requests > MAX_REQUESTS_PER_CALL:
             raise SimulationError(f"call {leg.sid} made over {MAX_REQUESTS_PER_CALL} requests")
         if self.clock_sink:
             self.clock_sink(leg.started + timedelta(seconds=leg.t))
-        status, body = self.transport.post(url, params)
+        try:
+            status, body = self.transport.post(url, params)
+        except TRANSPORT_ERRORS as err:
+            raise SimulationError(f"POST {url} got no answer: {type(err).__name__}: {err}") from err
         self.webhooks += 1
         if status != 200:
             raise SimulationError(f"POST {url} answered {status}: {body[:200]}")
@@ -149,7 +190,8 @@ class Exchange:
         self.run(leg, incoming_url, leg.params())
         duration = round(leg.t)
         self.log(leg, "call", f"call ends after {duration // 60} min {duration % 60} s")
-        self.fetch(leg, status_url, leg.params(CallStatus="completed", CallDuration=duration))
+        self.fetch(leg, status_url, leg.params(CallStatus="completed", CallDuration=duration),
+                   callback=True)
         return leg
 
     def run(self, leg: Leg, url: str, params: dict[str, str]) -> None:
@@ -292,7 +334,8 @@ class Exchange:
         agent = self.agent
         if agent is None:
             number = specialist.number_for(name)
-            agent = self.agent = Leg(new_sid(), number, HELPLINE_NUMBER, caller.started, t=caller.t)
+            agent = self.agent = Leg(new_sid(), number, HELPLINE_NUMBER, caller.started, t=caller.t,
+                                     side="agent")
             self.log(caller, "specialist", f"dials in from {number}")
             doc = self.fetch(agent, "/agent/incoming", agent.params())
             self.agent_dial = self.agent_document(caller, doc)
@@ -335,6 +378,6 @@ class Exchange:
             self.fetch(agent, action, agent.params(DialCallStatus="completed",
                                                     DialCallDuration=round(talk)))
         self.fetch(agent, "/agent/status", agent.params(CallStatus="completed",
-                                                         CallDuration=round(agent.t)))
+                                                         CallDuration=round(agent.t)), callback=True)
         self.agent, self.agent_dial = None, None
         return "bridged"

@@ -41,7 +41,12 @@ class FlaskTransport:
 
 
 class HttpTransport:
-    """Posts to a running server; `public_base_url` is what the server signs against."""
+    """Posts to a running server; `public_base_url` is what the server signs against.
+
+    It waits for an answer as long as Twilio does (15 s, its read timeout), then raises.
+    """
+
+    timeout = 15.0
 
     def __init__(self, server_url: str, auth_token: str, public_base_url: str | None = None) -> None:
         self.server_url = server_url.rstrip("/")
@@ -62,7 +67,7 @@ class HttpTransport:
         )
         self.requests += 1
         try:
-            with urllib.request.urlopen(request, timeout=10) as resp:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=self.timeout) as resp:  # noqa: S310
                 return resp.status, resp.read().decode("utf-8")
         except urllib.error.HTTPError as err:
             return err.code, err.read().decode("utf-8", "replace")
