@@ -94,67 +94,81 @@ class Outbox:
 
     def deliver(self, ids: Sequence[int], bind: Engine | Connection | None = None,
                 stop_on_failure: bool = False) -> int:
-        """Deliver these rows (those still owed and not claimed); how many were delivered."""
+        """Deliver these rows (those still owed and not claimed); how many were delivered.
+
+        Two short transactions whatever the number of rows (claim them, then mark them), and
+        it never raises: a row it could not claim, deliver or mark stays owed for the sweep.
+        """
         engine = bind if bind is not None else self.app.extensions["db_engine"]
-        delivered = 0
-        for entry_id in ids:
-            outcome = self._deliver_one(engine, entry_id)
-            delivered += outcome is True
-            if outcome is False and stop_on_failure:
-                break
-        return delivered
-
-    def _deliver_one(self, bind: Engine | Connection, entry_id: int) -> bool | None:
-        """True delivered, False failed (still owed), None not ours (done, or claimed)."""
-        with Session(bind) as db:
-            claimed = self._claim(db, entry_id)
-        if claimed is None:
-            return None
-        kind, payload = claimed
         try:
-            with self.app.app_context():
-                HANDLERS[kind](payload)
-        except Exception as err:  # the other system failed: keep the row for the sweep
-            log.warning("outbox %s (%s) not delivered: %s: %s", entry_id, kind,
-                        type(err).__name__, err)
-            FAILED.labels(kind).inc()
-            self._finish(bind, entry_id, delivered=False, error=f"{type(err).__name__}: {err}")
-            return False
-        self._finish(bind, entry_id, delivered=True)
-        DELIVERED.labels(kind).inc()
-        return True
+            claimed = self._claim(engine, ids)
+        except Exception as err:  # the database went away after the commit: the sweep will
+            log.warning("outbox: could not claim %d row(s): %s", len(ids), type(err).__name__)
+            return 0
+        done: list[int] = []
+        failed: dict[int, str] = {}
+        for entry_id, kind, payload in claimed:
+            if failed and stop_on_failure:
+                failed[entry_id] = ""  # not tried: released for the next sweep
+                continue
+            try:
+                with self.app.app_context():
+                    HANDLERS[kind](payload)
+            except Exception as err:  # the other system failed: keep the row for the sweep
+                log.warning("outbox %s (%s) not delivered: %s: %s", entry_id, kind,
+                            type(err).__name__, err)
+                FAILED.labels(kind).inc()
+                failed[entry_id] = f"{type(err).__name__}: {err}"[:200]
+                continue
+            DELIVERED.labels(kind).inc()
+            done.append(entry_id)
+        self._finish(engine, done, failed)
+        return len(done)
 
-    def _claim(self, db: Session, entry_id: int) -> tuple[str, dict[str, Any]] | None:
+    def _claim(self, bind: Engine | Connection,
+               ids: Sequence[int]) -> list[tuple[int, str, dict[str, Any]]]:
+        """Take a lease on the rows still owed and free; theirs (id, kind, payload), in order."""
+        if not ids:
+            return []
         at = self.now().astimezone(UTC)
-        claimed = db.execute(
-            update(OutboxEntry)
-            .where(OutboxEntry.id == entry_id, OutboxEntry.delivered_at.is_(None),
-                   or_(OutboxEntry.claimed_until.is_(None), OutboxEntry.claimed_until <= at))
-            .values(claimed_until=at + LEASE, attempts=OutboxEntry.attempts + 1)
-            .execution_options(synchronize_session=False))
-        if not claimed.rowcount:  # type: ignore[attr-defined]
-            db.rollback()
-            return None
-        row = db.execute(select(OutboxEntry.kind, OutboxEntry.payload)
-                         .where(OutboxEntry.id == entry_id)).one()
-        db.commit()
-        if row.kind not in HANDLERS:
-            log.error("outbox %s: no handler for %r; left owed", entry_id, row.kind)
-            return None
-        return str(row.kind), loads(row.payload)
+        with Session(bind) as db:
+            rows = db.execute(
+                update(OutboxEntry)
+                .where(OutboxEntry.id.in_(list(ids)), OutboxEntry.delivered_at.is_(None),
+                       or_(OutboxEntry.claimed_until.is_(None), OutboxEntry.claimed_until <= at))
+                .values(claimed_until=at + LEASE, attempts=OutboxEntry.attempts + 1)
+                .returning(OutboxEntry.id, OutboxEntry.kind, OutboxEntry.payload)
+                .execution_options(synchronize_session=False)).all()
+            db.commit()
+        claimed = []
+        for entry_id, kind, raw in sorted(rows):
+            if kind in HANDLERS:
+                claimed.append((int(entry_id), str(kind), loads(raw)))
+            else:
+                log.error("outbox %s: no handler for %r; left owed", entry_id, kind)
+        return claimed
 
-    def _finish(self, bind: Engine | Connection, entry_id: int, delivered: bool,
-                error: str | None = None) -> None:
-        values: dict[str, Any] = {"claimed_until": None, "last_error": error and error[:200]}
-        if delivered:
-            values["delivered_at"] = self.now().astimezone(UTC)
+    def _finish(self, bind: Engine | Connection, done: list[int],
+                failed: dict[int, str]) -> None:
+        """Mark the delivered rows, and release the others with what went wrong."""
+        if not done and not failed:
+            return
         try:
             with Session(bind) as db:
-                db.execute(update(OutboxEntry).where(OutboxEntry.id == entry_id).values(values)
-                           .execution_options(synchronize_session=False))
+                if done:
+                    db.execute(update(OutboxEntry).where(OutboxEntry.id.in_(done))
+                               .values(delivered_at=self.now().astimezone(UTC),
+                                       claimed_until=None, last_error=None)
+                               .execution_options(synchronize_session=False))
+                for entry_id, error in failed.items():
+                    values: dict[str, Any] = {"claimed_until": None}
+                    if error:
+                        values["last_error"] = error
+                    db.execute(update(OutboxEntry).where(OutboxEntry.id == entry_id)
+                               .values(values).execution_options(synchronize_session=False))
                 db.commit()
-        except Exception:  # the lease runs out and a sweep delivers again (idempotent)
-            log.exception("outbox %s: could not record the delivery", entry_id)
+        except Exception:  # the leases run out and a sweep delivers again (idempotent)
+            log.exception("outbox: could not record %d delivery(ies)", len(done) + len(failed))
 
     def sweep(self, limit: int = 500) -> int:
         """Deliver the rows still owed, oldest first, stopping at the first failure (the other
