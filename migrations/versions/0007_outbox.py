@@ -1,15 +1,15 @@
 """outbox: effects owed to other systems, stored with the data; the follow-up's last result
 
-Revision ID: 0006_outbox
-Revises: 0005_contact_records
+Revision ID: 0007_outbox
+Revises: 0006_security_privacy
 
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0006_outbox'
-down_revision = '0005_contact_records'
+revision = '0007_outbox'
+down_revision = '0006_security_privacy'
 branch_labels = None
 depends_on = None
 
