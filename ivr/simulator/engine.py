@@ -187,7 +187,13 @@ class Exchange:
                   inputs=deque(script.inputs))
         self.script, self.specialist = script, specialist
         self.log(leg, "call", f"{leg.from_number} dials 2-1-1 at {self.start:%a %Y-%m-%d %H:%M %Z}")
-        self.run(leg, incoming_url, leg.params())
+        try:
+            self.run(leg, incoming_url, leg.params())
+        except SimulationError:
+            if self.fallback_urls:  # as Twilio: the call failed, and its status callback comes
+                self.fetch(leg, status_url, leg.params(CallStatus="failed", CallDuration=round(leg.t)),
+                           callback=True)
+            raise
         duration = round(leg.t)
         self.log(leg, "call", f"call ends after {duration // 60} min {duration % 60} s")
         self.fetch(leg, status_url, leg.params(CallStatus="completed", CallDuration=duration),
