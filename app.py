@@ -58,7 +58,8 @@ def create_app(
     database.init_app(app, settings.database_url, webhook_waits)
     app.extensions["durable"] = DurableWriter(app.extensions["webhook_sessionmaker"],
                                               Journal(settings.journal_file),
-                                              app.extensions["db_breaker"])
+                                              app.extensions["db_breaker"],
+                                              context=app.app_context)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     health.register(app)

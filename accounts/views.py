@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 
 from accounts.forms import LoginForm, LogoutForm
 from accounts.models import User
-from config.database import db_session
+from config.database import commit, db_session
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
 
@@ -85,7 +85,7 @@ def logout() -> Response:
     user = db_session().get(User, current_user.id)
     if user is not None:
         user.end_sessions()
-        db_session().commit()
+        commit(db_session())
     logout_user()
     return redirect(url_for("accounts.login"))
 

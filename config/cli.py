@@ -1,4 +1,5 @@
-"""`flask --app app db ...`: schema migrations with Alembic, on SQLite and PostgreSQL alike."""
+"""`flask --app app db ...`: schema migrations with Alembic, on SQLite and PostgreSQL alike;
+`flask --app app outbox sweep`: deliver the effects still owed (see `config.outbox`)."""
 
 from __future__ import annotations
 
@@ -49,5 +50,20 @@ def revision_cmd(message: str) -> None:
     command.revision(cfg, message=message, autogenerate=True)
 
 
+outbox_cli = AppGroup("outbox", help="Effects owed to other systems (rq jobs), kept in the database.")
+
+
+@outbox_cli.command("sweep")
+def outbox_sweep_cmd() -> None:
+    """Deliver what is still owed (cron may run it; the survey worker also sweeps)."""
+    outbox = current_app.extensions["outbox"]
+    delivered = outbox.sweep()
+    owed = outbox.owed()
+    click.echo(f"delivered {delivered} owed effect(s); {owed} still owed")
+    if owed:
+        raise SystemExit(1)  # cron mails it: the other system is still away
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(db_cli)
+    app.cli.add_command(outbox_cli)

@@ -1,11 +1,14 @@
-"""The SQLAlchemy engine, the declarative base and the request-scoped session.
+"""The SQLAlchemy engine, the declarative base, the request-scoped session, the unit of work.
 
 Models in every area derive from `Base`; views get their session from `db_session()`,
-which lives for one request and is closed when the request ends.
+which lives for one request and is closed when the request ends. `commit(db)` ends a unit
+of work: boundaries call it once (views directly, webhooks through their decorator, CLI
+commands and jobs through `session_scope`); domain code never commits.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,6 +24,12 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from config.breaker import Breaker
+
+log = logging.getLogger(__name__)
+
+# Session.info keys: the outbox rows this transaction added, and the app's deliverer.
+OWED = "outbox_owed"
+DELIVERER = "outbox"
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -180,14 +189,19 @@ def guard_engine(engine: Engine, breaker: Breaker) -> None:
 def init_app(app: Flask, url: str, webhook_waits: Waits | None = None,
              waits: Waits = DEFAULT_WAITS) -> None:
     """The main engine, and (on PostgreSQL) a tighter one for what webhooks write and read."""
+    from config.outbox import Outbox  # the outbox's table derives from Base, defined here
+
     breaker = app.extensions.setdefault("db_breaker", Breaker("database"))
     engine = make_engine(url, waits, breaker)
+    outbox = app.extensions["outbox"] = Outbox(app)
+    info = {DELIVERER: outbox}  # every session's commit() delivers through the app's outbox
     app.extensions["db_engine"] = engine
-    app.extensions["db_sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
+    app.extensions["db_sessionmaker"] = sessionmaker(engine, expire_on_commit=False, info=info)
     fast = engine if url.startswith("sqlite") or webhook_waits is None else (
         make_engine(url, webhook_waits, breaker, pool_size=5))
     app.extensions["webhook_db_engine"] = fast
-    app.extensions["webhook_sessionmaker"] = sessionmaker(fast, expire_on_commit=False)
+    app.extensions["webhook_sessionmaker"] = sessionmaker(fast, expire_on_commit=False,
+                                                          info=info)
     app.teardown_appcontext(_close_session)
 
 
@@ -198,11 +212,36 @@ def db_session() -> Session:
     return g.db_session
 
 
+def commit(db: Session) -> None:
+    """End a unit of work: commit, then deliver what it owes other systems.
+
+    The one way a boundary (a view, the webhook decorator, `session_scope` for CLI commands
+    and jobs, the durable writer) commits. Domain code only changes the session and records
+    effects with `config.outbox.owe`; the rows it added go out here, after the commit, and
+    whatever fails to go out stays owed for the outbox sweep.
+    """
+    owed: list[Any] = db.info.pop(OWED, [])
+    db.commit()
+    if owed:
+        deliverer = db.info.get(DELIVERER)
+        if deliverer is None:
+            log.warning("%d outbox row(s) committed with no deliverer; the sweep delivers them",
+                        len(owed))
+            return
+        deliverer.deliver([entry.id for entry in owed], bind=db.get_bind())
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_owed(session: Session) -> None:
+    """Rolled back: the outbox rows it added are gone, and so is what they owed."""
+    session.info.pop(OWED, None)
+
+
 def commit_if_used() -> None:
     """Commit the request's session if the request opened one (most webhooks never do)."""
     session = g.get("db_session")
     if session is not None:
-        session.commit()
+        commit(session)
 
 
 @contextmanager
@@ -211,7 +250,7 @@ def session_scope(app: Flask) -> Iterator[Session]:
     session: Session = app.extensions["db_sessionmaker"]()
     try:
         yield session
-        session.commit()
+        commit(session)
     except Exception:
         session.rollback()
         raise

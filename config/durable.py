@@ -16,13 +16,16 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
+from flask import has_app_context
 from prometheus_client import Counter, Gauge
 from sqlalchemy import exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.breaker import Breaker
+from config.database import commit
 from config.journal import Journal
 
 log = logging.getLogger(__name__)
@@ -56,8 +59,10 @@ def is_unavailable(err: BaseException) -> bool:
 
 class DurableWriter:
     def __init__(self, makesession: sessionmaker[Session], journal: Journal, breaker: Breaker,
-                 retry_seconds: float = 0.5) -> None:
+                 retry_seconds: float = 0.5,
+                 context: Callable[[], AbstractContextManager[Any]] = nullcontext) -> None:
         self.makesession = makesession
+        self.context = context  # the app's context, for appliers replayed on the drain thread
         self.journal = journal
         self.breaker = breaker
         self.retry_seconds = retry_seconds
@@ -87,8 +92,10 @@ class DurableWriter:
         self._ensure_drainer()
 
     def _apply(self, kind: str, payload: dict[str, Any]) -> None:
-        with self.makesession() as db, db.begin():
+        """One unit of work: the applier's changes committed, then what they owe delivered."""
+        with nullcontext() if has_app_context() else self.context(), self.makesession() as db:
             APPLIERS[kind](db, payload)
+            commit(db)
         if self.breaker.is_open:
             self.breaker.succeeded()
 

@@ -87,7 +87,7 @@ def refer(body: ReferralIn) -> Any:
     referral = Referral(call_sid=call_sid, service_id=found.id, specialist_id=user.specialist_id,
                         user_id=user.id, need=record.need if record else None, created_at=now())
     db.add(referral)
-    db.commit()
+    database.commit(db)
     return jsonify(referral_json(referral, found)), 201
 
 

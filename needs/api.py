@@ -15,7 +15,7 @@ from sqlalchemy import select
 from accounts.auth import api_error, api_role_required, api_user
 from config.api_schema import describes
 from config.clock import now
-from config.database import db_session
+from config.database import commit, db_session
 from config.extensions import deployment, local_zone, settings
 from ivr.models import CallRecord
 from needs import record as records
@@ -66,7 +66,7 @@ def put_record(call_sid: str) -> Any:
     if saved is None:
         db.rollback()
         return jsonify({"error": "the contact record has errors", "errors": errors}), 400
-    db.commit()
+    commit(db)
     return jsonify(records.record_json(db, call, saved, taxonomy, user, now()))
 
 
@@ -80,7 +80,7 @@ def follow_up_done(call_sid: str) -> Any:
     if not records.may_edit(user, call):
         return api_error(403, "this call was taken by another specialist")
     record.follow_up_done_at = now()
-    db.commit()
+    commit(db)
     return jsonify({"call_sid": call_sid, "follow_up_done_at": record.follow_up_done_at.isoformat()})
 
 

@@ -1,4 +1,8 @@
-"""`flask --app app survey ...`: the report, the follow-up worker, and the number purge."""
+"""`flask --app app survey ...`: the report, the follow-up worker, and the number purge.
+
+The worker delivers what the outbox still owes when it starts, then sweeps it every
+`config.outbox.SWEEP_SECONDS` while it runs (`flask outbox sweep` does it once, for cron).
+"""
 
 from __future__ import annotations
 
@@ -49,8 +53,12 @@ def worker_cmd(burst: bool) -> None:
     queue = jobs.queue()
     if queue is None:
         raise click.ClickException("set REDIS_URL: the follow-up jobs live in Redis")
+    outbox = current_app.extensions["outbox"]
+    click.echo(f"{outbox.sweep()} owed job(s) scheduled from the outbox")
     _sweep()
     _purge()  # retention does not wait for a scheduled job that a Redis restart may have lost
+    if not burst:  # what an enqueue could not deliver (Redis away at the time) goes out later
+        outbox.start_sweeper()
     # SimpleWorker runs jobs in this process, inside this app context (no fork per job).
     SimpleWorker([queue], connection=queue.connection).work(with_scheduler=True, burst=burst)
 

@@ -4,7 +4,8 @@ The IVR redirects every bridged call to `survey.start`. Each question posts to
 `survey.answer` with the question id, the definition version and the attempt in the URL,
 so the flow needs no extra state; each answer is stored as it comes, so a caller who hangs
 up keeps what they said. A "call" or "text" answer to the consent question records the
-number Twilio posts as `From` in the follow-up contact table, and schedules the outcome job.
+number Twilio posts as `From` in the follow-up contact table and, in the same transaction,
+the outcome job it owes (an outbox row, scheduled once that is committed).
 """
 
 from __future__ import annotations
@@ -120,6 +121,7 @@ def apply_answer(db: Session, payload: dict[str, Any]) -> None:
 def apply_consent(db: Session, payload: dict[str, Any]) -> None:
     contact = contacts.give_consent(db, CallContext(**payload["context"]), payload["channel"],
                                     payload["from"], payload["at"])
-    if contact is not None and contact.next_attempt_at is not None:
-        jobs.schedule_attempt(contact.id, contact.next_attempt_at)
-        jobs.schedule_purge(payload["at"] + contacts.policy().retention)
+    if contact is not None and contact.next_attempt_at is not None:  # new: owe its jobs
+        at = payload["at"]
+        jobs.owe_attempt(db, contact.id, contact.next_attempt_at, at)
+        jobs.owe_purge(db, at + contacts.policy().retention, at)

@@ -71,5 +71,6 @@ class FollowUpContact(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_result: Mapped[str | None] = mapped_column(String(16))  # called | texted | failed
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,8 +23,11 @@ class FakeResource:
 
     sent: list[dict[str, Any]] = field(default_factory=list)
     fail: bool = False
+    during: Callable[[], None] | None = None  # what else happens while the request is out
 
     def create(self, **kwargs: Any) -> Any:
+        if self.during is not None:
+            self.during()
         if self.fail:
             raise RuntimeError("Twilio is down")
         self.sent.append(kwargs)

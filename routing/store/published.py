@@ -15,6 +15,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from config.database import commit
 from config.ontario import Deployment
 from config.shared_store import SharedStore
 from config.versioned_cache import VersionedCache
@@ -58,7 +59,7 @@ def load_published(store: SharedStore, makesession: sessionmaker[Session], dep: 
         version = latest_version(db)
         if version is None:  # a fresh install: this load is the boundary that seeds
             version = seed(db, at)
-            db.commit()
+            commit(db)
             rules_changed(store)
         try:
             rs = parse_ruleset(version.document)

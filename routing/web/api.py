@@ -17,7 +17,7 @@ from accounts.auth import api_error, api_role_required, api_user
 from accounts.models import ADMIN
 from config.api_schema import accepts, bad_input
 from config.clock import now
-from config.database import db_session
+from config.database import commit, db_session
 from config.extensions import deployment, store
 from config.ontario import data_files
 from routing.engine.explain import explain_call, parse_at
@@ -82,7 +82,7 @@ def put_draft(body: DraftIn) -> Any:
         return bad_input({"body": "send the whole rule-set document as a JSON object"})
     db = db_session()
     save_draft(db, body.root, actor(), now())
-    db.commit()
+    commit(db)
     return jsonify(draft_answer(db))
 
 
@@ -99,7 +99,7 @@ def put_draft_section(section: str, body: SectionIn) -> Any:
     doc, _base = draft_document(db)
     doc[section] = body.root
     save_draft(db, doc, actor(), now(), action=f"draft.{section}")
-    db.commit()
+    commit(db)
     return jsonify(draft_answer(db))
 
 
@@ -109,7 +109,7 @@ def delete_draft() -> Any:
     """Discard the draft."""
     db = db_session()
     discard_draft(db, actor(), now())
-    db.commit()
+    commit(db)
     return jsonify(draft_answer(db))
 
 
@@ -129,7 +129,7 @@ def post_publish(body: PublishIn) -> Any:
     """Validate the draft and publish it as the next version (422 with the report if not)."""
     db = db_session()
     version = publish(db, data_files(), actor(), now(), body.note)
-    db.commit()
+    commit(db)
     rules_changed(store())
     return jsonify(version_dict(version)), 201
 
@@ -154,7 +154,7 @@ def get_one_version(number: int) -> Any:
 def post_rollback(number: int) -> Any:
     db = db_session()
     version = rollback(db, data_files(), number, actor(), now())
-    db.commit()
+    commit(db)
     rules_changed(store())
     return jsonify(version_dict(version)), 201
 
@@ -206,7 +206,7 @@ def post_bulletin(body: BulletinIn) -> Any:
     """A new bulletin: it plays on the next matching call, on every worker."""
     db = db_session()
     bulletin = bulletin_writes.save(db, actor(), now(), _checked(body.model_dump()))
-    db.commit()
+    commit(db)
     bulletins_changed(store())
     return jsonify(bulletin_writes.as_dict(bulletin)), 201
 
@@ -220,7 +220,7 @@ def put_bulletin(bulletin_id: int, body: BulletinChange) -> Any:
     bulletin = _bulletin(db, bulletin_id)
     fields = _checked({**bulletin_writes.as_dict(bulletin), **body.model_dump(exclude_unset=True)})
     bulletin = bulletin_writes.save(db, actor(), now(), fields, bulletin)
-    db.commit()
+    commit(db)
     bulletins_changed(store())
     return jsonify(bulletin_writes.as_dict(bulletin))
 
@@ -231,7 +231,7 @@ def delete_bulletin(bulletin_id: int) -> Any:
     """Delete a bulletin."""
     db = db_session()
     bulletin_writes.delete(db, actor(), now(), _bulletin(db, bulletin_id))
-    db.commit()
+    commit(db)
     bulletins_changed(store())
     return jsonify({"deleted": bulletin_id})
 

@@ -21,7 +21,7 @@ from wtforms import SelectField
 from accounts.auth import page_role_required
 from accounts.models import ADMIN
 from config.clock import now
-from config.database import db_session
+from config.database import commit, db_session
 from config.ontario import data_files
 from routing.engine.draft_checks import overflow_cycle_through, rule_problems
 from routing.engine.draft_edit import (
@@ -77,7 +77,7 @@ def _draft() -> tuple[Session, Doc]:
 def _saved(db: Session, doc: Doc, section: str, message: str) -> Response:
     """Save through the audited draft path, then show the section's list with the draft check."""
     save_draft(db, doc, str(current_user.email), now(), action=f"draft.{section}")
-    db.commit()
+    commit(db)
     flash(message + " Publish to make it live.")
     return redirect(url_for(f".{section}"))
 
@@ -187,7 +187,7 @@ def safe_route() -> Response:
         abort(400)
     doc["safe_route_provider"] = form.provider.data
     save_draft(db, doc, str(current_user.email), now(), action="draft.safe_route_provider")
-    db.commit()
+    commit(db)
     flash(f"Safe route provider set to '{form.provider.data}' in the draft. Publish to make it live.")
     return redirect(url_for(".providers"))
 

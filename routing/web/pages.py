@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 from accounts.auth import page_role_required
 from accounts.models import ADMIN
 from config.clock import now
-from config.database import db_session
+from config.database import commit, db_session
 from config.extensions import deployment, local_zone, store
 from config.ontario import data_files
 from routing.engine.explain import explain_call
@@ -97,7 +97,7 @@ def _edit_json(section: str | None) -> str | Response:
         else:
             new_doc = value if section is None else {**doc, section: value}
             save_draft(db, new_doc, actor(), now(), action=f"draft.{section or 'save'}")
-            db.commit()
+            commit(db)
             flash("Draft saved.")
             return redirect(url_for(".overview"))
     elif not form.is_submitted():
@@ -114,7 +114,7 @@ def publish_draft() -> Response:
         abort(400)
     db = db_session()
     version = publish(db, data_files(), actor(), now(), form.note.data or "")  # refused: 422 page
-    db.commit()
+    commit(db)
     rules_changed(store())
     flash(f"Published version {version.number}.")
     return redirect(url_for(".overview"))
@@ -127,7 +127,7 @@ def discard() -> Response:
         abort(400)
     db = db_session()
     discard_draft(db, actor(), now())
-    db.commit()
+    commit(db)
     flash("Draft discarded.")
     return redirect(url_for(".overview"))
 
@@ -139,7 +139,7 @@ def rollback_version(number: int) -> Response:
         abort(400)
     db = db_session()
     version = rollback(db, data_files(), number, actor(), now())  # refused: a 404 or 422 page
-    db.commit()
+    commit(db)
     rules_changed(store())
     flash(f"Rolled back: version {version.number} is a copy of version {number}.")
     return redirect(url_for(".overview"))
@@ -168,7 +168,7 @@ def closures() -> str | Response:
         doc["closures"] = [*(doc.get("closures") or []), {
             "date": form.day.data.isoformat(), "name": form.name.data, "regions": regions}]
         save_draft(db, doc, actor(), now(), action="draft.closures")
-        db.commit()
+        commit(db)
         flash("Closure day added to the draft; publish to make it live.")
         return redirect(url_for(".closures"))
     return render_template("routing/closures.html", form=form, closures=doc.get("closures") or [],
@@ -188,7 +188,7 @@ def delete_closure(index: int) -> Response:
     del items[index]
     doc["closures"] = items
     save_draft(db, doc, actor(), now(), action="draft.closures")
-    db.commit()
+    commit(db)
     return redirect(url_for(".closures"))
 
 
@@ -239,7 +239,7 @@ def bulletins() -> str | Response:
             error, status = answer.reason, answer.status
         else:
             bulletin_writes.save(db, actor(), now(), fields)
-            db.commit()
+            commit(db)
             bulletins_changed(store())
             flash("Bulletin saved: it plays on the next matching call.")
             return redirect(url_for(".bulletins"))
@@ -257,6 +257,6 @@ def delete_bulletin(bulletin_id: int) -> Response:
     if bulletin is None:
         abort(404)
     bulletin_writes.delete(db, actor(), now(), bulletin)
-    db.commit()
+    commit(db)
     bulletins_changed(store())
     return redirect(url_for(".bulletins"))

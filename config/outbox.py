@@ -1,0 +1,208 @@
+"""The outbox: what a unit of work owes other systems, stored in the same transaction.
+
+Domain code that needs an effect elsewhere (an rq job scheduled, for now) does not cause it
+inside its transaction: a failed enqueue would roll back what the caller said, and an
+enqueue for a transaction that then rolls back would schedule a job for a row that does
+not exist. It calls `owe(db, kind, payload, at)` instead, which adds an `outbox` row to the
+same transaction. The boundary's `config.database.commit` commits, then hands the new rows
+to `Outbox.deliver`, which runs each kind's handler at once. A row whose handler fails
+(Redis down, paused, refusing) stays owed, and `Outbox.sweep` delivers it later: the rq
+worker runs it every `SWEEP_SECONDS`, and cron can run `flask outbox sweep`.
+
+Delivery claims a row with a short lease (an UPDATE, committed) before running its handler
+and marks it delivered after, so no lock is held across the network call and two
+deliverers (the boundary and a sweep) do not both run it; a process that dies mid-way
+leaves a lease that runs out. A row can still be delivered twice (a process dying between
+the effect and the mark), so handlers are idempotent: the rq handlers name the job after
+what it does, and enqueueing a job id again replaces the job.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import Flask
+from prometheus_client import Counter
+from sqlalchemy import Integer, String, Text, delete, func, or_, select, update
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from config.database import OWED, Base, UTCDateTime
+from config.journal import dumps, loads
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[dict[str, Any]], None]  # delivers the payload, or raises
+HANDLERS: dict[str, Handler] = {}
+
+LEASE = timedelta(seconds=60)  # a deliverer that has not finished by then is presumed dead
+KEEP_DELIVERED = timedelta(days=7)  # delivered rows are kept this long, for inspection
+SWEEP_SECONDS = 30.0
+
+DELIVERED = Counter("helpline_outbox_delivered_total", "Outbox rows delivered", ["kind"])
+FAILED = Counter("helpline_outbox_failed_total", "Outbox deliveries that failed (retried)",
+                 ["kind"])
+
+
+class OutboxEntry(Base):
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[str] = mapped_column(Text)  # JSON (datetimes kept, as in the journal)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+
+
+def handler(kind: str) -> Callable[[Handler], Handler]:
+    """Declare how a kind of effect is delivered (the same function now and on a sweep)."""
+
+    def decorate(fn: Handler) -> Handler:
+        HANDLERS[kind] = fn
+        return fn
+
+    return decorate
+
+
+def owe(db: Session, kind: str, payload: dict[str, Any], at: datetime) -> OutboxEntry:
+    """Record an effect owed once this transaction commits; the boundary delivers it."""
+    if kind not in HANDLERS:
+        raise KeyError(f"no outbox handler for {kind!r}")
+    entry = OutboxEntry(kind=kind, payload=dumps(payload), created_at=at.astimezone(UTC),
+                        attempts=0)
+    db.add(entry)
+    db.info.setdefault(OWED, []).append(entry)
+    return entry
+
+
+class Outbox:
+    """The app's deliverer: runs handlers inside the app's context, with the app's clock."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self._stop = threading.Event()
+
+    def now(self) -> datetime:
+        return self.app.extensions["clock"]()  # type: ignore[no-any-return]
+
+    def deliver(self, ids: Sequence[int], bind: Engine | Connection | None = None,
+                stop_on_failure: bool = False) -> int:
+        """Deliver these rows (those still owed and not claimed); how many were delivered.
+
+        Two short transactions whatever the number of rows (claim them, then mark them), and
+        it never raises: a row it could not claim, deliver or mark stays owed for the sweep.
+        """
+        engine = bind if bind is not None else self.app.extensions["db_engine"]
+        try:
+            claimed = self._claim(engine, ids)
+        except Exception as err:  # the database went away after the commit: the sweep will
+            log.warning("outbox: could not claim %d row(s): %s", len(ids), type(err).__name__)
+            return 0
+        done: list[int] = []
+        failed: dict[int, str] = {}
+        for entry_id, kind, payload in claimed:
+            if failed and stop_on_failure:
+                failed[entry_id] = ""  # not tried: released for the next sweep
+                continue
+            try:
+                with self.app.app_context():
+                    HANDLERS[kind](payload)
+            except Exception as err:  # the other system failed: keep the row for the sweep
+                log.warning("outbox %s (%s) not delivered: %s: %s", entry_id, kind,
+                            type(err).__name__, err)
+                FAILED.labels(kind).inc()
+                failed[entry_id] = f"{type(err).__name__}: {err}"[:200]
+                continue
+            DELIVERED.labels(kind).inc()
+            done.append(entry_id)
+        self._finish(engine, done, failed)
+        return len(done)
+
+    def _claim(self, bind: Engine | Connection,
+               ids: Sequence[int]) -> list[tuple[int, str, dict[str, Any]]]:
+        """Take a lease on the rows still owed and free; theirs (id, kind, payload), in order."""
+        if not ids:
+            return []
+        at = self.now().astimezone(UTC)
+        with Session(bind) as db:
+            rows = db.execute(
+                update(OutboxEntry)
+                .where(OutboxEntry.id.in_(list(ids)), OutboxEntry.delivered_at.is_(None),
+                       or_(OutboxEntry.claimed_until.is_(None), OutboxEntry.claimed_until <= at))
+                .values(claimed_until=at + LEASE, attempts=OutboxEntry.attempts + 1)
+                .returning(OutboxEntry.id, OutboxEntry.kind, OutboxEntry.payload)
+                .execution_options(synchronize_session=False)).all()
+            db.commit()
+        claimed = []
+        for entry_id, kind, raw in sorted(rows):
+            if kind in HANDLERS:
+                claimed.append((int(entry_id), str(kind), loads(raw)))
+            else:
+                log.error("outbox %s: no handler for %r; left owed", entry_id, kind)
+        return claimed
+
+    def _finish(self, bind: Engine | Connection, done: list[int],
+                failed: dict[int, str]) -> None:
+        """Mark the delivered rows, and release the others with what went wrong."""
+        if not done and not failed:
+            return
+        try:
+            with Session(bind) as db:
+                if done:
+                    db.execute(update(OutboxEntry).where(OutboxEntry.id.in_(done))
+                               .values(delivered_at=self.now().astimezone(UTC),
+                                       claimed_until=None, last_error=None)
+                               .execution_options(synchronize_session=False))
+                for entry_id, error in failed.items():
+                    values: dict[str, Any] = {"claimed_until": None}
+                    if error:
+                        values["last_error"] = error
+                    db.execute(update(OutboxEntry).where(OutboxEntry.id == entry_id)
+                               .values(values).execution_options(synchronize_session=False))
+                db.commit()
+        except Exception:  # the leases run out and a sweep delivers again (idempotent)
+            log.exception("outbox: could not record %d delivery(ies)", len(done) + len(failed))
+
+    def sweep(self, limit: int = 500) -> int:
+        """Deliver the rows still owed, oldest first, stopping at the first failure (the other
+        system is still away); forget rows delivered long ago. Answers how many it delivered."""
+        at = self.now().astimezone(UTC)
+        with Session(self.app.extensions["db_engine"]) as db:
+            ids = list(db.scalars(
+                select(OutboxEntry.id)
+                .where(OutboxEntry.delivered_at.is_(None),
+                       or_(OutboxEntry.claimed_until.is_(None), OutboxEntry.claimed_until <= at))
+                .order_by(OutboxEntry.id).limit(limit)))
+            db.execute(delete(OutboxEntry).where(OutboxEntry.delivered_at < at - KEEP_DELIVERED))
+            db.commit()
+        return self.deliver(ids, stop_on_failure=True)
+
+    def owed(self) -> int:
+        """Rows not yet delivered (for the CLI and /readyz-style checks)."""
+        with Session(self.app.extensions["db_engine"]) as db:
+            return int(db.scalar(select(func.count()).select_from(OutboxEntry)
+                                 .where(OutboxEntry.delivered_at.is_(None))) or 0)
+
+    def start_sweeper(self, every: float = SWEEP_SECONDS) -> threading.Thread:
+        """Sweep every `every` seconds on a daemon thread (the rq worker runs one)."""
+
+        def loop() -> None:
+            while not self._stop.wait(every):
+                try:
+                    self.sweep()
+                except Exception:  # the database is away: try again next round
+                    log.exception("outbox sweep failed")
+
+        thread = threading.Thread(target=loop, name="outbox-sweeper", daemon=True)
+        thread.start()
+        return thread
+
+    def stop(self) -> None:
+        self._stop.set()
