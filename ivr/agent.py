@@ -84,10 +84,14 @@ QUEUE_DIAL_TIMEOUT = 600
 
 def dial_queue(resp: VoiceResponse, specialist: OnDuty) -> VoiceResponse:
     """Dial the provider's queue. Who the specialist is rides in the URLs, so the bridge
-    records its specialist and the sign-out its queue even with the store away."""
+    records its specialist and the sign-out its queue even with the store away.
+
+    `hangupOnStar`: the specialist ends a call with * and stays on the line, so both legs go
+    on: the caller's Enqueue action (the survey), the specialist's Dial action (next caller).
+    """
     provider = routed_provider(specialist.provider)
     dial = resp.dial(action=url_for("agent.after_call", ap=provider.id, sp=specialist.id),
-                     method="POST", timeout=QUEUE_DIAL_TIMEOUT)
+                     method="POST", timeout=QUEUE_DIAL_TIMEOUT, hangup_on_star=True)
     dial.queue(provider.queue, url=url_for("agent.connect", sp=specialist.id, ap=provider.id),
                method="POST")
     return resp
@@ -140,6 +144,9 @@ def connect() -> VoiceResponse:
             save_call(call, writes)
         if specialist_id is not None:
             screen_pop.publish(writes, specialist_id, pop_event(call, waited))
+        agent_sid = dequeuing_sid()
+        if agent_sid and call.call_sid:  # whose talk time the specialist's Dial action gives
+            writes.set_json(f"bridge:{agent_sid}", call.call_sid, ttl=AGENT_CALL_TTL)
     resp = VoiceResponse()
     prompts.say(resp, call.language, "connected_caller")
     return resp
@@ -169,6 +176,7 @@ def after_call() -> VoiceResponse:
     if waiting is not None:
         prompts.say(resp, "en", "agent_still_waiting")
         return dial_queue(resp, waiting)
+    record_talk_time()
     gather: Gather = resp.gather(input="dtmf", num_digits=1, timeout=8,
                                  action=url_for("agent.incoming"), method="POST")
     prompts.say(gather, "en", "agent_next")
@@ -201,12 +209,35 @@ def specialist_arg() -> int | None:
     raw = request.args.get("sp", "")
     if raw.isdigit():
         return int(raw)
-    agent_sid = form("DequeingCallSid") or form("DequeueingCallSid")
+    agent_sid = dequeuing_sid()
     agent = None
     with best_effort():
         agent = store().get_json(f"agentcall:{agent_sid}") if agent_sid else None
     found = agent.get("specialist_id") if isinstance(agent, dict) else None
     return int(found) if isinstance(found, int) else None
+
+
+def dequeuing_sid() -> str:
+    """The specialist's leg, as Twilio names it on the `<Queue url>` request."""
+    return form("DequeingCallSid") or form("DequeueingCallSid")
+
+
+def record_talk_time() -> None:
+    """The bridge ended: its own length (DialCallDuration) is the talk time. The caller's
+    status callback comes only after the survey, so it cannot tell it."""
+    duration = form_float("DialCallDuration")
+    if form("DialCallStatus") != "completed" or not duration:
+        return
+    caller_sid = None
+    with best_effort():
+        caller_sid = store().get_json(f"bridge:{form('CallSid')}")
+    caller_sid = caller_sid if isinstance(caller_sid, str) else form("DialCallSid")
+    if caller_sid:
+        records.record_talk(caller_sid, duration)
+    provider = request.args.get("ap")
+    if provider:
+        with best_effort():
+            figures().talk_ended(provider, duration)
 
 
 def still_waiting() -> OnDuty | None:

@@ -286,8 +286,7 @@ def status() -> VoiceResponse:
     if call.call_sid:
         at = now()
         records.record_closed(call, at, form_float("CallDuration"))
-        talk = at.timestamp() - call.answered_at if call.answered_at else None
         with best_effort(), store().batch() as writes:  # leave the queue, forget the session
-            figures(writes).call_ended(call.call_sid, call.provider, talk)
+            figures(writes).call_ended(call.call_sid, call.provider)
             sessions(writes).drop(call.call_sid)
     return empty()
