@@ -7,6 +7,7 @@ tell) -> /need -> <Enqueue> with /hold and /queue-result -> the survey hook.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from flask import Blueprint, current_app, request, url_for
@@ -24,6 +25,7 @@ from ivr.routing_step import enqueue_call, last_resort, overflow_call, safe_rout
 from ivr.session import CallSession
 from ivr.webhook import attempt_arg, empty, form, form_float, webhook
 from routing.location import region_from_caller_id, region_from_speech
+from routing.queue_figures import Figures, estimate_wait
 
 bp = Blueprint("voice", __name__, url_prefix="/voice")
 
@@ -186,10 +188,15 @@ def need() -> VoiceResponse:
 @bp.post("/hold")
 @webhook(fallback=lambda: hold_message(VoiceResponse(), "en", None, None))
 def hold() -> VoiceResponse:
-    """Twilio's waitUrl: tell the caller where they stand; <Leave/> once past the max wait."""
+    """Twilio's waitUrl: tell the caller where they stand; <Leave/> once past the max wait.
+
+    Twilio asks again only when this document has played out, so near the max wait the
+    music gives way to a pause that ends at it: the caller leaves on time, not a track late.
+    """
     call = load_call(form("CallSid"))
     waited = form_float("QueueTime") or 0.0
-    if call.max_wait_seconds and call.overflow_provider and waited >= call.max_wait_seconds:
+    limit = call.max_wait_seconds
+    if limit and waited >= limit:
         resp = VoiceResponse()
         resp.leave()
         return resp
@@ -198,12 +205,34 @@ def hold() -> VoiceResponse:
     expected = None
     with best_effort():
         position = position or figures().position(provider, call.call_sid)
-        expected = figures().expected_wait(provider, position or 1, now().timestamp())
-    return hold_message(VoiceResponse(), call.language, position, expected)
+        expected = known_wait(figures().snapshot(provider, now().timestamp()), position or 1)
+    resp = hold_message(VoiceResponse(), call.language, position, expected, music=False)
+    return hold_music(resp, None if not limit else limit - waited)
+
+
+def known_wait(now_figures: Figures, position: int) -> float | None:
+    """An expected wait worth saying, or None: with nobody signed in, or no answered call
+    or talk time yet to go on, any figure would be made up (the "about one minute" a caller
+    heard for ten minutes while no one was there to answer)."""
+    if not now_figures.specialists:
+        return None
+    if not (now_figures.handle_time or now_figures.average_wait):
+        return None
+    return estimate_wait(now_figures, position)
+
+
+def hold_music(resp: VoiceResponse, remaining: float | None) -> VoiceResponse:
+    """One segment of hold: the music, or when the max wait comes sooner, a pause to it."""
+    seconds = settings().hold_music_seconds
+    if remaining is None or remaining >= seconds:
+        resp.play(settings().hold_music_url)
+    else:
+        resp.pause(length=max(1, math.ceil(remaining)))
+    return resp
 
 
 def hold_message(resp: VoiceResponse, language: str, position: int | None,
-                 expected: float | None) -> VoiceResponse:
+                 expected: float | None, music: bool = True) -> VoiceResponse:
     if position:
         prompts.say(resp, language, "hold_position", position=position)
     if expected is not None and expected >= 90:
@@ -214,7 +243,8 @@ def hold_message(resp: VoiceResponse, language: str, position: int | None,
         prompts.say(resp, language, "hold_wait_short")
     else:
         prompts.say(resp, language, "hold_reassure")
-    resp.play(settings().hold_music_url)
+    if music:
+        resp.play(settings().hold_music_url)
     return resp
 
 

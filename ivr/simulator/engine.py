@@ -127,8 +127,9 @@ class Exchange:
     def __init__(self, transport: Transport, start: datetime,
                  clock_sink: Callable[[datetime], None] | None = None,
                  max_queue_size: int = 100, fallback_urls: dict[str, str] | None = None,
-                 callback_retries: int = 0) -> None:
+                 callback_retries: int = 0, play_seconds: float = PLAY_SECONDS) -> None:
         self.transport = transport
+        self.play_seconds = play_seconds  # how long one <Play> (the hold music clip) lasts
         self.fallback_urls = fallback_urls or {}  # leg side -> that number's fallback URL
         self.callback_retries = callback_retries
         self.failures: list[str] = []  # requests that got no usable answer, and why
@@ -248,7 +249,7 @@ class Exchange:
             leg.t += say_seconds(text)
         elif verb.tag == "Play":
             self.log(leg, who, "♪ hold music")
-            leg.t += PLAY_SECONDS
+            leg.t += self.play_seconds
         else:
             leg.t += float(verb.get("length", "1"))
 
@@ -319,12 +320,14 @@ class Exchange:
                     return outcome
             if script.hangup_in_queue_after is not None and waited >= script.hangup_in_queue_after:
                 self.log(leg, "caller", "hangs up while waiting")
+                leg.hung_up = True
                 return "hangup"
             if leg.t - (leg.first_enqueued_t or 0.0) >= script.patience:
                 self.log(leg, "caller", "gives up and hangs up: nobody answered")
+                leg.hung_up = True
                 return "hangup"
             if not wait_url:
-                leg.t += PLAY_SECONDS
+                leg.t += self.play_seconds
                 continue
             queue = self.queues[name]
             doc = self.fetch(leg, wait_url, leg.params(
