@@ -48,7 +48,9 @@ def put_in_queue(resp: VoiceResponse, call: CallSession, decision: Decision, pro
         figures(writes).caller_enqueued(provider.id, call.call_sid, at.timestamp())
     with best_effort():  # the status callback may have come first: no ghost in the queue
         figures().forget_if_gone(provider.id, call.call_sid)
-    prompts.say(resp, call.language, prompt, provider=provider.spoken_name(call.language))
+    if not (call.interpreter and call.interpreter in prompts.interpreter_hold_lines()):
+        # (an interpreter caller hears "please hold" in their language from the hold URL)
+        prompts.say(resp, call.language, prompt, provider=provider.spoken_name(call.language))
     state = url_state(call)
     resp.enqueue(provider.queue, wait_url=url_for("voice.hold", **state), wait_url_method="POST",
                  action=url_for("voice.queue_result", **state), method="POST")

@@ -106,16 +106,26 @@ def interpreter() -> VoiceResponse:
     if retry_or_default(attempt):
         return interpreter_menu(resp, call, attempt + 1)
     call.language, call.interpreter = "en", "und"  # the specialist finds out which language
-    save_call(call)
     prompts.say(resp, "en", "other_language_unknown")
-    return after_language(resp, call)
+    return interpreter_route(resp, call)
 
 
 def interpreter_found(resp: VoiceResponse, call: CallSession, code: str, name: str) -> VoiceResponse:
     call.language, call.interpreter = "en", code
-    save_call(call)
     prompts.say(resp, "en", "other_language_found", language=name)
-    return after_language(resp, call)
+    return interpreter_route(resp, call)
+
+
+def interpreter_route(resp: VoiceResponse, call: CallSession) -> VoiceResponse:
+    """Straight to a queue: a caller who needs an interpreter cannot answer the location
+    question or the need menu, and the specialist and interpreter will ask. The region is
+    caller ID's, else the area code's likeliest (as a location nobody answered)."""
+    if not call.region:
+        dep = deployment()
+        candidates = call.candidate_regions or region_from_caller_id(form("From"), dep).candidates
+        call.region = candidates[0] if candidates else dep.safe_route_provider
+        call.region_source = "default"
+    return enqueue_call(resp, call)
 
 
 def after_language(resp: VoiceResponse, call: CallSession) -> VoiceResponse:
@@ -200,14 +210,20 @@ def hold() -> VoiceResponse:
         resp = VoiceResponse()
         resp.leave()
         return resp
+    resp = VoiceResponse()
+    if not prompts.say_interpreter_hold(resp, call.interpreter):  # else: in their language
+        hold_announcement(resp, call)
+    return hold_music(resp, None if not limit else limit - waited)
+
+
+def hold_announcement(resp: VoiceResponse, call: CallSession) -> None:
     provider = call.provider or deployment().safe_route_provider
     position = int(form_float("QueuePosition") or 0) or None  # Twilio's own count is the truth
     expected = None
     with best_effort():
         position = position or figures().position(provider, call.call_sid)
         expected = known_wait(figures().snapshot(provider, now().timestamp()), position or 1)
-    resp = hold_message(VoiceResponse(), call.language, position, expected, music=False)
-    return hold_music(resp, None if not limit else limit - waited)
+    hold_message(resp, call.language, position, expected, music=False)
 
 
 def known_wait(now_figures: Figures, position: int) -> float | None:
@@ -267,6 +283,9 @@ def queue_result() -> VoiceResponse:
     result = form("QueueResult")
     resp = VoiceResponse()
     if result in {"bridged", "redirected-from-bridged"}:
+        if request.args.get("i"):  # a survey they could not answer: an interpreter caller
+            resp.hangup()
+            return resp
         facts: dict[str, Any] = request.args.to_dict()  # the call's facts go on to the survey
         resp.redirect(url_for("survey.start", **facts), method="POST")
         return resp
