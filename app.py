@@ -7,7 +7,7 @@ import secrets
 
 from flask import Flask
 
-from config import database, health
+from config import database, headers, health
 from config.breaker import Breaker
 from config.clock import Clock, system_clock
 from config.durable import DurableWriter
@@ -39,6 +39,8 @@ def create_app(
         REMEMBER_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_SECURE=https,
         REMEMBER_COOKIE_HTTPONLY=True,
+        # No request body we accept comes near this (webhooks and JSON are a few KB).
+        MAX_CONTENT_LENGTH=settings.max_request_bytes,
     )
     app.extensions["settings"] = settings
     cooldown = settings.breaker_cooldown_seconds
@@ -46,6 +48,7 @@ def create_app(
     app.extensions["db_breaker"] = Breaker("database", cooldown)
     raw_store = store or make_store(settings.redis_url, timeout=settings.redis_timeout_seconds)
     app.extensions["store"] = guard(raw_store, store_breaker)
+    app.extensions["store_namespace"] = getattr(raw_store, "ns", "h211")
     app.extensions["clock"] = clock or system_clock
     app.extensions["caller_hasher"] = CallerHasher(
         settings.caller_hash_key, settings.caller_hash_period_days, settings.caller_hash_cost)
@@ -59,6 +62,7 @@ def create_app(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     health.register(app)
+    headers.install(app, https)
 
     from accounts import register as register_accounts
     from config.cli import register as register_cli

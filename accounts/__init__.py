@@ -8,6 +8,8 @@ from flask import Flask, url_for
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
+from config.errors import add_error_renderer
+
 
 @dataclass(frozen=True)
 class StaffLink:
@@ -22,13 +24,15 @@ def add_staff_link(app: Flask, label: str, endpoint: str, role: str) -> None:
 
 
 def register(app: Flask) -> None:
-    from accounts import cli, views
+    from accounts import cli, throttle, views
     from accounts.auth import login_manager
 
     login_manager.init_app(app)
     # base.html puts csrf_token() in every form; forms built without FlaskForm need it as a global.
     app.jinja_env.globals["csrf_token"] = generate_csrf
     app.register_blueprint(views.bp)
+    throttle.install(app, "accounts.login")
+    add_error_renderer(app, "/login", views.too_many_attempts)
     cli.register(app)
 
     @app.context_processor

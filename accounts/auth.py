@@ -26,11 +26,16 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    if not user_id.isdigit():
+def load_user(session_id: str) -> User | None:
+    """The session's user, checked on every request: still active, and signed in since the
+    last sign-out, deactivation or password change (`User.session_version`)."""
+    user_id, _, version = session_id.partition(".")
+    if not user_id.isdigit() or not version.isdigit():
         return None
     user = db_session().get(User, int(user_id))
-    return user if user and user.active else None
+    if user is None or not user.active or (user.session_version or 0) != int(version):
+        return None
+    return user
 
 
 def page_role_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

@@ -59,8 +59,11 @@ class Base(DeclarativeBase):
 
 
 def _tune_sqlite(dbapi_conn: Any, _record: Any) -> None:
-    """WAL lets readers and the writer overlap; NORMAL sync is durable across app crashes."""
+    """WAL lets readers and the writer overlap; NORMAL sync is durable across app crashes;
+    secure_delete overwrites deleted and updated content, so an erased number does not linger
+    in free pages or the WAL."""
     cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA secure_delete=ON")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")

@@ -64,6 +64,7 @@ class Journal:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, timeout=5, check_same_thread=False,
                                    isolation_level=None)
+            conn.execute("PRAGMA secure_delete=ON")  # replayed entries (numbers too) are wiped
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
             conn.executescript(SCHEMA)

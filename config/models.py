@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 
 MODEL_MODULES = ("accounts.models", "ivr.models", "routing.models", "directory.models", "survey.models",
-                 "needs.models")
+                 "needs.models", "privacy.models")
 
 
 def import_all_models() -> None:

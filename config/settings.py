@@ -66,6 +66,11 @@ class Settings:
     hold_music_seconds: int = 30
     contact_lock_hours: int = 72  # a contact record locks this long after the call; later edits are audited
     open_data_min_cell: int = 5  # open data withholds counts below this (small-cell suppression)
+    # Staff sign-in: failed attempts allowed (Flask-Limiter notation), per account and address.
+    signin_limit_per_account: str = "10 per 15 minutes"
+    signin_limit_per_address: str = "50 per 15 minutes"
+    metrics_token: str = ""  # unset: /metrics answers only loopback requests not via a proxy
+    max_request_bytes: int = 1024 * 1024
     search_warm_start: bool = False  # build the directory search index in create_app (from_env: on)
     testing: bool = False
     csrf_in_tests: bool = False
@@ -117,6 +122,12 @@ class Settings:
             contact_lock_hours=_env_int("CONTACT_LOCK_HOURS", base.contact_lock_hours),
             open_data_min_cell=_env_int("OPEN_DATA_MIN_CELL", base.open_data_min_cell),
             search_warm_start=_env_bool("SEARCH_WARM_START", True),
+            signin_limit_per_account=os.environ.get("SIGNIN_LIMIT_PER_ACCOUNT")
+            or base.signin_limit_per_account,
+            signin_limit_per_address=os.environ.get("SIGNIN_LIMIT_PER_ADDRESS")
+            or base.signin_limit_per_address,
+            metrics_token=os.environ.get("METRICS_TOKEN") or base.metrics_token,
+            max_request_bytes=_env_int("MAX_REQUEST_BYTES", base.max_request_bytes),
         )
 
     @property

@@ -1,7 +1,8 @@
 """The directory's JSON API: search, a service's details, referrals, screen-pop events.
 
 Search and details are for specialists and planners (admins have every role); referrals are
-recorded by specialists, from the lookup page (session + X-CSRFToken) or with a token.
+recorded and read only for a real call, by the specialist who had it (or a supervisor or an
+admin), from the lookup page (session + X-CSRFToken) or with a token.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from directory.parsing import language_code
 from directory.search_index import Filters
 from directory.search_loader import index_for
 from ivr import screen_pop
+from ivr.access import may_work_on
 from ivr.models import CallRecord
 
 bp = Blueprint("directory_api", __name__, url_prefix="/api/directory")
@@ -123,23 +125,36 @@ def refer() -> Any:
         return api_error(404, f"no service {service_id!r}")
     if isinstance(found, list):
         return api_error(400, f"id {service_id!r} is in several sources; pass source")
-    db = database.db_session()
-    record = db.scalar(select(CallRecord).where(CallRecord.call_sid == call_sid))
-    user = api_user()
+    db, user = database.db_session(), api_user()
+    record, refusal = call_for(user, call_sid)
+    if refusal is not None:
+        return refusal
     referral = Referral(call_sid=call_sid, service_id=found.id, specialist_id=user.specialist_id,
-                        user_id=user.id, need=record.need if record else body.get("need"),
-                        created_at=now())
+                        user_id=user.id, need=record.need if record else None, created_at=now())
     db.add(referral)
     db.commit()
     return jsonify(referral_json(referral, found)), 201
 
 
+def call_for(user: Any, call_sid: str) -> tuple[CallRecord | None, Any]:
+    """The call, if it exists and this user had it (or supervises); else the refusal to send."""
+    record = database.db_session().scalar(select(CallRecord).where(CallRecord.call_sid == call_sid))
+    if record is None:
+        return None, api_error(404, f"no call {call_sid!r}")
+    if not may_work_on(user, record):
+        return None, api_error(403, "only the call's specialist, a supervisor or an admin may")
+    return record, None
+
+
 @bp.get("/referrals")
-@api_role_required("specialist", "planner")
+@api_role_required("specialist")
 def referrals() -> Any:
     call_sid = request.args.get("call_sid", "").strip()
     if not call_sid:
         return api_error(400, "call_sid is required")
+    _record, refusal = call_for(api_user(), call_sid)
+    if refusal is not None:
+        return refusal
     rows = database.db_session().execute(
         select(Referral, Service).join(Service, Referral.service_id == Service.id)
         .where(Referral.call_sid == call_sid).order_by(Referral.id)).all()

@@ -6,10 +6,13 @@ the workers' figures are added up (prometheus-client's multiprocess mode).
 
 from __future__ import annotations
 
+import hmac
 import os
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+
+from config.extensions import settings
 
 WEBHOOK_SECONDS = Histogram(
     "helpline_webhook_seconds", "Time to answer a Twilio webhook", ["endpoint"],
@@ -23,9 +26,26 @@ REJECTED_SIGNATURES = Counter(
     "helpline_rejected_signatures_total", "Requests refused for a bad X-Twilio-Signature")
 
 
+LOOPBACK = {"127.0.0.1", "::1"}
+
+
+def may_read_metrics() -> bool:
+    """With `METRICS_TOKEN` set, only `Authorization: Bearer <token>`; without it, only a
+    scraper on this host talking to the app directly (a request through a proxy on the same
+    host carries X-Forwarded-For or Forwarded, and is refused)."""
+    token = settings().metrics_token
+    if token:
+        sent = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        return hmac.compare_digest(sent.encode(), token.encode())
+    proxied = "X-Forwarded-For" in request.headers or "Forwarded" in request.headers
+    return request.remote_addr in LOOPBACK and not proxied
+
+
 def register(app: Flask) -> None:
     @app.get("/metrics")
     def metrics() -> Response:
+        if not may_read_metrics():
+            return Response("not found", status=404, mimetype="text/plain")
         registry = None
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             from prometheus_client import multiprocess

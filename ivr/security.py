@@ -9,9 +9,10 @@ from functools import lru_cache
 from typing import Any
 
 from flask import Flask, Request, Response, request
-from flask.sessions import SessionInterface, SessionMixin
+from flask.sessions import SecureCookieSession, SessionInterface, SessionMixin
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from config.extensions import settings
 from ivr.metrics import REJECTED_SIGNATURES
@@ -33,9 +34,14 @@ def signature_is_valid() -> bool:
     if not signature:
         return False
     # The MultiDict itself: RequestValidator signs every value of a repeated name, as Twilio does.
-    params = request.form if request.method == "POST" else MultiDict()
+    try:
+        params = request.form if request.method == "POST" else MultiDict()
+    except RequestEntityTooLarge:  # past MAX_CONTENT_LENGTH: no Twilio request is that big
+        return False
     expected = _validator(cfg.twilio_auth_token).compute_signature(public_url(), params)
-    return hmac.compare_digest(expected, signature)
+    # As bytes: compare_digest refuses str with non-ASCII characters (a forged header can
+    # carry any), which would otherwise fail the request instead of refusing it.
+    return hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace"))
 
 
 @lru_cache(maxsize=4)
@@ -65,9 +71,11 @@ class TwilioSessionInterface(SessionInterface):
     Flask-Login's after-request hook reading it): about 40 µs per webhook, on each of a call's
     ~20 webhooks, for a session no webhook uses, plus a `Vary: Cookie` on every answer. A
     request carrying X-Twilio-Signature and no session cookie gets Flask's read-only null
-    session instead. Staff pages (no Twilio header) and any request that brings a session
-    cookie go to the wrapped interface as before. The signature itself is still checked on
-    every webhook by `twilio_signed`.
+    session instead: an empty session that is never saved (so a page asked with the header,
+    which writes a CSRF token into it, still answers rather than failing on a read-only one).
+    Staff pages (no Twilio header) and any request that brings a session cookie go to the
+    wrapped interface as before. The signature itself is still checked on every webhook by
+    `twilio_signed`.
     """
 
     def __init__(self, inner: SessionInterface) -> None:
@@ -75,8 +83,13 @@ class TwilioSessionInterface(SessionInterface):
 
     def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
         if SIGNATURE_HEADER in request.headers and self.inner.get_cookie_name(app) not in request.cookies:
-            return self.make_null_session(app)
+            return UnsavedSession()
         return self.inner.open_session(app, request)
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
-        self.inner.save_session(app, session, response)
+        if not isinstance(session, UnsavedSession):
+            self.inner.save_session(app, session, response)
+
+
+class UnsavedSession(SecureCookieSession):
+    """A webhook's session: usable for the request, thrown away after it (no cookie, no Vary)."""

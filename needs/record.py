@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from accounts.models import ADMIN, SUPERVISOR, User
 from config.extensions import deployment
 from directory.models import Referral, Service
+from ivr.access import may_work_on
 from ivr.models import CallRecord
 from needs.models import STATUS_COMPLETE, STATUS_DRAFT, ContactNeed, ContactRecord, ContactRecordAudit
 from needs.schema import RecordIn
@@ -33,9 +34,7 @@ class NotAllowed(Exception):
 
 
 def may_edit(user: User, call: CallRecord) -> bool:
-    if user.role in (ADMIN, SUPERVISOR):
-        return True
-    return user.specialist_id is not None and call.specialist_id == user.specialist_id
+    return may_work_on(user, call)
 
 
 def call_referrals(db: Session, call_sid: str) -> list[dict[str, Any]]:

@@ -30,6 +30,15 @@ def add_users(db: Session) -> dict[str, int]:
     return ids
 
 
+def session_user_id(app: Flask, user_id: int) -> str:
+    """What Flask-Login keeps in a signed-in session for this user (id and session version)."""
+    db = app.extensions["db_sessionmaker"]()
+    user = db.get(User, user_id)
+    db.close()
+    assert user is not None
+    return user.get_id()
+
+
 @pytest.fixture
 def users(db: Session) -> dict[str, int]:
     return add_users(db)
@@ -182,7 +191,7 @@ def signed_in(app: Flask, role: str) -> FlaskClient:
     db.close()
     client = app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = str(ids[role])
+        session["_user_id"] = session_user_id(app, ids[role])
         session["_fresh"] = True
     return client
 

@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from routing.models import Bulletin, RuleSetVersion
-from tests.test_admin_routing_api import add_users
+from tests.test_admin_routing_api import add_users, session_user_id
 
 PAGES = ["/admin/routing/", "/admin/routing/draft", "/admin/routing/draft/rules",
          "/admin/routing/closures", "/admin/routing/test", "/admin/routing/audit",
@@ -30,7 +30,7 @@ def client_for(app: Flask, role: str | None) -> FlaskClient:
     client = app.test_client()
     if role:
         with client.session_transaction() as session:
-            session["_user_id"] = str(ids[role])
+            session["_user_id"] = session_user_id(app, ids[role])
             session["_fresh"] = True
     return client
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -18,7 +18,7 @@ from directory.models import Referral
 from directory.package import Package
 from ivr import screen_pop
 from ivr.calls import save_call
-from ivr.models import Specialist
+from ivr.models import CallRecord, Specialist
 from ivr.session import CallSession
 from ivr.simulator.cli import SimClock
 from tests.conftest import TORONTO
@@ -153,9 +153,16 @@ def csrf_token(client: FlaskClient) -> str:
     return match.group(1)
 
 
+def add_call(db: Session, call_sid: str, specialist_id: int | None) -> None:
+    db.add(CallRecord(call_sid=call_sid, started_at=datetime(2026, 11, 23, 15, 0, tzinfo=UTC),
+                      need="housing", specialist_id=specialist_id))
+    db.commit()
+
+
 def test_referrals_are_stored_on_the_call(app: Flask, db: Session, specialist: FlaskClient,
                                           settings: Any) -> None:
     app.config["WTF_CSRF_ENABLED"] = True
+    add_call(db, "CA123", specialist_id=1)
     body = {"call_sid": "CA123", "service_id": "rent"}
     no_csrf = specialist.post("/api/directory/referrals", json=body)
     assert no_csrf.status_code == 403
@@ -171,6 +178,31 @@ def test_referrals_are_stored_on_the_call(app: Flask, db: Session, specialist: F
     assert (referral.call_sid, referral.specialist_id) == ("CA123", 1)
     listed = specialist.get("/api/directory/referrals?call_sid=CA123").get_json()
     assert [r["service_id"] for r in listed["referrals"]] == ["rent"]
+    assert referral.need == "housing"
+
+
+def test_referrals_only_for_a_real_call_by_its_specialist_or_a_supervisor(
+        app: Flask, db: Session, specialist: FlaskClient) -> None:
+    """A made-up CallSid, or another specialist's call, is refused for writing and reading."""
+    add_call(db, "CAmine", specialist_id=1)
+    add_call(db, "CAtheirs", specialist_id=2)
+    body, headers = {"service_id": "rent"}, {"X-CSRFToken": csrf_token(specialist)}
+    made_up = specialist.post("/api/directory/referrals", json={**body, "call_sid": "CAnope"},
+                              headers=headers)
+    assert made_up.status_code == 404 and "no call" in made_up.get_json()["error"]
+    assert specialist.post("/api/directory/referrals", json={**body, "call_sid": "CAtheirs"},
+                           headers=headers).status_code == 403
+    assert specialist.get("/api/directory/referrals?call_sid=CAtheirs").status_code == 403
+    assert specialist.get("/api/directory/referrals?call_sid=CAnope").status_code == 404
+    assert specialist.post("/api/directory/referrals", json={**body, "call_sid": "CAmine"},
+                           headers=headers).status_code == 201
+    assert db.scalars(select(Referral.call_sid)).all() == ["CAmine"]
+    for role in ("supervisor", "planner"):
+        add_user(db, f"{role}@example.org", role)
+        other = app.test_client()
+        other.post("/login", data={"email": f"{role}@example.org", "password": PASSWORD})
+        listed = other.get("/api/directory/referrals?call_sid=CAmine")
+        assert listed.status_code == (200 if role == "supervisor" else 403), role
 
 
 def test_agent_connect_pops_the_call_on_the_specialists_page(app: Flask, specialist: FlaskClient,

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 from flask import Flask, session
-from flask.sessions import NullSession
 from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
@@ -21,6 +20,7 @@ from werkzeug.datastructures import MultiDict
 from config.shared_store import SharedStore
 from ivr.cli import DEMO_SPECIALISTS
 from ivr.models import Specialist
+from ivr.security import UnsavedSession
 from ivr.session import CallSession
 from tests.calls import add_specialists
 from tests.conftest import AUTH_TOKEN, PUBLIC_BASE_URL
@@ -53,10 +53,10 @@ def test_webhooks_answer_without_touching_the_cookie_session(twilio: SignedClien
 def test_only_twilio_requests_without_a_cookie_skip_the_session(app: Flask) -> None:
     signed = {"X-Twilio-Signature": "x"}
     with app.test_request_context("/voice/incoming", method="POST", headers=signed):
-        assert isinstance(session._get_current_object(), NullSession)  # type: ignore[attr-defined]
+        assert isinstance(session._get_current_object(), UnsavedSession)  # type: ignore[attr-defined]
     for headers in ({}, {**signed, "Cookie": "session=abc"}):
         with app.test_request_context("/survey/reports/", headers=headers):
-            assert not isinstance(session._get_current_object(), NullSession)  # type: ignore[attr-defined]
+            assert not isinstance(session._get_current_object(), UnsavedSession)  # type: ignore[attr-defined]
 
 
 def test_bridged_queue_result_goes_to_the_survey_without_the_store(

@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from accounts.cli import upsert_user
+from accounts.cli import create_user
 from tests.test_reports import calls_fixture, survey_fixture
 
 RANGE = "from=2026-11-01&to=2026-12-31"
@@ -18,7 +18,7 @@ RANGE = "from=2026-11-01&to=2026-12-31"
 
 def token_for(app: Flask, role: str) -> str:
     with app.app_context():
-        return upsert_user(f"{role}@example.org", role.title(), role, "a-long-password-1")
+        return create_user(f"{role}@example.org", role.title(), role, "a-long-password-1")
 
 
 def filled(db: Session) -> None:

@@ -12,6 +12,8 @@ import csv
 import io
 from typing import Any
 
+from config.spreadsheet import safe_row
+
 NOT_COUNTS = {"level"}
 AVERAGES = {"avg_wrap_up_s": "records"}
 
@@ -80,14 +82,9 @@ def csv_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def _cell(value: Any) -> Any:
-    """A text cell a spreadsheet would run as a formula (= + - @) is quoted to stay text."""
-    return f"'{value}" if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") else value
-
-
 def to_csv(report: dict[str, Any]) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, restval="", lineterminator="\n")
     writer.writeheader()
-    writer.writerows({k: _cell(v) for k, v in row.items()} for row in csv_rows(report))
+    writer.writerows(safe_row(row) for row in csv_rows(report))
     return buffer.getvalue()

@@ -6,6 +6,8 @@ import csv
 import io
 from typing import Any
 
+from config.spreadsheet import safe_row
+
 COLUMNS = ("section", "dimension", "key", "measure", "value", "positive", "answered", "skipped",
            "ci_low", "ci_high")
 
@@ -37,5 +39,5 @@ def to_csv(report: dict[str, Any]) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, restval="", lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows(report))
+    writer.writerows(safe_row(row) for row in rows(report))
     return buffer.getvalue()
