@@ -1,10 +1,11 @@
 """What a crowd of simulated calls got, against what the database kept (fault tests, surge bench).
 
 `PLANS` are the callers both place: caller ID known, a town spoken, French, each answering
-the four survey questions, and an interpreter caller (who gets no survey). `audit()` reads the call records and survey
-answers of the calls placed and counts what is missing or wrong: a record per call, closed,
-filed under the caller's language and region, "answered" always with its specialist, the
-queue the caller joined being the record's provider's, and every survey answer given kept.
+the four survey questions, and an interpreter caller (who gets no survey). `audit()` reads
+the call records and survey answers of the calls placed and counts what is missing or
+wrong: a record per call, closed, filed under the caller's language and region, "answered"
+always with its specialist, the queue the caller joined being the record's provider's, and
+every survey answer given kept.
 """
 
 from __future__ import annotations
