@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import tempfile
 import threading
@@ -309,6 +310,8 @@ def main() -> None:
     parser.add_argument("--postgres", default="postgresql+psycopg://127.0.0.1:5432",
                         help="server URL without a database name")
     args = parser.parse_args()
+    # Stopped (SIGTERM, a timeout): still stop the servers and drop the database.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     db_url, drop = throwaway_database(args.postgres)
     servers = None
     try:

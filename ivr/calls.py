@@ -17,7 +17,7 @@ from flask import has_request_context, request
 
 from config.breaker import DependencyDown
 from config.clock import now
-from config.extensions import caller_hasher, settings, store
+from config.extensions import settings, store
 from config.shared_store import SharedStore
 from ivr.call_state import apply_url_state
 from ivr.metrics import degraded
@@ -44,15 +44,17 @@ def best_effort() -> Iterator[None]:
 
 def load_call(call_sid: str) -> CallSession:
     """The caller's session: from the store, with the URL's facts on top (they are what the
-    TwiML that led here said); rebuilt from the URL, or fresh, if the store has none."""
+    TwiML that led here said); rebuilt from the URL, or fresh, if the store has none.
+
+    A rebuilt session has no caller pseudonym: it is a slow hash (scrypt, tens of ms), so it
+    is made again only when a call record is written (`records.pseudonym`), never on every
+    webhook of every call while Redis is away (that alone doubled the CPU of a call)."""
     found = None
     if call_sid:
         with best_effort():
             found = sessions().load(call_sid)
     call = found or CallSession(call_sid=call_sid, started_at=now().timestamp())
     from_url = has_request_context() and apply_url_state(call, request.args)
-    if found is None and has_request_context():  # what Twilio posts on every webhook
-        call.caller_hash = caller_hasher().digest(request.form.get("From"), now())
     # A session saved after a rebuild from nothing is still no better than defaults.
     call.lost = not from_url and (found is None or found.lost)
     return call

@@ -17,14 +17,14 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, cast
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 from sqlalchemy import Table, case, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from config import durable
-from config.extensions import writer
+from config.extensions import caller_hasher, writer
 from ivr.models import (
     RESULT_ABANDONED,
     RESULT_ANSWERED,
@@ -126,7 +126,15 @@ def _upsert(kind: str, call: CallSession, now: datetime, values: dict[str, Any])
     writer().write("call_record", {"kind": kind, "lost": call.lost, "row": row})
 
 
+def pseudonym(call: CallSession, now: datetime) -> None:
+    """Give a session rebuilt without the store its caller pseudonym, from the `From` that
+    Twilio posts on the caller's leg: only here, where a record is written."""
+    if call.caller_hash is None and has_request_context():
+        call.caller_hash = caller_hasher().digest(request.form.get("From"), now)
+
+
 def record_routed(call: CallSession, now: datetime, transferred: bool = False) -> None:
+    pseudonym(call, now)
     ivr_seconds = max(0, round(now.timestamp() - (call.started_at or now.timestamp())))
     _upsert("routed", call, now, {
         **context_values(call), "enqueued_at": now, "ivr_seconds": ivr_seconds,
@@ -135,6 +143,7 @@ def record_routed(call: CallSession, now: datetime, transferred: bool = False) -
 
 def record_answered(call: CallSession, now: datetime, queue_seconds: float | None,
                     specialist_id: int | None) -> None:
+    pseudonym(call, now)
     _upsert("answered", call, now, {
         **context_values(call), "answered_at": now, "specialist_id": specialist_id,
         "queue_seconds": None if queue_seconds is None else round(queue_seconds),
@@ -143,6 +152,7 @@ def record_answered(call: CallSession, now: datetime, queue_seconds: float | Non
 
 def record_closed(call: CallSession, now: datetime, duration: float | None) -> None:
     """Close the record from the status callback: end time, talk or wait time, final result."""
+    pseudonym(call, now)
     talk = round(now.timestamp() - call.answered_at) if call.answered_at else None
     waited = (round(now.timestamp() - call.enqueued_at)
               if call.enqueued_at and not call.answered_at else None)

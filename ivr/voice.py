@@ -8,6 +8,7 @@ tell) -> /need -> <Enqueue> with /hold and /queue-result -> the survey hook.
 from __future__ import annotations
 
 import math
+import urllib.parse
 from typing import Any
 
 from flask import Blueprint, current_app, request, url_for
@@ -17,7 +18,7 @@ from config import database
 from config.clock import now
 from config.extensions import caller_hasher, deployment, settings, store
 from ivr import prompts, records
-from ivr.call_state import url_state
+from ivr.call_state import STATE_PARAMS, url_state
 from ivr.calls import best_effort, figures, load_call, save_call, sessions
 from ivr.matching import match_interpreter_language, match_language_choice, match_need
 from ivr.menus import ask, retry_or_default
@@ -49,8 +50,13 @@ def incoming() -> VoiceResponse:
 @webhook(fallback=safe_route_here)
 def fallback() -> VoiceResponse:
     """Twilio's fallback URL for the 2-1-1 number: asked when our primary URL failed or was
-    too slow. The safe route, which needs neither the store nor the database."""
-    return safe_route_here()
+    too slow. The safe route, which needs neither the store nor the database, in the
+    caller's language: Twilio posts the URL that failed (`ErrorUrl`, signed with the rest),
+    whose query carries the call's facts when it was one of our action URLs."""
+    failed = urllib.parse.urlsplit(str(request.form.get("ErrorUrl", ""))[:2000]).query
+    state = {k: v for k, v in urllib.parse.parse_qsl(failed) if k in STATE_PARAMS}
+    language = state.get("l", "en")
+    return safe_route(language if language in {"en", "fr"} else "en", state)
 
 
 def language_menu(resp: VoiceResponse, call: CallSession, attempt: int,

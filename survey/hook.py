@@ -31,9 +31,11 @@ CONSENT_QUESTION = "consent"
 
 
 def thanks() -> VoiceResponse:
-    """Fallback: whatever went wrong, the caller hears a polite goodbye, never an error."""
+    """Fallback: whatever went wrong, the caller hears a polite goodbye, never an error,
+    in their language (the survey's URLs carry it: no store needed)."""
     resp = VoiceResponse()
-    say_prompt(resp, "en", "goodbye")
+    language = request.args.get("l", "en")
+    say_prompt(resp, language if language in {"en", "fr"} else "en", "goodbye")
     resp.hangup()
     return resp
 

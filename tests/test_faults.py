@@ -17,11 +17,12 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from flask import Flask
@@ -30,6 +31,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.database import Base
+from config.pseudonym import CallerHasher
 from config.settings import Settings
 from config.shared_store import RedisStore
 from ivr.cli import DEMO_SPECIALISTS, demo_staff
@@ -39,6 +41,7 @@ from ivr.simulator.crowd import Crowd, Placed
 from ivr.simulator.engine import CallerScript, Exchange
 from ivr.simulator.engine import Specialist as SimSpecialist
 from ivr.simulator.transport import FlaskTransport, HttpTransport
+from survey.hook import thanks
 from survey.models import SurveyAnswer
 from tests.calls import add_specialists
 from tests.conftest import AUTH_TOKEN, PUBLIC_BASE_URL, TORONTO, _app_for
@@ -395,6 +398,18 @@ def test_voice_fallback_answers_the_safe_route(twilio: SignedClient) -> None:
     assert verbs(root) == ["Say", "Enqueue"] and "something went wrong" in spoken(root)
 
 
+def test_voice_fallback_keeps_the_callers_language_from_the_failed_url(
+        twilio: SignedClient) -> None:
+    """A request our server never answered (a worker killed mid-request): Twilio asks the
+    fallback URL with `ErrorUrl`, our own action URL with the call's facts."""
+    failed = f"{PUBLIC_BASE_URL}/voice/need?l=fr&r=east&rs=caller_id&attempt=1"
+    root = twiml(twilio.post("/voice/fallback", CallSid="CAfb2", From=CALLER, ErrorCode="11200",
+                             ErrorUrl=failed))
+    assert verbs(root) == ["Say", "Enqueue"] and "un problème est survenu" in spoken(root)
+    action = root.find("Enqueue").get("action", "")  # type: ignore[union-attr]
+    assert "l=fr" in action and "r=east" in action
+
+
 def test_agent_fallback_keeps_a_known_specialist_on_their_queue(
         app: Flask, twilio: SignedClient, db: Session) -> None:
     add_specialists(db)
@@ -439,3 +454,41 @@ def test_first_dial_ins_wait_for_the_first_read_of_the_roster(app: Flask, db: Se
     found = roster.lookup(NORTH)
     other.join()
     assert found.sure and found.specialist is not None, found
+
+
+class CountingHasher(CallerHasher):
+    """The app's own hasher, counting the slow hashes it makes."""
+
+    made: ClassVar[list[str]] = []
+
+    def digest_for_period(self, number: str, period: int) -> str:
+        CountingHasher.made.append(number)
+        return super().digest_for_period(number, period)
+
+
+def test_without_the_store_the_slow_pseudonym_is_made_only_for_the_record(
+        app: Flask, twilio: SignedClient, db: Session) -> None:
+    """With the session store away every webhook rebuilds the call from its URL; the
+    caller's pseudonym (scrypt, tens of ms) must not be made again on each of them (that
+    doubled the CPU of a call in the surge bench), only where a call record is written."""
+    app.extensions["store_breaker"].failed("test: Redis went away")
+    app.extensions["store_breaker"].cooldown = 3600.0
+    hasher = app.extensions["caller_hasher"]
+    app.extensions["caller_hasher"] = CountingHasher(hasher.key, hasher.period_days, hasher.cost)
+    CountingHasher.made.clear()
+    state = "l=fr&r=north&n=housing&p=north"
+    for path in (f"/voice/hold?{state}", f"/voice/queue-result?{state}"):
+        twiml(twilio.post(path, CallSid="CAlazy", From=CALLER, QueuePosition="1",
+                          QueueTime="30", QueueResult="bridged"))
+    assert CountingHasher.made == []
+    twiml(twilio.post("/voice/status", CallSid="CAlazy", From=CALLER, CallStatus="completed",
+                      CallDuration="200"))
+    assert len(CountingHasher.made) == 1
+    record = db.scalars(select(CallRecord).where(CallRecord.call_sid == "CAlazy")).one()
+    assert record.caller_hash is not None
+
+
+def test_survey_fallback_says_goodbye_in_the_callers_language(app: Flask) -> None:
+    with app.test_request_context("/survey/answer?l=fr&q=consent"):
+        root = ET.fromstring(str(thanks()))  # noqa: S314 - our own TwiML
+    assert "Au revoir" in spoken(root) and "Goodbye" not in spoken(root)

@@ -199,7 +199,13 @@ class Exchange:
                   inputs=deque(script.inputs))
         self.script, self.specialist = script, specialist
         self.log(leg, "call", f"{leg.from_number} dials 2-1-1 at {self.start:%a %Y-%m-%d %H:%M %Z}")
-        self.run(leg, incoming_url, leg.params())
+        try:
+            self.run(leg, incoming_url, leg.params())
+        except SimulationError:
+            if self.fallback_urls:  # as Twilio: the call failed, and its status callback comes
+                self.fetch(leg, status_url, leg.params(CallStatus="failed", CallDuration=round(leg.t)),
+                           callback=True)
+            raise
         self.end_of_run(leg)
         duration = round(leg.t)
         self.log(leg, "call", f"call ends after {duration // 60} min {duration % 60} s")
