@@ -61,6 +61,9 @@ class Settings:
     voice_en: str = "Polly.Joanna"
     voice_fr: str = "Google.fr-CA-Standard-A"
     hold_music_url: str = "http://com.twilio.sounds.music.s3.amazonaws.com/ClockworkWaltz.mp3"
+    # How long one play of that clip lasts: Twilio asks the hold URL again only when it ends,
+    # so near a caller's max wait a shorter pause is played instead (see ivr.voice.hold).
+    hold_music_seconds: int = 30
     contact_lock_hours: int = 72  # a contact record locks this long after the call; later edits are audited
     open_data_min_cell: int = 5  # open data withholds counts below this (small-cell suppression)
     # Staff sign-in: failed attempts allowed (Flask-Limiter notation), per account and address.
@@ -107,6 +110,7 @@ class Settings:
             voice_en=os.environ.get("VOICE_EN") or base.voice_en,
             voice_fr=os.environ.get("VOICE_FR") or base.voice_fr,
             hold_music_url=os.environ.get("HOLD_MUSIC_URL") or base.hold_music_url,
+            hold_music_seconds=_env_int("HOLD_MUSIC_SECONDS", base.hold_music_seconds),
             fallback_number=os.environ.get("FALLBACK_NUMBER") or base.fallback_number,
             webhook_budget_seconds=_env_float("WEBHOOK_BUDGET_SECONDS", base.webhook_budget_seconds),
             redis_timeout_seconds=_env_float("REDIS_TIMEOUT_SECONDS", base.redis_timeout_seconds),

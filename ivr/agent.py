@@ -84,10 +84,14 @@ QUEUE_DIAL_TIMEOUT = 600
 
 def dial_queue(resp: VoiceResponse, specialist: OnDuty) -> VoiceResponse:
     """Dial the provider's queue. Who the specialist is rides in the URLs, so the bridge
-    records its specialist and the sign-out its queue even with the store away."""
+    records its specialist and the sign-out its queue even with the store away.
+
+    `hangupOnStar`: the specialist ends a call with * and stays on the line, so both legs go
+    on: the caller's Enqueue action (the survey), the specialist's Dial action (next caller).
+    """
     provider = routed_provider(specialist.provider)
     dial = resp.dial(action=url_for("agent.after_call", ap=provider.id, sp=specialist.id),
-                     method="POST", timeout=QUEUE_DIAL_TIMEOUT)
+                     method="POST", timeout=QUEUE_DIAL_TIMEOUT, hangup_on_star=True)
     dial.queue(provider.queue, url=url_for("agent.connect", sp=specialist.id, ap=provider.id),
                method="POST")
     return resp
@@ -106,12 +110,20 @@ def whisper_text(call: CallSession) -> str:
     dep = deployment()
     region = dep.regions[call.region].name_en if call.region in dep.regions else "region unknown"
     waited = round(now().timestamp() - call.enqueued_at) if call.enqueued_at else 0
-    interpreter = f" with a {call.interpreter} interpreter" if call.interpreter else ""
-    return prompts.text(
-        "en", "agent_whisper", language=prompts.label("en", "languages", call.language),
-        interpreter=interpreter, region=region, need=prompts.label("en", "needs", call.need or "other"),
-        waited=spoken_duration(waited),
-    )
+    language = prompts.label("en", "languages", call.language)
+    interpreter = ""
+    if call.interpreter:  # the language the caller named, by its name: "Punjabi", not "pa"
+        language, interpreter = interpreter_name(call.interpreter), " with an interpreter"
+    need = ("need not asked" if call.interpreter and not call.need
+            else "needs help with " + prompts.label("en", "needs", call.need or "other"))
+    return prompts.text("en", "agent_whisper", language=language, interpreter=interpreter,
+                        region=region, need=need, waited=spoken_duration(waited))
+
+
+def interpreter_name(code: str | None) -> str:
+    """An interpreter language's English name; 'language not identified' for 'und'."""
+    found = next((lang for lang in deployment().interpreter_languages if lang.code == code), None)
+    return found.name_en if found else "language not identified"
 
 
 def spoken_duration(seconds: int) -> str:
@@ -140,6 +152,9 @@ def connect() -> VoiceResponse:
             save_call(call, writes)
         if specialist_id is not None:
             screen_pop.publish(writes, specialist_id, pop_event(call, waited))
+        agent_sid = dequeuing_sid()
+        if agent_sid and call.call_sid:  # whose talk time the specialist's Dial action gives
+            writes.set_json(f"bridge:{agent_sid}", call.call_sid, ttl=AGENT_CALL_TTL)
     resp = VoiceResponse()
     prompts.say(resp, call.language, "connected_caller")
     return resp
@@ -151,6 +166,7 @@ def pop_event(call: CallSession, waited: float | None) -> dict[str, object]:
     return {
         "type": "call", "call_sid": call.call_sid, "language": call.language,
         "interpreter": call.interpreter, "region": call.region, "need": call.need,
+        "interpreter_name": interpreter_name(call.interpreter) if call.interpreter else None,
         "taxonomy": list(need.taxonomy) if need else [], "waited_seconds": round(waited or 0),
         "provider": call.provider, "overflowed": call.overflowed, "at": now().isoformat(),
     }
@@ -169,6 +185,7 @@ def after_call() -> VoiceResponse:
     if waiting is not None:
         prompts.say(resp, "en", "agent_still_waiting")
         return dial_queue(resp, waiting)
+    record_talk_time()
     gather: Gather = resp.gather(input="dtmf", num_digits=1, timeout=8,
                                  action=url_for("agent.incoming"), method="POST")
     prompts.say(gather, "en", "agent_next")
@@ -201,12 +218,35 @@ def specialist_arg() -> int | None:
     raw = request.args.get("sp", "")
     if raw.isdigit():
         return int(raw)
-    agent_sid = form("DequeingCallSid") or form("DequeueingCallSid")
+    agent_sid = dequeuing_sid()
     agent = None
     with best_effort():
         agent = store().get_json(f"agentcall:{agent_sid}") if agent_sid else None
     found = agent.get("specialist_id") if isinstance(agent, dict) else None
     return int(found) if isinstance(found, int) else None
+
+
+def dequeuing_sid() -> str:
+    """The specialist's leg, as Twilio names it on the `<Queue url>` request."""
+    return form("DequeingCallSid") or form("DequeueingCallSid")
+
+
+def record_talk_time() -> None:
+    """The bridge ended: its own length (DialCallDuration) is the talk time. The caller's
+    status callback comes only after the survey, so it cannot tell it."""
+    duration = form_float("DialCallDuration")
+    if form("DialCallStatus") != "completed" or not duration:
+        return
+    caller_sid = None
+    with best_effort():
+        caller_sid = store().get_json(f"bridge:{form('CallSid')}")
+    caller_sid = caller_sid if isinstance(caller_sid, str) else form("DialCallSid")
+    if caller_sid:
+        records.record_talk(caller_sid, duration)
+    provider = request.args.get("ap")
+    if provider:
+        with best_effort():
+            figures().talk_ended(provider, duration)
 
 
 def still_waiting() -> OnDuty | None:

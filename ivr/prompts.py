@@ -3,6 +3,7 @@ the settings name for that language (VOICE_EN, VOICE_FR), from Twilio's voice ta
 
 from __future__ import annotations
 
+import csv
 import json
 from functools import cache
 from pathlib import Path
@@ -52,3 +53,22 @@ def say_text(node: TwiML, language: str, words: str) -> None:
 def label(language: str, group: str, key: str) -> str:
     """A spoken label from a group in the catalog (a need's or a language's name)."""
     return str(catalog(language)[group].get(key, key))
+
+
+@cache
+def interpreter_hold_lines() -> dict[str, tuple[str, str, str]]:
+    """Language code -> (voice, Say language, "please hold for an interpreter") for the
+    interpreter languages Twilio has a voice for (config/prompts/interpreter_hold.csv)."""
+    with (PROMPTS_DIR / "interpreter_hold.csv").open(encoding="utf-8", newline="") as fh:
+        return {row["code"]: (row["voice"], row["language"], row["text"]) for row in csv.DictReader(fh)}
+
+
+def say_interpreter_hold(node: TwiML, code: str | None) -> bool:
+    """Say "please hold for an interpreter" in the caller's own language; False when Twilio
+    has no voice for it (the caller then hears only the short English cue)."""
+    line = interpreter_hold_lines().get(code or "")
+    if line is None:
+        return False
+    voice_name, say_lang, words = line
+    node.say(words, voice=voice_name, language=say_lang)  # type: ignore[attr-defined]
+    return True

@@ -82,8 +82,10 @@ def _on_conflict(kind: str, new: Any, lost: bool = False) -> dict[str, Any]:
                 "specialist_id": func.coalesce(new.specialist_id, table.c.specialist_id),
                 "queue_seconds": func.coalesce(new.queue_seconds, table.c.queue_seconds),
                 "result": new.result}
+    # The bridge's own duration (`record_talk`, from the specialist's Dial) wins over the
+    # status callback's figure, which Twilio sends only after the survey.
     return {**context, **keep_first, "ended_at": new.ended_at, "result": _result_after_close(),
-            "talk_seconds": func.coalesce(new.talk_seconds, table.c.talk_seconds)}
+            "talk_seconds": func.coalesce(table.c.talk_seconds, new.talk_seconds)}
 
 
 @lru_cache(maxsize=16)
@@ -100,6 +102,20 @@ def apply_record(db: Session, payload: dict[str, Any]) -> None:
     """The upsert itself: run at once, or later from the journal (the same statement)."""
     stmt = _statement(db.get_bind().dialect.name, payload["kind"], bool(payload.get("lost")))
     db.execute(stmt, payload["row"])
+
+
+@durable.register("call_talk")
+def apply_talk(db: Session, payload: dict[str, Any]) -> None:
+    """Set the talk time of a call that has a record; an UPDATE, so an unknown CallSid
+    (whatever Twilio posted) never creates a row."""
+    db.execute(table.update().where(table.c.call_sid == payload["call_sid"])
+               .values(talk_seconds=payload["talk_seconds"]))
+
+
+def record_talk(call_sid: str, seconds: float) -> None:
+    """The bridged leg's own duration (Twilio's DialCallDuration on the specialist's Dial):
+    the talk time, without the survey that follows on the caller's leg."""
+    writer().write("call_talk", {"call_sid": call_sid, "talk_seconds": max(0, round(seconds))})
 
 
 def _upsert(kind: str, call: CallSession, now: datetime, values: dict[str, Any]) -> None:

@@ -16,7 +16,7 @@ from ivr.calls import best_effort, figures, save_call
 from ivr.session import CallSession
 from routing.engine.decision import TRANSFER, CallContext, Decision
 from routing.service import provider as routed_provider
-from routing.service import route
+from routing.service import published, route
 
 
 def context_of(call: CallSession) -> CallContext:
@@ -48,7 +48,9 @@ def put_in_queue(resp: VoiceResponse, call: CallSession, decision: Decision, pro
         figures(writes).caller_enqueued(provider.id, call.call_sid, at.timestamp())
     with best_effort():  # the status callback may have come first: no ghost in the queue
         figures().forget_if_gone(provider.id, call.call_sid)
-    prompts.say(resp, call.language, prompt, provider=provider.spoken_name(call.language))
+    if not (call.interpreter and call.interpreter in prompts.interpreter_hold_lines()):
+        # (an interpreter caller hears "please hold" in their language from the hold URL)
+        prompts.say(resp, call.language, prompt, provider=provider.spoken_name(call.language))
     state = url_state(call)
     resp.enqueue(provider.queue, wait_url=url_for("voice.hold", **state), wait_url_method="POST",
                  action=url_for("voice.queue_result", **state), method="POST")
@@ -69,19 +71,30 @@ def transfer(resp: VoiceResponse, call: CallSession, decision: Decision) -> Voic
 def overflow_call(resp: VoiceResponse, call: CallSession) -> VoiceResponse:
     """The caller waited too long (or the queue is full): another provider takes the call.
 
-    A call that already overflowed once goes to the staffed fallback line instead, so a
-    province-wide surge can never bounce a caller between full queues.
+    The overflow queue has a max wait of its own (its provider's, at most the deployment's
+    longest), and a call that already overflowed, or has nowhere to overflow to, goes to
+    the staffed fallback line instead: a surge can never bounce a caller between full
+    queues, and a caller nobody answers still reaches a person.
     """
-    if call.overflowed:
+    if call.overflowed or not call.overflow_provider:
         return last_resort(resp, call)
-    target = routed_provider(call.overflow_provider).id
+    target = routed_provider(call.overflow_provider)
     call.overflowed = True
     ctx = context_of(call)
-    decision = Decision(action="enqueue", provider=target, queue=routed_provider(target).queue,
+    decision = Decision(action="enqueue", provider=target.id, queue=target.queue,
                         interpreter=ctx.interpreter,
+                        max_wait_seconds=min(target.max_wait_seconds, longest_max_wait()),
                         trace=({"rule": "overflow", "matched": True,
-                                "why": f"left {call.provider} -> {target}"},))
+                                "why": f"left {call.provider} -> {target.id}"},))
     return put_in_queue(resp, call, decision, "overflow")
+
+
+def longest_max_wait() -> int:
+    """The longest max wait anywhere in the published rule set (providers and rules)."""
+    rs = published().ruleset
+    waits = [p.max_wait_seconds for p in rs.providers.values()]
+    waits += [r.then.max_wait_seconds for r in rs.rules if r.then.max_wait_seconds]
+    return max(waits, default=600)
 
 
 def last_resort(resp: VoiceResponse, call: CallSession) -> VoiceResponse:

@@ -7,6 +7,7 @@ tell) -> /need -> <Enqueue> with /hold and /queue-result -> the survey hook.
 
 from __future__ import annotations
 
+import math
 import urllib.parse
 from typing import Any
 
@@ -23,6 +24,7 @@ from ivr.menus import ask, retry_or_default
 from ivr.routing_step import enqueue_call, last_resort, overflow_call, safe_route, safe_route_here
 from ivr.session import CallSession
 from ivr.webhook import attempt_arg, empty, form, form_float, webhook
+from routing.engine.figures import Figures, estimate_wait
 from routing.engine.location import region_from_caller_id, region_from_speech
 from routing.store.bulletins import current_bulletins
 
@@ -110,16 +112,26 @@ def interpreter() -> VoiceResponse:
     if retry_or_default(attempt):
         return interpreter_menu(resp, call, attempt + 1)
     call.language, call.interpreter = "en", "und"  # the specialist finds out which language
-    save_call(call)
     prompts.say(resp, "en", "other_language_unknown")
-    return after_language(resp, call)
+    return interpreter_route(resp, call)
 
 
 def interpreter_found(resp: VoiceResponse, call: CallSession, code: str, name: str) -> VoiceResponse:
     call.language, call.interpreter = "en", code
-    save_call(call)
     prompts.say(resp, "en", "other_language_found", language=name)
-    return after_language(resp, call)
+    return interpreter_route(resp, call)
+
+
+def interpreter_route(resp: VoiceResponse, call: CallSession) -> VoiceResponse:
+    """Straight to a queue: a caller who needs an interpreter cannot answer the location
+    question or the need menu, and the specialist and interpreter will ask. The region is
+    caller ID's, else the area code's likeliest (as a location nobody answered)."""
+    if not call.region:
+        dep = deployment()
+        candidates = call.candidate_regions or region_from_caller_id(form("From"), dep).candidates
+        call.region = candidates[0] if candidates else dep.safe_route_provider
+        call.region_source = "default"
+    return enqueue_call(resp, call)
 
 
 def after_language(resp: VoiceResponse, call: CallSession) -> VoiceResponse:
@@ -194,24 +206,57 @@ def need() -> VoiceResponse:
 @bp.post("/hold")
 @webhook(fallback=lambda: hold_message(VoiceResponse(), "en", None, None))
 def hold() -> VoiceResponse:
-    """Twilio's waitUrl: tell the caller where they stand; <Leave/> once past the max wait."""
+    """Twilio's waitUrl: tell the caller where they stand; <Leave/> once past the max wait.
+
+    Twilio asks again only when this document has played out, so near the max wait the
+    music gives way to a pause that ends at it: the caller leaves on time, not a track late.
+    """
     call = load_call(form("CallSid"))
     waited = form_float("QueueTime") or 0.0
-    if call.max_wait_seconds and call.overflow_provider and waited >= call.max_wait_seconds:
+    limit = call.max_wait_seconds
+    if limit and waited >= limit:
         resp = VoiceResponse()
         resp.leave()
         return resp
+    resp = VoiceResponse()
+    if not prompts.say_interpreter_hold(resp, call.interpreter):  # else: in their language
+        hold_announcement(resp, call)
+    return hold_music(resp, None if not limit else limit - waited)
+
+
+def hold_announcement(resp: VoiceResponse, call: CallSession) -> None:
     provider = call.provider or deployment().safe_route_provider
     position = int(form_float("QueuePosition") or 0) or None  # Twilio's own count is the truth
     expected = None
     with best_effort():
         position = position or figures().position(provider, call.call_sid)
-        expected = figures().expected_wait(provider, position or 1, now().timestamp())
-    return hold_message(VoiceResponse(), call.language, position, expected)
+        expected = known_wait(figures().snapshot(provider, now().timestamp()), position or 1)
+    hold_message(resp, call.language, position, expected, music=False)
+
+
+def known_wait(now_figures: Figures, position: int) -> float | None:
+    """An expected wait worth saying, or None: with nobody signed in, or no answered call
+    or talk time yet to go on, any figure would be made up (the "about one minute" a caller
+    heard for ten minutes while no one was there to answer)."""
+    if not now_figures.specialists:
+        return None
+    if not (now_figures.handle_time or now_figures.average_wait):
+        return None
+    return estimate_wait(now_figures, position)
+
+
+def hold_music(resp: VoiceResponse, remaining: float | None) -> VoiceResponse:
+    """One segment of hold: the music, or when the max wait comes sooner, a pause to it."""
+    seconds = settings().hold_music_seconds
+    if remaining is None or remaining >= seconds:
+        resp.play(settings().hold_music_url)
+    else:
+        resp.pause(length=max(1, math.ceil(remaining)))
+    return resp
 
 
 def hold_message(resp: VoiceResponse, language: str, position: int | None,
-                 expected: float | None) -> VoiceResponse:
+                 expected: float | None, music: bool = True) -> VoiceResponse:
     if position:
         prompts.say(resp, language, "hold_position", position=position)
     if expected is not None and expected >= 90:
@@ -222,7 +267,8 @@ def hold_message(resp: VoiceResponse, language: str, position: int | None,
         prompts.say(resp, language, "hold_wait_short")
     else:
         prompts.say(resp, language, "hold_reassure")
-    resp.play(settings().hold_music_url)
+    if music:
+        resp.play(settings().hold_music_url)
     return resp
 
 
@@ -245,6 +291,9 @@ def queue_result() -> VoiceResponse:
     result = form("QueueResult")
     resp = VoiceResponse()
     if result in {"bridged", "redirected-from-bridged"}:
+        if request.args.get("i"):  # a survey they could not answer: an interpreter caller
+            resp.hangup()
+            return resp
         facts: dict[str, Any] = request.args.to_dict()  # the call's facts go on to the survey
         resp.redirect(url_for("survey.start", **facts), method="POST")
         return resp
@@ -294,8 +343,7 @@ def status() -> VoiceResponse:
     if call.call_sid:
         at = now()
         records.record_closed(call, at, form_float("CallDuration"))
-        talk = at.timestamp() - call.answered_at if call.answered_at else None
         with best_effort(), store().batch() as writes:  # leave the queue, forget the session
-            figures(writes).call_ended(call.call_sid, call.provider, talk)
+            figures(writes).call_ended(call.call_sid, call.provider)
             sessions(writes).drop(call.call_sid)
     return empty()

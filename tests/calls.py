@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from ivr.cli import DEMO_SPECIALISTS
 from ivr.models import CallRecord, Specialist
 from ivr.simulator.cli import SimClock
-from ivr.simulator.engine import CallerScript, Exchange
+from ivr.simulator.engine import PLAY_SECONDS, STAR, CallerScript, Exchange
 from ivr.simulator.engine import Specialist as SimSpecialist
 from ivr.simulator.transport import FlaskTransport
 from tests.conftest import AUTH_TOKEN, PUBLIC_BASE_URL
@@ -27,13 +27,15 @@ def add_specialists(db: Session) -> dict[str, str]:
 def place_call(app: Flask, clock: SimClock, from_number: str, inputs: list[str], *,
                specialist: str | None = None, answer_after: float = 30.0,
                hangup_after: float | None = None, patience: float = 3600.0,
-               max_queue_size: int = 100) -> Exchange:
+               max_queue_size: int = 100, talk: float = 180.0, ends: str = STAR,
+               play_seconds: float = PLAY_SECONDS) -> Exchange:
     transport = FlaskTransport(app, PUBLIC_BASE_URL, AUTH_TOKEN)
     exchange = Exchange(transport, clock.current, clock_sink=clock.set,
-                        max_queue_size=max_queue_size)
+                        max_queue_size=max_queue_size, play_seconds=play_seconds)
     script = CallerScript(from_number, list(inputs), hangup_in_queue_after=hangup_after,
                           patience=patience)
-    agent = SimSpecialist(specialist, answer_after=answer_after) if specialist else None
+    agent = (SimSpecialist(specialist, answer_after=answer_after, talk_seconds=talk, ends=ends)
+             if specialist else None)
     exchange.place_call(script, agent)
     return exchange
 

@@ -1,10 +1,11 @@
 """What a crowd of simulated calls got, against what the database kept (fault tests, surge bench).
 
-`PLANS` are the callers both place: caller ID known, a town spoken, French, an interpreter,
-each answering the four survey questions. `audit()` reads the call records and survey
-answers of the calls placed and counts what is missing or wrong: a record per call, closed,
-filed under the caller's language and region, "answered" always with its specialist, the
-queue the caller joined being the record's provider's, and every survey answer given kept.
+`PLANS` are the callers both place: caller ID known, a town spoken, French, each answering
+the four survey questions, and an interpreter caller (who gets no survey). `audit()` reads
+the call records and survey answers of the calls placed and counts what is missing or
+wrong: a record per call, closed, filed under the caller's language and region, "answered"
+always with its specialist, the queue the caller joined being the record's provider's, and
+every survey answer given kept.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ PLANS = (
     Plan("+18075550123", ("1", "1", "5", "1", "1", "3"), "en", "north", 4),
     Plan("+17055550123", ("1", "say:Sudbury", "2", "4", "1", "2", "3"), "en", "north", 4),
     Plan("+16135550123", ("2", "say:logement", "say:cinq", "say:oui", "1", "3"), "fr", "east", 4),
-    Plan("+14165550123", ("3", "say:Punjabi", "3", "5", "1", "1", "3"), "en", "central", 4),
+    # an interpreter caller: no need menu, no survey; "please hold" in Punjabi
+    Plan("+14165550123", ("3", "say:Punjabi"), "en", "central", 0, interpreter="pa"),
 )
 
 
@@ -112,7 +114,8 @@ def _audit_call(out: Audit, call: Placed, record: CallRecord | None, kept: int) 
         problem("broken", call.error)
     if call.dropped:
         out.dropped += 1
-    wrong = [text for language, text in call.said_after_menu() if language != call.plan.language]
+    heard = {call.plan.language, call.plan.interpreter}
+    wrong = [text for language, text in call.said_after_menu() if language not in heard]
     if wrong:
         problem("wrong_language", f"heard {wrong[0]!r}")
     if record is None:

@@ -45,13 +45,34 @@ def test_french_call_hears_french_prompts(app: Flask, clock: SimClock, db: Sessi
     assert (record.language, record.need, record.result) == ("fr", "housing", "answered")
 
 
-def test_other_language_is_matched_and_flagged_for_an_interpreter(app: Flask, clock: SimClock,
-                                                                  db: Session) -> None:
-    call = place_call(app, clock, "+17056730123", ["3", "say:panjabi", "1"], specialist=NORTH)
-    assert "An interpreter for Punjabi will join your call" in call.transcript.render()
-    assert "with a pa interpreter" in call.transcript.render()
+def test_interpreter_caller_skips_what_they_cannot_answer(app: Flask, clock: SimClock,
+                                                          db: Session) -> None:
+    # 705 spans regions, so an English caller would be asked where they are; a Punjabi
+    # caller is not: no location question, no need menu, no survey, hold in Punjabi.
+    call = place_call(app, clock, "+17055550123", ["3", "say:panjabi", "1", "1", "1"],
+                      specialist=CENTRAL_EAST)
+    text = call.transcript.render()
+    assert "An interpreter for Punjabi will join your call" in text
+    for unanswerable in ("name of your city", "What do you need help with", "How satisfied"):
+        assert unanswerable not in text
+    in_punjabi = [line.text for line in call.transcript.lines if line.who.endswith("[pa-IN]")]
+    assert in_punjabi and all("ਦੁਭਾਸ਼ੀਆ" in t for t in in_punjabi)  # "interpreter", in Punjabi
+    whisper = " ".join(call.transcript.said("to specialist"))
+    assert "Next caller: Punjabi with an interpreter" in whisper and " pa " not in whisper
+    assert "need not asked" in whisper
     record = only_record(db)
-    assert (record.language, record.interpreter_language) == ("en", "pa")
+    assert (record.language, record.interpreter_language, record.need) == ("en", "pa", None)
+    assert (record.region, record.region_source, record.result) == ("central_east", "default",
+                                                                   "answered")
+
+
+def test_interpreter_caller_without_a_twilio_voice_hears_a_short_cue(app: Flask, clock: SimClock,
+                                                                     db: Session) -> None:
+    call = place_call(app, clock, "+18075550123", ["3", "say:Somali"], specialist=NORTH)
+    said = call.transcript.said("211") + call.transcript.said("hold")
+    assert any("An interpreter for Somali will join your call" in s for s in said)
+    assert not any("What do you need help with" in s for s in said)
+    assert only_record(db).interpreter_language == "so"
 
 
 def test_language_named_at_the_first_menu_goes_straight_to_an_interpreter(

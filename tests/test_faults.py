@@ -159,7 +159,8 @@ def assert_crowd_kept(calls: list[Placed], db: Session, in_hours: bool = True) -
     db.expire_all()
     result = audit(calls, db)
     assert result.clean(), result.report()
-    assert result.placed == len(calls) and result.answers_kept == 4 * len(calls)
+    assert result.placed == len(calls)
+    assert result.answers_kept == sum(c.plan.answers for c in calls) > 0
     if in_hours:  # in hours each region's own provider answers
         assert all(c.queues == [queue_of(c.plan.region)] for c in calls), [c.queues for c in calls]
 

@@ -41,7 +41,7 @@ def test_specialist_gets_a_screen_pop_searches_and_refers(app: Flask, db: Sessio
         expect(page.locator("#call-region")).to_have_text("211 East")
         expect(page.locator("#call-need")).to_have_text("food")
         expect(page.locator("#call-waited")).to_have_text("1 min 15 s")
-        expect(page.locator("#call-interpreter")).to_have_text("ar")
+        expect(page.locator("#call-interpreter")).to_have_text("Arabic")  # its name, not "ar"
         expect(page.locator("#region")).to_have_value("east")
         expect(page.locator("#taxonomy")).to_have_value("BD")
         expect(page.locator("#results li")).to_have_count(2)  # east + food: pantry, soup line

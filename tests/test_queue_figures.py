@@ -62,13 +62,17 @@ def test_expected_wait_comes_from_talk_time_and_specialists_on_duty() -> None:
 
 
 def test_talk_times_feed_the_estimate(app: Flask, twilio: SignedClient, db: Session) -> None:
-    add_specialists(db)
+    """The bridge's own length (DialCallDuration on the specialist's Dial action) is the talk
+    time; the caller's status callback, which comes after the survey, adds none."""
+    phone = add_specialists(db)["north"]
+    twilio.post("/agent/after-call?ap=north&sp=1", CallSid="CAagent", From=phone,
+                DialCallStatus="completed", DialCallDuration="300", DialCallSid="CAt")
     with app.app_context():
         store = figures().store
         store.set_json("call:CAt", {"call_sid": "CAt", "provider": "north",
-                                    "answered_at": app.extensions["clock"]().timestamp() - 300,
+                                    "answered_at": app.extensions["clock"]().timestamp() - 900,
                                     "enqueued_at": 1.0})
-    twilio.post("/voice/status", CallSid="CAt", From=CALLER, CallStatus="completed", CallDuration="400")
+    twilio.post("/voice/status", CallSid="CAt", From=CALLER, CallStatus="completed", CallDuration="1000")
     with app.app_context():
         snap = QueueFigures(figures().store).snapshot("north", 0.0)
     assert snap.handle_time == 300.0

@@ -54,3 +54,16 @@ def test_the_voice_is_a_setting_per_language(app: Flask) -> None:
 def test_the_simulator_refuses_a_pair_twilio_lacks() -> None:
     with pytest.raises(SimulationError, match="13511"):
         check_voice(ET.fromstring('<Say voice="Google.en-CA-Standard-A" language="en-CA">Hi</Say>'))  # noqa: S314
+
+
+def test_every_interpreter_hold_line_is_a_pair_in_twilios_table() -> None:
+    from config.ontario import data_files
+    from config.voices import is_allowed
+    from ivr.prompts import interpreter_hold_lines
+
+    lines = interpreter_hold_lines()
+    known = {lang.code for lang in data_files().interpreter_languages}
+    assert "pa" in lines and set(lines) <= known
+    for code, (voice, language, words) in lines.items():
+        assert is_allowed(voice, language), (code, voice, language)
+        assert words.strip()

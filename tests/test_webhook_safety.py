@@ -82,7 +82,8 @@ NO_INPUT = {
                                      "name of your city or town"), asks="/voice/location"),
     "/voice/need": Expect(MENU, ("Sorry, I didn't get that.", "What do you need help with?"),
                           asks="/voice/need"),
-    "/voice/hold": Expect(("Say", "Play"), ("Your expected wait is about one minute.",)),
+    # Nobody signed in, nothing answered yet: no estimate, only the truth.
+    "/voice/hold": Expect(("Say", "Play"), ("Thank you for waiting",)),
     # No QueueResult is Twilio's "error": the caller goes to the safe-route queue.
     "/voice/queue-result": Expect(("Say", "Enqueue"), ("something went wrong",),
                                   queue="211-central"),

@@ -125,9 +125,9 @@
     $("call").hidden = false;
     $("call-sid").textContent = ev.call_sid;
     $("call-language").textContent = ev.language === "fr" ? "French" : (ev.language === "en" ? "English" : ev.language);
-    $("call-interpreter").textContent = ev.interpreter || "none";
+    $("call-interpreter").textContent = ev.interpreter_name || ev.interpreter || "none";
     $("call-region").textContent = regionNames[ev.region] || ev.region || "unknown";
-    $("call-need").textContent = ev.need || "not said";
+    $("call-need").textContent = ev.need || (ev.interpreter ? "not asked (interpreter call)" : "not said");
     const w = ev.waited_seconds || 0;
     $("call-waited").textContent = Math.floor(w / 60) + " min " + (w % 60) + " s";
     $("referrals").textContent = "none yet";

@@ -36,6 +36,7 @@ class Plan:
     language: str  # "en" or "fr": the language every prompt after the menu must be in
     region: str  # the region the call must be filed under
     answers: int  # survey answers the caller gives
+    interpreter: str = ""  # an interpreter caller also hears "please hold" in this language
 
 
 @dataclass(frozen=True)

@@ -48,11 +48,20 @@ def check_voice(verb: ET.Element) -> None:
                               "text-to-speech table (warning 13511)")
 
 
+STAR, PHONE, CALLER = "star", "phone", "caller"  # who ends a bridged call, and how
+
+
 @dataclass
 class Specialist:
     number: str
     answer_after: float = 30.0  # seconds into the caller's queue time when they dial in
     talk_seconds: float = 180.0
+    # STAR: the specialist presses * (the Dial's hangupOnStar) and stays on the line;
+    # PHONE: the specialist hangs up their phone; CALLER: the caller hangs up first.
+    ends: str = STAR
+    # What the specialist presses when offered the next caller (after "1": they wait on the
+    # queue again; nothing: they are signed out and hang up).
+    after_call_keys: list[str] = field(default_factory=lambda: ["1"])
     # Queue name -> the phone of a specialist staffing it. When given, whoever staffs the
     # caller's queue dials in, so a run bridges every call whatever the time of day routes it to.
     by_queue: dict[str, str] = field(default_factory=dict)
@@ -86,6 +95,7 @@ class Leg:
     first_enqueued_t: float | None = None  # overflow re-enqueues; the specialist counts from here
     ended: bool = False
     machine: bool = False  # an answering machine picked up: whatever is said is recorded
+    hung_up: bool = False  # the caller hung up: Twilio still posts the action, ignores its TwiML
     side: str = "caller"  # or "agent": which number's fallback URL Twilio would ask
 
     def params(self, **extra: object) -> dict[str, str]:
@@ -136,8 +146,9 @@ class Exchange:
     def __init__(self, transport: Transport, start: datetime,
                  clock_sink: Callable[[datetime], None] | None = None,
                  max_queue_size: int = 100, fallback_urls: dict[str, str] | None = None,
-                 callback_retries: int = 0) -> None:
+                 callback_retries: int = 0, play_seconds: float = PLAY_SECONDS) -> None:
         self.transport = transport
+        self.play_seconds = play_seconds  # how long one <Play> (the hold music clip) lasts
         self.fallback_urls = fallback_urls or {}  # leg side -> that number's fallback URL
         self.callback_retries = callback_retries
         self.failures: list[str] = []  # requests that got no usable answer, and why
@@ -151,6 +162,7 @@ class Exchange:
         self.specialist: Specialist | None = None
         self.agent: Leg | None = None
         self.agent_dial: ET.Element | None = None  # the specialist's <Dial>, waiting on a queue
+        self.agent_dial_t = 0.0  # when (on the specialist's leg) that Dial began
 
     # -- HTTP ---------------------------------------------------------------------------
     def fetch(self, leg: Leg, url: str, params: dict[str, str],
@@ -213,6 +225,7 @@ class Exchange:
                 self.fetch(leg, status_url, leg.params(CallStatus="failed", CallDuration=round(leg.t)),
                            callback=True)
             raise
+        self.end_of_run(leg)
         duration = round(leg.t)
         self.log(leg, "call", f"call ends after {duration // 60} min {duration % 60} s")
         self.fetch(leg, status_url, leg.params(CallStatus="completed", CallDuration=duration),
@@ -243,6 +256,8 @@ class Exchange:
         next_step: tuple[str, dict[str, str]] | None = (url, params)
         while next_step and not leg.ended:
             doc = self.fetch(leg, *next_step)
+            if leg.hung_up:
+                break
             next_step = self.execute(leg, doc)
         leg.ended = True
 
@@ -280,7 +295,7 @@ class Exchange:
             leg.t += say_seconds(text)
         elif verb.tag == "Play":
             self.log(leg, who, "♪ hold music")
-            leg.t += PLAY_SECONDS
+            leg.t += self.play_seconds
         else:
             leg.t += float(verb.get("length", "1"))
 
@@ -340,8 +355,6 @@ class Exchange:
         queue_time = round(leg.t - leg.enqueued_t)
         if leg in queue:
             queue.remove(leg)
-        if result == "bridged":
-            self.log(leg, "call", "the specialist hangs up")
         return (action, leg.params(QueueResult=result, QueueTime=queue_time)) if action else None
 
     def wait_in_queue(self, leg: Leg, name: str, wait_url: str | None) -> str:
@@ -355,12 +368,14 @@ class Exchange:
                     return outcome
             if script.hangup_in_queue_after is not None and waited >= script.hangup_in_queue_after:
                 self.log(leg, "caller", "hangs up while waiting")
+                leg.hung_up = True
                 return "hangup"
             if leg.t - (leg.first_enqueued_t or 0.0) >= script.patience:
                 self.log(leg, "caller", "gives up and hangs up: nobody answered")
+                leg.hung_up = True
                 return "hangup"
             if not wait_url:
-                leg.t += PLAY_SECONDS
+                leg.t += self.play_seconds
                 continue
             queue = self.queues[name]
             doc = self.fetch(leg, wait_url, leg.params(
@@ -383,32 +398,96 @@ class Exchange:
         if agent is None:
             number = specialist.number_for(name)
             agent = self.agent = Leg(new_sid(), number, HELPLINE_NUMBER, caller.started, t=caller.t,
-                                     side="agent")
-            self.log(caller, "specialist", f"dials in from {number}")
-            doc = self.fetch(agent, "/agent/incoming", agent.params())
-            self.agent_dial = self.agent_document(caller, doc)
-        agent.t = caller.t
+                                     inputs=deque(specialist.after_call_keys), side="agent")
+            self.log(agent, "specialist", f"dials in from {number}")
+            self.agent_run(agent, "/agent/incoming", agent.params())
+        self.dial_timeouts(caller.t)
         dial = self.agent_dial
-        if dial is None:
+        if self.agent is None or dial is None:
             return None
         queue_el = next((c for c in dial if c.tag == "Queue"), None)
         if queue_el is None or (queue_el.text or "").strip() != name:
             return None  # the specialist waits on another queue
+        agent.t = max(agent.t, caller.t)
         return self.bridge(caller, agent, dial, queue_el)
 
-    def agent_document(self, caller: Leg, doc: ET.Element) -> ET.Element | None:
-        for verb in doc:
-            if verb.tag == "Say":
-                check_voice(verb)
-                self.log(caller, "to specialist", (verb.text or "").strip())
-            elif verb.tag == "Dial":
-                return verb
-            elif verb.tag == "Hangup":
-                self.log(caller, "specialist", "is turned away")
-                return None
+    def agent_run(self, agent: Leg, url: str, params: dict[str, str]) -> None:
+        """Follow the specialist's TwiML until they wait on a queue (a `<Dial><Queue>`,
+        kept in `agent_dial`) or their call ends."""
+        self.agent_dial = None
+        step: tuple[str, dict[str, str]] | None = (url, params)
+        while step:
+            doc, step = self.fetch(agent, *step), None
+            for verb in doc:
+                if verb.tag == "Dial":
+                    if not any(c.tag == "Queue" for c in verb):
+                        raise SimulationError("the specialist's <Dial> has no <Queue>")
+                    self.agent_dial, self.agent_dial_t = verb, agent.t
+                    return
+                step = self.agent_verb(agent, verb)
+                if step or verb.tag == "Hangup":
+                    break
+        self.agent_leaves(agent)
+
+    def agent_verb(self, agent: Leg, verb: ET.Element) -> tuple[str, dict[str, str]] | None:
+        """One verb on the specialist's leg; the next request when it leads to one."""
+        if verb.tag in {"Say", "Pause", "Play"}:
+            self.media(agent, verb, "to specialist")
+        elif verb.tag == "Gather":
+            for child in verb:
+                self.media(agent, child, "to specialist")
+            key = agent.inputs.popleft() if agent.inputs else ""
+            if key:
+                self.log(agent, "specialist", f"presses {key}")
+                return verb.get("action", ""), agent.params(Digits=key)
+            self.log(agent, "specialist", "(presses nothing)")
+            agent.t += float(verb.get("timeout", "5"))
+        elif verb.tag == "Redirect":
+            return (verb.text or "").strip(), agent.params()
+        elif verb.tag == "Hangup":
+            self.log(agent, "specialist", "the line hangs up" if agent.requests > 1
+                     else "is turned away")
         return None
 
+    def dial_timeouts(self, until: float) -> None:
+        """Twilio ends a `<Dial><Queue>` on an empty queue at the Dial's timeout (30 s by
+        default) with DialCallStatus=no-answer; the Dial action says what the specialist
+        does next. Plays every timeout that fell before `until`."""
+        while self.agent is not None and self.agent_dial is not None:
+            agent, dial = self.agent, self.agent_dial
+            ends = self.agent_dial_t + float(dial.get("timeout", "30"))
+            if ends > until:
+                return
+            agent.t = ends
+            self.log(agent, "twilio", "the specialist's Dial timed out on an empty queue")
+            action = dial.get("action")
+            if not action:
+                self.agent_leaves(agent)
+                return
+            self.agent_run(agent, action, agent.params(DialCallStatus="no-answer",
+                                                        DialCallDuration=0))
+
+    def agent_leaves(self, agent: Leg) -> None:
+        """The specialist's call ends: its status callback."""
+        self.fetch(agent, "/agent/status", agent.params(CallStatus="completed",
+                                                         CallDuration=round(agent.t)), callback=True)
+        agent.ended = True
+        if self.agent is agent:
+            self.agent, self.agent_dial = None, None
+
+    def end_of_run(self, caller: Leg) -> None:
+        """The caller's call is over: a specialist still waiting on a queue hangs up too."""
+        if self.agent is not None:
+            self.dial_timeouts(caller.t)
+        if self.agent is not None:
+            self.agent.t = max(self.agent.t, caller.t)
+            self.log(self.agent, "specialist", "hangs up the phone (end of the simulation)")
+            self.agent_leaves(self.agent)
+
     def bridge(self, caller: Leg, agent: Leg, dial: ET.Element, queue_el: ET.Element) -> str:
+        """Bridge the two legs; when the call ends each goes on with its own TwiML: the
+        specialist's Dial action (DialCallDuration is the bridge's length), the caller's
+        Enqueue action (QueueResult=bridged), as Twilio runs them."""
         queue_time = round(caller.t - caller.enqueued_t)
         url = queue_el.get("url")
         if url:
@@ -418,14 +497,28 @@ class Exchange:
                 if verb.tag in {"Say", "Play", "Pause"}:
                     self.media(caller, verb, "211")
         self.log(caller, "bridge", "the specialist is on the line with the caller")
-        talk = self.specialist.talk_seconds if self.specialist else 60.0
+        specialist = self.specialist or Specialist(agent.from_number, talk_seconds=60.0)
+        talk = specialist.talk_seconds
         caller.t += talk
         agent.t = caller.t
+        ends = specialist.ends
+        if ends == STAR and dial.get("hangupOnStar") != "true":
+            self.log(agent, "specialist", "presses *, but the Dial has no hangupOnStar")
+            ends = PHONE
+        self.log(caller, "call", {STAR: "the specialist hangs up with * (and stays on the line)",
+                                  PHONE: "the specialist hangs up the phone",
+                                  CALLER: "the caller hangs up"}.get(ends, ends))
+        caller.hung_up = ends == CALLER
+        done = agent.params(DialCallStatus="completed", DialCallSid=caller.sid,
+                            DialCallDuration=round(talk), DialBridged="true")
         action = dial.get("action")
-        if action:  # the specialist hangs up at the "next caller?" prompt: signs out
-            self.fetch(agent, action, agent.params(DialCallStatus="completed",
-                                                    DialCallDuration=round(talk)))
-        self.fetch(agent, "/agent/status", agent.params(CallStatus="completed",
-                                                         CallDuration=round(agent.t)), callback=True)
-        self.agent, self.agent_dial = None, None
+        self.agent_dial = None
+        if ends == PHONE:  # Twilio still tells the Dial action; the TwiML goes unheard
+            if action:
+                self.fetch(agent, action, done)
+            self.agent_leaves(agent)
+        elif action:
+            self.agent_run(agent, action, done)
+        else:
+            self.agent_leaves(agent)
         return "bridged"

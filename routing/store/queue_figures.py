@@ -24,14 +24,18 @@ class QueueFigures:
     def caller_enqueued(self, provider: str, call_sid: str, at: float) -> None:
         self.store.zadd(f"q:{provider}:waiting", call_sid, at)
 
-    def call_ended(self, call_sid: str, provider: str | None, talk_seconds: float | None) -> None:
+    def call_ended(self, call_sid: str, provider: str | None) -> None:
         """The status callback: mark the call gone (an enqueue that finishes after this
-        callback takes itself out again) and feed the average talk time."""
+        callback takes itself out again). Talk times come from `talk_ended`: the status
+        callback follows the survey, so it cannot tell how long the specialist talked."""
         self.store.set_json(f"gone:{call_sid}", 1, ttl=GONE_TTL)
         if provider:
             self.store.zrem(f"q:{provider}:waiting", call_sid)
-            if talk_seconds:
-                self.store.rpush(f"q:{provider}:talks", round(talk_seconds, 1), maxlen=RECENT_WAITS)
+
+    def talk_ended(self, provider: str, talk_seconds: float) -> None:
+        """A bridge ended (the specialist's Dial action): feed the average talk time."""
+        if talk_seconds > 0:
+            self.store.rpush(f"q:{provider}:talks", round(talk_seconds, 1), maxlen=RECENT_WAITS)
 
     def forget_if_gone(self, provider: str, call_sid: str) -> None:
         """After an enqueue: a caller whose call already ended is not left waiting for ever."""
