@@ -106,6 +106,10 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         journal_path=str(tmp_path / "journal.sqlite3"),
         twilio_auth_token=AUTH_TOKEN, public_base_url=PUBLIC_BASE_URL, testing=True,
         secret_key="test-secret-key-for-sessions", caller_hash_key="test-caller-hash-key-0123",
+        # Tests that are not about timeouts must not depend on how busy the machine is: with
+        # the production 1 s a cold first query on a loaded CI machine opened the breaker and
+        # dropped a consent. The fault tests set their own short timeouts (tests/test_faults.py).
+        webhook_db_timeout_seconds=3.0,
     )
 
 
