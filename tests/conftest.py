@@ -30,6 +30,7 @@ from config.settings import Settings
 from config.shared_store import MemoryStore, RedisStore, SharedStore
 from ivr.simulator.cli import SimClock
 from tests.browser_helpers import live_server
+from tests.fault_servers import RedisServer
 from tests.twilio_helpers import SignedClient
 
 TORONTO = ZoneInfo("America/Toronto")
@@ -150,6 +151,14 @@ def db(app: Flask) -> Iterator[Session]:
     session: Session = app.extensions["db_sessionmaker"]()
     yield session
     session.close()
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A redis-server of the test's own on a free port, which the test may stop and restart."""
+    server = RedisServer(tmp_path).start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

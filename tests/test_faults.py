@@ -182,13 +182,6 @@ def recovers(app: Flask, db: Session, clock: SimClock) -> None:
 
 
 @pytest.fixture
-def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def redis_app(settings: Settings, own_redis: RedisServer, clock: SimClock,
               db_url_for_app: str) -> Iterator[Flask]:
     cfg = replace(settings, database_url=db_url_for_app, redis_url=own_redis.url, **FAST)

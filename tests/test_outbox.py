@@ -11,7 +11,6 @@ import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -32,13 +31,6 @@ from tests.twilio_helpers import Fallbacks, SignedClient, spoken, twiml, verbs
 
 CALLER = "+18075550123"
 SURVEY = "/survey/answer?v=2026.1&attempt=0&l=en&r=north&p=north&t0=1795446000"
-
-
-@pytest.fixture
-def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path).start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
