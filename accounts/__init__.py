@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from flask import Flask, url_for
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from config.errors import add_error_renderer
+from config.errors import add_error_renderer, set_page_renderer
 
 
 @dataclass(frozen=True)
@@ -16,11 +17,26 @@ class StaffLink:
     label: str
     endpoint: str
     role: str
+    landing: bool = False
 
 
-def add_staff_link(app: Flask, label: str, endpoint: str, role: str) -> None:
-    """Each area lists its pages on the staff home page, shown to the roles that may use them."""
-    app.extensions.setdefault("staff_links", []).append(StaffLink(label, endpoint, role))
+def add_staff_link(app: Flask, label: str, endpoint: str, role: str, *,
+                   landing: bool = False) -> None:
+    """Each area lists its pages on the staff home page, shown to the roles that may use them.
+
+    `landing`: the page a user of exactly this role starts on after signing in (a specialist
+    on the lookup page, a planner on the reports, an admin on the routing rules)."""
+    app.extensions.setdefault("staff_links", []).append(StaffLink(label, endpoint, role, landing))
+
+
+def landing_endpoint(app: Flask, user: Any) -> str:
+    """Where `user` starts after signing in: their own role's landing page, else the first
+    landing page their role may use (a supervisor: the specialists'), else the staff home."""
+    links = [link for link in app.extensions.get("staff_links", []) if link.landing]
+    role = user.role
+    own = [link for link in links if link.role == role]
+    usable = own or [link for link in links if user.has_role(link.role)]
+    return usable[0].endpoint if usable else "accounts.home"
 
 
 def register(app: Flask) -> None:
@@ -33,6 +49,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(views.bp)
     throttle.install(app, "accounts.login")
     add_error_renderer(app, "/login", views.too_many_attempts)
+    set_page_renderer(app, views.error_page)
     cli.register(app)
 
     @app.context_processor

@@ -20,6 +20,12 @@ def add_error_renderer(app: Flask, prefix: str, render: ErrorRenderer) -> None:
     app.extensions.setdefault("error_renderers", []).append((prefix, render))
 
 
+def set_page_renderer(app: Flask, render: ErrorRenderer) -> None:
+    """What answers an error no prefix claimed (the staff pages): a styled page with a way
+    back, tried after every prefix renderer, so the APIs' JSON and the webhooks' TwiML win."""
+    app.extensions["error_page"] = render
+
+
 def json_error(err: HTTPException) -> Response:
     resp = jsonify(error=err.description or err.name)
     resp.status_code = err.code or 500
@@ -36,4 +42,6 @@ def register(app: Flask) -> None:
                 answer = render(err)
                 if answer is not None:
                     return answer
-        return err
+        page = app.extensions.get("error_page")
+        answer = page(err) if page is not None else None
+        return answer if answer is not None else err

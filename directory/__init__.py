@@ -13,7 +13,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(api.bp)
     app.register_blueprint(views.bp)
     cli.register(app)
-    add_staff_link(app, "Directory lookup", "directory_views.lookup", "specialist")
+    add_staff_link(app, "Directory lookup", "directory_views.lookup", "specialist", landing=True)
     if app.extensions["settings"].search_warm_start:
         from directory.search_loader import warm
 

@@ -20,7 +20,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
     cli.register(app)
-    add_staff_link(app, "Routing rules", "routing_admin.overview", "admin")
+    add_staff_link(app, "Routing rules", "routing_admin.overview", "admin", landing=True)
     add_staff_link(app, "Test a call", "routing_admin.test_call", "admin")
     add_staff_link(app, "Emergency bulletins", "routing_admin.bulletins", "admin")
     add_staff_link(app, "Routing audit log", "routing_admin.audit_log", "admin")

@@ -16,4 +16,5 @@ def register(app: Flask) -> None:
     app.register_blueprint(dashboard.bp)
     jobs.install(app)
     cli.register(app)
-    add_staff_link(app, "Caller survey and call reports", "survey_dashboard.dashboard", "planner")
+    add_staff_link(app, "Caller survey and call reports", "survey_dashboard.dashboard", "planner",
+                   landing=True)

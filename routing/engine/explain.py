@@ -17,11 +17,41 @@ from routing.engine.evaluate import evaluate
 from routing.engine.figures import Figures
 from routing.engine.location import region_from_caller_id
 from routing.engine.overlay import overlay
-from routing.engine.ruleset import parse_ruleset
+from routing.engine.ruleset import RuleSet, parse_ruleset
 
 
 class ExplainError(ValueError):
-    """The request cannot be explained (bad time, unknown version, unreadable rule set)."""
+    """The request cannot be explained (bad time, unknown region or need, unreadable rule set).
+
+    `field` names the input at fault, so a form can show the reason beside it and the API can
+    answer `{"errors": {field: reason}}`."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _unknown(field: str, value: str, known: list[str], kind: str) -> ExplainError:
+    listed = ", ".join(known) if len(known) <= 12 else ", ".join(known[:12]) + ", ..."
+    return ExplainError(f"'{value}' is not {kind} of this rule set (one of: {listed})", field)
+
+
+def check_call(rs: RuleSet, dep: Deployment, *, language: str, need: str | None,
+               region: str | None, interpreter: str | None) -> None:
+    """Refuse a test call the IVR could never see, naming the field.
+
+    Without it a typo such as region "Sudbury" matched no regional rule and was answered by
+    the after-hours catch-all at two on a Tuesday afternoon, which looks like a routing bug."""
+    if region and region not in rs.regions:
+        raise _unknown("region", region, sorted(rs.regions), "a region id")
+    if language not in rs.languages:
+        raise _unknown("language", language, list(rs.languages), "a language")
+    needs = [n.id for n in dep.needs] + ["other"]
+    if need and need not in needs:
+        raise _unknown("need", need, needs, "a need")
+    codes = [lang.code for lang in dep.interpreter_languages] + ["und"]
+    if interpreter and interpreter not in codes:
+        raise _unknown("interpreter", interpreter, codes, "an interpreter language code")
 
 
 def parse_at(value: str | None, timezone: str, default: datetime) -> datetime:
@@ -31,7 +61,7 @@ def parse_at(value: str | None, timezone: str, default: datetime) -> datetime:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError as exc:
-        raise ExplainError(f"'{value}' is not a time like 2026-12-25T03:00") from exc
+        raise ExplainError(f"'{value}' is not a time like 2026-12-25T03:00", "at") from exc
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=ZoneInfo(timezone))
 
 
@@ -47,6 +77,7 @@ def explain_call(doc: dict[str, Any], dep: Deployment, *, caller: str | None, at
                  interpreter: str | None = None, figures: dict[str, Figures] | None = None,
                  version: int | None = None, label: str = "") -> dict[str, Any]:
     rs = parse_ruleset(doc)
+    check_call(rs, dep, language=language, need=need, region=region, interpreter=interpreter)
     live_dep = overlay(dep, rs)
     guess = region_from_caller_id(caller, live_dep) if caller else None
     chosen = region or (guess.region if guess else None)

@@ -43,10 +43,17 @@ class Problem:
 class Report:
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    # Problems counted but not listed (coverage holes past MAX_REPORTED_HOLES): the count
+    # shown is the true one, not the length of a shortened list.
+    unlisted: int = 0
 
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    @property
+    def error_count(self) -> int:
+        return len(self.errors) + self.unlisted
 
     def error(self, code: str, message: str, where: str | None = None) -> None:
         self.errors.append(Problem(code, message, where))
@@ -55,7 +62,8 @@ class Report:
         self.warnings.append(Problem(code, message, where))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "errors": [asdict(p) for p in self.errors],
+        return {"ok": self.ok, "error_count": self.error_count, "unlisted_errors": self.unlisted,
+                "errors": [asdict(p) for p in self.errors],
                 "warnings": [asdict(p) for p in self.warnings]}
 
 
@@ -178,8 +186,7 @@ def check_coverage_and_language(rs: RuleSet, report: Report) -> None:
     result = check_coverage(rs)
     for hole in result.holes[:MAX_REPORTED_HOLES]:
         report.error("coverage", hole.describe(), f"region {hole.region or '(unknown)'}")
-    if len(result.holes) > MAX_REPORTED_HOLES:
-        report.error("coverage", f"... and {len(result.holes) - MAX_REPORTED_HOLES} more holes")
+    report.unlisted += max(0, len(result.holes) - MAX_REPORTED_HOLES)
     for m in result.language_mismatches:
         report.warn("language", f"rule '{m.rule}' sends {m.language} callers to '{m.provider}', "
                     f"which does not answer in {m.language}", f"rule '{m.rule}'")

@@ -37,7 +37,9 @@ class PublishRefused(ValueError):
     """The draft (or the version rolled back to) does not validate; `report` says why."""
 
     def __init__(self, report: Report) -> None:
-        super().__init__("; ".join(p.message for p in report.errors[:5]))
+        listed = "; ".join(p.message for p in report.errors[:5])
+        more = report.error_count - min(5, len(report.errors))
+        super().__init__(listed + (f"; and {more} more problem(s)" if more else ""))
         self.report = report
 
 

@@ -38,7 +38,9 @@ from routing.store.versions import (
 )
 from routing.web import draft_pages
 from routing.web.api import SECTIONS, doc_providers
+from routing.web.draft_forms import DraftChoices, with_current
 from routing.web.forms import BulletinForm, ClosureForm, JsonForm, NoteForm, TestCallForm
+from routing.web.naming import Names
 from routing.web.refusals import REFUSED, answer_as_pages, refusal
 
 bp = Blueprint("routing_admin", __name__, url_prefix="/admin/routing", template_folder="templates")
@@ -196,10 +198,12 @@ def delete_closure(index: int) -> Response:
 @page_role_required(ADMIN)
 def test_call() -> str:
     form = TestCallForm()
-    result, error, status = None, None, 200
+    _offer_choices(form)
+    result, error, status, names = None, None, 200, None
     if form.validate_on_submit():
         try:
             doc, number, label = rules_document(db_session(), form.rules.data or "draft")
+            names = Names.of(doc)
             at = form.at.data
             when = at.replace(tzinfo=_zone()) if at else now()
             result = explain_call(
@@ -207,13 +211,34 @@ def test_call() -> str:
                 language=form.language.data, need=form.need.data or None,
                 region=form.region.data or None, interpreter=form.interpreter.data or None,
                 figures=live_figures(frozenset(doc_providers(doc))), version=number, label=label)
-        except REFUSED as exc:  # shown beside the form, with the answer the API would give
+        except REFUSED as exc:  # beside its field when it has one, else above the form
             answer = refusal(exc)
-            error, status = answer.reason, answer.status
+            status = answer.status
+            field = getattr(exc, "field", None)
+            if field in form:
+                form[field].errors = [str(exc)]
+            else:
+                error = answer.reason
+    elif form.errors:
+        status = 400
     return render_template("routing/test.html", form=form, result=result,  # type: ignore[return-value]
-                           result_json=pretty(result) if result else "", error=error), status
+                           result_json=pretty(result) if result else "", error=error,
+                           names=names), status
 
 
+def _offer_choices(form: TestCallForm) -> None:
+    """The draft's regions, languages, needs and interpreter languages, by name; a posted value
+    the draft lacks stays selected, marked unknown, with the field's error beside it."""
+    doc, _base = draft_document(db_session())
+    choices = DraftChoices.of(doc, data_files())
+    language_names = {"en": "English", "fr": "French"}
+    form.offer(
+        regions=with_current(list(Names.of(doc).regions.items()), form.region.data),
+        languages=with_current([(code, language_names.get(code, code)) for code, _ in choices.languages],
+                               form.language.data),
+        needs=with_current([(need, need.replace("_", " ").capitalize()) for need, _ in choices.needs],
+                           form.need.data),
+        interpreters=with_current(choices.interpreters, form.interpreter.data))
 
 
 @bp.get("/audit")

@@ -38,6 +38,8 @@ def refusal(exc: Exception) -> Refusal:
                        {"validation": exc.report.to_dict()})
     if isinstance(exc, LookupError):
         return Refusal(404, str(exc.args[0]) if exc.args else "not found")
+    if isinstance(exc, ExplainError) and exc.field:  # as pydantic's refusals: the field named
+        return Refusal(400, f"{exc.field}: {exc}", {"errors": {exc.field: str(exc)}})
     return Refusal(400, str(exc))
 
 
@@ -49,6 +51,8 @@ def _as_json(exc: Exception) -> Any:
 def _as_page(exc: Exception) -> Any:
     answer = refusal(exc)
     problems = [p.message for p in exc.report.errors] if isinstance(exc, PublishRefused) else []
+    if isinstance(exc, PublishRefused) and exc.report.unlisted:
+        problems.append(f"… and {exc.report.unlisted} more of the same kind")
     return render_template("routing/refused.html", refusal=answer, problems=problems), answer.status
 
 
