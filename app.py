@@ -7,7 +7,7 @@ import secrets
 
 from flask import Flask
 
-from config import api_schema, database, headers, health
+from config import api_schema, database, demo_clock, headers, health
 from config.breaker import Breaker
 from config.clock import Clock, system_clock
 from config.durable import DurableWriter
@@ -50,6 +50,8 @@ def create_app(
     app.extensions["store"] = guard(raw_store, store_breaker)
     app.extensions["store_namespace"] = getattr(raw_store, "ns", "h211")
     app.extensions["clock"] = clock or system_clock
+    if settings.demo_clock:
+        demo_clock.install(app)
     app.extensions["caller_hasher"] = CallerHasher(
         settings.caller_hash_key, settings.caller_hash_period_days, settings.caller_hash_cost)
     webhook_waits = database.Waits(connect=settings.db_connect_timeout_seconds,

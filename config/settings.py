@@ -84,6 +84,10 @@ class Settings:
     # The local journal that keeps call records and survey answers while PostgreSQL is down;
     # None: instance/journal-<hash of the database URL>.sqlite3 beside the default database.
     journal_path: str | None = None
+    # DEMO_CLOCK: a request's `X-Demo-Time` header sets the app's clock for that request, so
+    # the simulator's `--at` and simulated waits reach a running server (config.demo_clock).
+    # A lab setting: production refuses to start with it.
+    demo_clock: bool = False
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -128,6 +132,7 @@ class Settings:
             or base.signin_limit_per_address,
             metrics_token=os.environ.get("METRICS_TOKEN") or base.metrics_token,
             max_request_bytes=_env_int("MAX_REQUEST_BYTES", base.max_request_bytes),
+            demo_clock=_env_bool("DEMO_CLOCK", False),
         )
 
     @property
@@ -169,6 +174,8 @@ class Settings:
             problems.append("CALLER_HASH_KEY must differ from SECRET_KEY")
         if not self.validate_signatures:
             problems.append("VALIDATE_TWILIO_SIGNATURES is off")
+        if self.demo_clock:
+            problems.append("DEMO_CLOCK is on (any request could set the app's time)")
         return problems
 
     def check_production_secrets(self) -> None:

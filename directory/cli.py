@@ -46,15 +46,35 @@ def export_cmd(path: Path, source: str | None) -> None:
 @directory_cli.command("generate")
 @click.option("--services", "count", type=int, default=56000, show_default=True)
 @click.option("--seed", type=int, default=211, show_default=True)
-def generate_cmd(count: int, seed: int) -> None:
+@click.option("--if-empty", is_flag=True,
+              help="only when the directory has no service yet (scripts/serve.sh uses it)")
+def generate_cmd(count: int, seed: int, if_empty: bool) -> None:
     """A realistic Ontario-sized directory (source 'generated'), for demos and benchmarks."""
     from directory.generator import generate
+    from directory.shared_data import miami_dir
 
+    if if_empty and (held := service_count()):
+        click.echo(f"the directory already holds {held} services")
+        return
+    if not miami_dir().is_dir():
+        raise click.ClickException(
+            f"no 211 Miami data at {miami_dir()} (the generator copies its records): "
+            "set SHARED_DATA_DIR, or import a directory with `flask directory import`")
     started = time.perf_counter()
     summary = generate(current_app._get_current_object(), count, seed)  # type: ignore[attr-defined]
     for line in summary.lines():
         click.echo(line)
     click.echo(f"generated {count} services in {time.perf_counter() - started:.1f}s")
+
+
+def service_count() -> int:
+    from sqlalchemy import func, select
+
+    from config.database import session_scope
+    from directory.models import Service
+
+    with session_scope(current_app) as db:
+        return int(db.scalar(select(func.count()).select_from(Service)) or 0)
 
 
 def register(app: Flask) -> None:

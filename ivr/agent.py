@@ -127,10 +127,12 @@ def interpreter_name(code: str | None) -> str:
 
 
 def spoken_duration(seconds: int) -> str:
+    """'45 seconds', '1 minute 1 second', '2 minutes'."""
     minutes, rest = divmod(max(0, seconds), 60)
+    secs = f"{rest} second{'' if rest == 1 else 's'}"
     if not minutes:
-        return f"{rest} seconds"
-    return f"{minutes} minute{'s' if minutes > 1 else ''}" + (f" {rest} seconds" if rest else "")
+        return secs
+    return f"{minutes} minute{'s' if minutes > 1 else ''}" + (f" {secs}" if rest else "")
 
 
 @bp.post("/connect")

@@ -1,6 +1,9 @@
-"""`flask --app app specialists ...`: register the phones specialists dial in from."""
+"""`flask --app app specialists ...`: register and list the phones specialists dial in from;
+`flask --app app demo staff`: the demo's admin, specialist and planner accounts."""
 
 from __future__ import annotations
+
+import secrets
 
 import click
 import phonenumbers
@@ -80,5 +83,82 @@ def seed_demo() -> None:
     click.echo(f"{len(seed_demo_specialists())} demo specialists ready")
 
 
+@specialists_cli.command("list")
+def list_cmd() -> None:
+    """Every registered phone: id, name, phone, provider, languages, the staff account linked."""
+    from accounts.models import User
+
+    with session_scope(current_app) as db:
+        found = db.scalars(select(Specialist).order_by(Specialist.provider, Specialist.name)).all()
+        logins = {user.specialist_id: user.email for user in db.scalars(
+            select(User).where(User.specialist_id.is_not(None), User.active.is_(True)))}
+        if not found:
+            click.echo("no specialists: `flask specialists add` or `flask specialists seed-demo`")
+        for row in found:
+            state = "" if row.active else "  (inactive)"
+            login = logins.get(row.id, "no sign-in linked")
+            click.echo(f"{row.id:>4}  {row.name:<34} {row.phone:<13} {row.provider:<14} "
+                       f"{row.languages:<8} {login}{state}")
+
+
+demo_cli = AppGroup("demo", help="Demo data for trying the app on a laptop (never in production).")
+
+# The demo accounts; the specialist's sign-in is linked to the demo phone of DEMO_PROVIDER, so
+# a simulated call answered on that provider's queue pops up on their lookup page.
+DEMO_ACCOUNTS = (("admin@example.org", "Demo admin", "admin"),
+                 ("specialist@example.org", "Demo specialist", "specialist"),
+                 ("planner@example.org", "Demo planner", "planner"))
+DEMO_PROVIDER = "north"
+
+
+def demo_password() -> str:
+    return secrets.token_urlsafe(12)  # 16 characters: passes the password policy
+
+
+def ensure_demo_staff(provider: str) -> list[tuple[str, str, str]]:
+    """Create the demo accounts, or give them a new password (which ends their sessions);
+    link the specialist's to `provider`'s demo phone. Returns (email, role, password)."""
+    from accounts.models import SPECIALIST, User, token_digest
+
+    phones = DEMO_SPECIALISTS
+    if provider not in phones:
+        raise click.BadParameter(f"no demo specialist at {provider!r}; one of {sorted(phones)}")
+    seed_demo_specialists()
+    made = []
+    with session_scope(current_app) as db:
+        linked = db.scalar(select(Specialist.id).where(Specialist.phone == phones[provider]))
+        for email, name, role in DEMO_ACCOUNTS:
+            user = db.scalar(select(User).where(User.email == email))
+            if user is None:
+                user = User(email=email, name=name, role=role, password_hash="", active=True,
+                            session_version=0,
+                            api_token_digest=token_digest(secrets.token_urlsafe(32)))
+                db.add(user)
+            password = demo_password()
+            user.set_password(password)
+            user.role, user.active = role, True
+            user.specialist_id = linked if role == SPECIALIST else None
+            made.append((email, role, password))
+    return made
+
+
+@demo_cli.command("staff")
+@click.option("--provider", default=DEMO_PROVIDER, show_default=True,
+              help="whose demo phone the specialist's sign-in is linked to")
+def demo_staff_cmd(provider: str) -> None:
+    """Demo admin, specialist and planner with new random passwords (printed; each run
+    changes them). API tokens: `flask users token --email ...`."""
+    if current_app.extensions["settings"].is_production:
+        raise click.ClickException("refusing to create demo accounts in a production deployment")
+    made = ensure_demo_staff(provider)
+    phone = DEMO_SPECIALISTS[provider]
+    click.echo("demo staff (new passwords each run):")
+    for email, role, password in made:
+        click.echo(f"  {role:<11} {email:<24} password: {password}")
+    click.echo(f"the specialist's sign-in is linked to the demo phone {phone} ({provider}): "
+               "calls that phone answers pop up on their lookup page")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(specialists_cli)
+    app.cli.add_command(demo_cli)

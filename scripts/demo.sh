@@ -5,14 +5,15 @@
 #   bash scripts/demo.sh --keys "2,say:Sudbury,2"  # any simulator options (see --help)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/lib.sh
 bash scripts/setup.sh
 PORT="${PORT:-8211}"
+require_free_port "$PORT"
 export PUBLIC_BASE_URL="${PUBLIC_BASE_URL:-http://127.0.0.1:$PORT}"
 export TWILIO_AUTH_TOKEN="${TWILIO_AUTH_TOKEN:-dev-auth-token}"
+export DEMO_CLOCK="${DEMO_CLOCK:-1}"  # the simulator's --at and waits reach the server
 export FLASK_APP=app
-.venv/bin/flask db upgrade >/dev/null
-.venv/bin/flask specialists seed-demo
-.venv/bin/flask routing seed 2>/dev/null || true
+SEARCH_WARM_START=false prepare_database
 LOG=instance/demo-server.log
 mkdir -p instance
 # One worker unless REDIS_URL is set: the embedded store lives in the worker's memory.
@@ -27,7 +28,6 @@ for _ in $(seq 1 50); do
 done
 echo "app running at http://127.0.0.1:$PORT (log: $LOG); placing a simulated call:"
 echo
-if [ "$#" -eq 0 ]; then
-  set -- --from +17055550123 --keys "1,say:Sudbury,2,5,1,say:yes,3" --answer-after 45
-fi
+# The demo's caller (English, Sudbury, housing, the survey) answers every menu the options
+# leave open: `--at 2026-12-25T03:00` alone still makes a whole call.
 .venv/bin/python -m ivr.simulator --url "http://127.0.0.1:$PORT" "$@"

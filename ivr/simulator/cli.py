@@ -1,12 +1,14 @@
 """Run a simulated call: `flask --app app simulate` (in-process) or `python -m ivr.simulator --url`.
 
-Scripted: `--keys "1,say:Sudbury,2"` gives the caller's answers in order ("silence" for none);
-interactive: `--interactive` asks you at each menu.
+Scripted: `--keys "1,say:Sudbury,2"` gives the caller's answers in order ("silence" for none,
+"hangup" to hang up); once they run out the demo's typical caller answers (`--then silence`
+for a caller who says nothing more). Interactive: `--interactive` asks you at each menu.
 """
 
 from __future__ import annotations
 
 import sys
+import urllib.parse
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -15,8 +17,8 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from ivr.simulator.engine import CallerScript, Exchange, SimulationError, Specialist
-from ivr.simulator.transport import FlaskTransport, HttpTransport, Transport
+from ivr.simulator.engine import HANGUP, CallerScript, Exchange, SimulationError, Specialist
+from ivr.simulator.transport import FlaskTransport, HttpTransport, NotOurServer, Transport
 
 TORONTO = ZoneInfo("America/Toronto")
 
@@ -42,15 +44,44 @@ def parse_at(value: str | None) -> datetime:
 
 
 def ask_person(modes: str) -> str:
+    """The interactive caller's answer; 'hangup' (or Ctrl-D, Ctrl-C) hangs up."""
     hint = ("keys (e.g. 1)" if modes == "dtmf"
             else "keys or 'say: words'" if "dtmf" in modes else "'say: words'")
-    answer = click.prompt(f"  your answer [{hint}, Enter for silence]", default="", show_default=False)
+    try:
+        answer = click.prompt(f"  your answer [{hint}, Enter for silence, 'hangup' to hang up]",
+                              default="", show_default=False)
+    except click.Abort:  # Ctrl-D or Ctrl-C at the prompt: the caller puts the phone down
+        click.echo()
+        return HANGUP
     return answer if answer.strip() else "silence"
+
+
+# What the demo's caller answers at each menu once `--keys` run out: English, Sudbury (705
+# spans two regions, so a 705 caller is asked), housing; then the survey. Options such as
+# `--at` or `--from` add to this script instead of leaving a silent caller.
+TYPICAL_MENU = {"/voice/language": "1", "/voice/location": "say:Sudbury", "/voice/need": "2",
+                "/voice/interpreter": "say:Punjabi"}
+TYPICAL_SURVEY = {"satisfaction": "5", "call_again": "1", "better_prepared": "say:yes",
+                  "consent": "3"}  # 3: no follow-up
+
+
+def typical_answer(action: str, modes: str) -> str:
+    """The demo caller's answer to the Gather posting to `action` ('silence' if unknown)."""
+    parts = urllib.parse.urlsplit(action)
+    if parts.path in TYPICAL_MENU:
+        answer = TYPICAL_MENU[parts.path]
+    else:
+        question = urllib.parse.parse_qs(parts.query).get("q", [""])[0]
+        answer = TYPICAL_SURVEY.get(question, "silence") if parts.path.startswith("/survey/") \
+            else "silence"
+    speech = answer.startswith("say:")
+    return answer if ("speech" in modes if speech else "dtmf" in modes) else "silence"
 
 
 def simulate(transport: Transport, caller: CallerScript, specialist: Specialist | None,
              start: datetime, clock: SimClock | None = None) -> Exchange:
-    exchange = Exchange(transport, start, clock_sink=clock.set if clock else None)
+    sink = clock.set if clock else getattr(transport, "set_time", None)
+    exchange = Exchange(transport, start, clock_sink=sink)
     if caller.ask:  # a person is answering: show each line as it is spoken
         exchange.transcript.echo = click.echo
     exchange.place_call(caller, specialist)
@@ -58,10 +89,11 @@ def simulate(transport: Transport, caller: CallerScript, specialist: Specialist 
 
 
 def caller_script(from_number: str, keys: str, hangup_after: float | None,
-                  interactive: bool) -> CallerScript:
+                  interactive: bool, then: str = "typical") -> CallerScript:
     inputs = [k.strip() for k in keys.split(",") if k.strip()] if keys else []
     return CallerScript(from_number, inputs, hangup_in_queue_after=hangup_after,
-                        ask=ask_person if interactive else None)
+                        ask=ask_person if interactive else None,
+                        then=typical_answer if then == "typical" else None)
 
 
 def run_in_process(app: Flask, caller: CallerScript, specialist: Specialist | None,
@@ -80,7 +112,12 @@ def run_in_process(app: Flask, caller: CallerScript, specialist: Specialist | No
 COMMON = [
     click.option("--from", "from_number", default="+17055550123", show_default=True,
                  help="the caller's number (caller ID)"),
-    click.option("--keys", default="", help='answers in order: "1", "say:Sudbury", "silence"'),
+    click.option("--keys", default="", help='answers in order: "1", "say:Sudbury", "silence", '
+                 '"hangup"; after them the --then caller answers'),
+    click.option("--then", "then", type=click.Choice(["typical", "silence"]), default="typical",
+                 show_default=True,
+                 help="once --keys run out: the demo's caller answers each menu and the survey "
+                      "(English, Sudbury, housing, 5, yes, yes, no follow-up), or silence"),
     click.option("--at", "at", default=None, help="time of day, ISO (America/Toronto if no zone)"),
     click.option("--specialist", default="demo", show_default=True,
                  help="the specialist's phone; 'demo': the demo specialist of whichever queue "
@@ -118,11 +155,11 @@ def report(exchange: Exchange) -> None:
 @click.command("simulate")
 @with_common
 @with_appcontext
-def simulate_command(from_number: str, keys: str, at: str | None, specialist: str,
+def simulate_command(from_number: str, keys: str, then: str, at: str | None, specialist: str,
                      answer_after: float, talk: float, hangup_after: float | None,
                      interactive: bool) -> None:
     """Place a simulated call through this app, in-process, and print the transcript."""
-    caller = caller_script(from_number, keys, hangup_after, interactive)
+    caller = caller_script(from_number, keys, hangup_after, interactive, then)
     try:
         exchange = run_in_process(current_app._get_current_object(), caller,  # type: ignore[attr-defined]
                                   specialist_of(specialist, answer_after, talk), parse_at(at))
@@ -137,14 +174,33 @@ def simulate_command(from_number: str, keys: str, at: str | None, specialist: st
 @click.option("--public-base-url", envvar="PUBLIC_BASE_URL", default=None)
 @with_common
 def main(url: str, auth_token: str, public_base_url: str | None, from_number: str, keys: str,
-         at: str | None, specialist: str, answer_after: float, talk: float,
+         then: str, at: str | None, specialist: str, answer_after: float, talk: float,
          hangup_after: float | None, interactive: bool) -> None:
-    """Place a simulated call against a running server over HTTP (the server keeps its own clock)."""
+    """Place a simulated call against a running server over HTTP.
+
+    A server started with DEMO_CLOCK on (scripts/serve.sh, scripts/demo.sh) takes the
+    simulated time from each request, so `--at` and the waits are simulated there too; with
+    any other server `--at` is refused, since that server keeps its own clock.
+    """
     transport = HttpTransport(url, auth_token, public_base_url)
-    caller = caller_script(from_number, keys, hangup_after, interactive)
+    start = parse_at(at)
     try:
-        exchange = simulate(transport, caller, specialist_of(specialist, answer_after, talk),
-                            parse_at(at))
+        check = transport.check_server(start)
+    except NotOurServer as err:
+        click.echo(f"simulation not started: {err}", err=True)
+        sys.exit(2)
+    if not check.follows_clock:
+        if at:
+            click.echo(f"simulation not started: {url} keeps its own clock, so --at cannot set "
+                       "the time of the call. Start the server with DEMO_CLOCK=1 (scripts/serve.sh "
+                       "does), or simulate in-process: flask --app app simulate --at ...", err=True)
+            sys.exit(2)
+        click.echo(f"note: {url} keeps its own clock (DEMO_CLOCK is off): it routes by the real "
+                   "time of day, and the waits it tells the specialist are real seconds, not "
+                   "the simulated ones below.\n", err=True)
+    caller = caller_script(from_number, keys, hangup_after, interactive, then)
+    try:
+        exchange = simulate(transport, caller, specialist_of(specialist, answer_after, talk), start)
     except SimulationError as err:
         click.echo(f"simulation failed: {err}", err=True)
         sys.exit(1)

@@ -49,6 +49,7 @@ def check_voice(verb: ET.Element) -> None:
 
 
 STAR, PHONE, CALLER = "star", "phone", "caller"  # who ends a bridged call, and how
+HANGUP = "hangup"  # a caller's answer that hangs up instead (in --keys, or typed interactively)
 
 
 @dataclass
@@ -77,6 +78,9 @@ class CallerScript:
     hangup_in_queue_after: float | None = None
     patience: float = 3600.0  # a caller nobody answers gives up after this long in queues
     ask: Callable[[str], str] | None = None  # interactive: called when inputs run out
+    # Who answers once `inputs` run out (and no person is asked): given the Gather's action
+    # URL and its input modes, an answer; None: silence (what the tests' callers do).
+    then: Callable[[str, str], str] | None = None
 
 
 @dataclass
@@ -268,7 +272,7 @@ class Exchange:
                 self.media(leg, verb, "211")
             elif tag == "Gather":
                 answer = self.gather(leg, verb)
-                if answer is not None:
+                if answer is not None or leg.hung_up:
                     return answer
             elif tag == "Redirect":
                 return (verb.text or "").strip(), leg.params()
@@ -299,19 +303,25 @@ class Exchange:
         else:
             leg.t += float(verb.get("length", "1"))
 
-    def next_input(self, leg: Leg, modes: str) -> str:
+    def next_input(self, leg: Leg, modes: str, action: str = "") -> str:
         if leg.machine:
             return "silence"  # a machine presses nothing and says nothing back
         if leg.inputs:
             return leg.inputs.popleft()
-        return self.script.ask(modes) if self.script.ask else "silence"
+        if self.script.ask:
+            return self.script.ask(modes)
+        return self.script.then(action, modes) if self.script.then else "silence"
 
     def gather(self, leg: Leg, verb: ET.Element) -> tuple[str, dict[str, str]] | None:
         for child in verb:
             self.media(leg, child, "211")
         modes = verb.get("input", "dtmf")
-        answer = self.next_input(leg, modes).strip()
         action = verb.get("action", "")
+        answer = self.next_input(leg, modes, action).strip()
+        if answer.lower() == HANGUP:
+            self.log(leg, "caller", "hangs up")
+            leg.hung_up = True
+            return None
         if answer.lower().startswith("say:") and "speech" in modes:
             words = answer[4:].strip()
             self.log(leg, "caller", f'says "{words}"')
