@@ -40,8 +40,8 @@ from tests.directory_helpers import small_directory
 ROOT = Path(__file__).resolve().parent.parent
 SORRY = "didn't get that"
 LAB_BASE_URL = "http://helpline.lab.example"  # not https: a lab, where the demo clock may run
-REAL_SECRETS = {"twilio_auth_token": "a-real-twilio-auth-token", "secret_key": "s" * 40,
-                "caller_hash_key": "k" * 40}
+REAL_SECRETS = replace(Settings(), twilio_auth_token="a-real-twilio-auth-token",
+                       secret_key="s" * 40, caller_hash_key="k" * 40)
 
 
 @pytest.fixture
@@ -129,8 +129,8 @@ def test_generate_if_empty_leaves_a_loaded_directory_alone(app: Flask) -> None:
 # -- the demo clock ------------------------------------------------------------------------------
 
 def test_production_refuses_the_demo_clock() -> None:
-    https = replace(Settings(), public_base_url="https://211.example.org", **REAL_SECRETS)
-    declared = replace(Settings(), environment="production", **REAL_SECRETS)
+    https = replace(REAL_SECRETS, public_base_url="https://211.example.org")
+    declared = replace(REAL_SECRETS, environment="production")
     for real in (https, declared):
         assert real.development_defaults() == []
         with pytest.raises(InsecureConfiguration, match="DEMO_CLOCK"):
