@@ -70,6 +70,7 @@ def create_app(
     from accounts import register as register_accounts
     from config.cli import register as register_cli
     from config.errors import register as register_errors
+    from demo import register as register_demo
     from directory import register as register_directory
     from ivr import register as register_ivr
     from needs import register as register_needs
@@ -86,5 +87,6 @@ def create_app(
     register_privacy(app)
     register_needs(app)
     register_cli(app)
+    register_demo(app)
     api_schema.register(app)  # /api/openapi.json, from the routes registered above
     return app

@@ -1,5 +1,5 @@
 """`flask --app app specialists ...`: register and list the phones specialists dial in from;
-`flask --app app demo staff`: the demo's admin, specialist and planner accounts."""
+the demo's specialists and staff accounts (`flask demo staff`, in demo.py)."""
 
 from __future__ import annotations
 
@@ -101,8 +101,6 @@ def list_cmd() -> None:
                        f"{row.languages:<8} {login}{state}")
 
 
-demo_cli = AppGroup("demo", help="Demo data for trying the app on a laptop (never in production).")
-
 # The demo accounts; the specialist's sign-in is linked to the demo phone of DEMO_PROVIDER, so
 # a simulated call answered on that provider's queue pops up on their lookup page.
 DEMO_ACCOUNTS = (("admin@example.org", "Demo admin", "admin"),
@@ -142,23 +140,5 @@ def ensure_demo_staff(provider: str) -> list[tuple[str, str, str]]:
     return made
 
 
-@demo_cli.command("staff")
-@click.option("--provider", default=DEMO_PROVIDER, show_default=True,
-              help="whose demo phone the specialist's sign-in is linked to")
-def demo_staff_cmd(provider: str) -> None:
-    """Demo admin, specialist and planner with new random passwords (printed; each run
-    changes them). API tokens: `flask users token --email ...`."""
-    if current_app.extensions["settings"].is_production:
-        raise click.ClickException("refusing to create demo accounts in a production deployment")
-    made = ensure_demo_staff(provider)
-    phone = DEMO_SPECIALISTS[provider]
-    click.echo("demo staff (new passwords each run):")
-    for email, role, password in made:
-        click.echo(f"  {role:<11} {email:<24} password: {password}")
-    click.echo(f"the specialist's sign-in is linked to the demo phone {phone} ({provider}): "
-               "calls that phone answers pop up on their lookup page")
-
-
 def register(app: Flask) -> None:
     app.cli.add_command(specialists_cli)
-    app.cli.add_command(demo_cli)

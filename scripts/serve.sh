@@ -17,13 +17,10 @@ export PUBLIC_BASE_URL="${PUBLIC_BASE_URL:-http://127.0.0.1:$PORT}"
 export DEMO_CLOCK="${DEMO_CLOCK:-1}"
 export FLASK_APP=app
 mkdir -p instance
-# The set-up commands need no search index: only the server builds it.
-SEARCH_WARM_START=false prepare_database
-SEARCH_WARM_START=false .venv/bin/flask directory generate --if-empty \
-  --services "${DEMO_SERVICES:-300}" | tail -n 1 \
-  || echo "no demo directory loaded (the lookup page works, with nothing to find)" >&2
-echo
-SEARCH_WARM_START=false .venv/bin/flask demo staff
+# Migrate, publish the default rules, register the demo phones, generate a small directory
+# if there is none, create the demo staff: one process (demo.py). It needs no search index:
+# only the server builds it.
+SEARCH_WARM_START=false .venv/bin/flask demo setup --services "${DEMO_SERVICES:-300}"
 URL="http://127.0.0.1:$PORT"
 cat <<TXT
 

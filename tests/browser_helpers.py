@@ -25,14 +25,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def live_server(app: Flask) -> Iterator[str]:
-    """The app on a free local port in a thread, for the `server` fixture in conftest."""
+def require_chromium() -> None:
     if not Path(CHROMIUM).exists():
         # Fail rather than skip: a browser test that quietly skips cannot fail. scripts/test.sh
         # installs Chromium when run as root; elsewhere opt out explicitly.
         if os.environ.get("SKIP_BROWSER_TESTS"):
             pytest.skip("SKIP_BROWSER_TESTS is set")
         pytest.fail("no /usr/bin/chromium: apt-get install chromium (or set SKIP_BROWSER_TESTS=1)")
+
+
+def live_server(app: Flask) -> Iterator[str]:
+    """The app on a free local port in a thread, for the `server` fixture in conftest."""
+    require_chromium()
     port = free_port()
     httpd = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
