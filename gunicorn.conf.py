@@ -1,7 +1,8 @@
 """gunicorn settings, read from the project root: load the app once in the master, then fork.
 
 `create_app()` builds the directory search index at start (SEARCH_WARM_START), so with
-preload every worker starts with it and shares its numpy arrays copy-on-write.
+preload every worker starts with it and shares its numpy arrays copy-on-write. The worker class is gunicorn's threaded
+one, which also passes on when each request was queued (`config/gunicorn_worker.py`).
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import gc
 from typing import Any
 
 preload_app = True
+# gthread, noting when each request was queued for a thread (the webhooks' budget counts it)
+worker_class = "config.gunicorn_worker.StampingThreadWorker"
 
 
 def when_ready(server: Any) -> None:

@@ -21,8 +21,10 @@ from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 from sqlalchemy.types import TypeDecorator
 
+from config import deadline
 from config.breaker import Breaker
 
 log = logging.getLogger(__name__)
@@ -94,28 +96,61 @@ class Waits:
 DEFAULT_WAITS = Waits()
 
 
+# Inside a webhook, every wait on PostgreSQL ends this long before the webhook's deadline:
+# time left to journal the write instead and to answer.
+DEADLINE_RESERVE = 0.2
+
+
+class DeadlineReached(psycopg.OperationalError):
+    """A wait cut short by the webhook's deadline (`config.deadline`), not by the database:
+    it does not open the breaker, and the durable writer journals the write."""
+
+
+def _left(limit: float) -> float:
+    """`limit`, or less inside a webhook: what its deadline leaves, minus the reserve."""
+    return deadline.remaining(limit + DEADLINE_RESERVE) - DEADLINE_RESERVE
+
+
 class BoundedConnection(psycopg.Connection[Any]):
     """A psycopg connection that gives up on a server that stops answering.
 
     `statement_timeout` is enforced by the server, so a server that accepts and then says
     nothing (hung, or behind a broken network path) would hold the thread for ever; libpq
     has no read timeout. psycopg's wait loop takes one: each wait is bounded by
-    `read_timeout`, after which the connection is closed (it is mid-protocol, unusable) and
-    an OperationalError raised, which SQLAlchemy treats as a disconnect.
+    `read_timeout`, or by what the current webhook's deadline leaves when that is sooner,
+    after which the connection is closed (it is mid-protocol, unusable) and an
+    OperationalError raised (`DeadlineReached` when the deadline cut it), which SQLAlchemy
+    treats as a disconnect.
     """
 
     read_timeout: float = 30.0
 
     def wait(self, gen: Any, interval: float = 0.1, timeout: float | None = None) -> Any:
+        limit = self.read_timeout if timeout is None else timeout
+        left = _left(limit)
         try:
-            return super().wait(gen, interval=interval,
-                                timeout=self.read_timeout if timeout is None else timeout)
+            return super().wait(gen, interval=interval, timeout=max(0.001, left))
         except psycopg.errors.OperationalError as err:
             if "timeout" in type(err).__name__.lower() or type(err).__name__ == "_WaitTimeout":
                 self.pgconn.finish()
+                if left < limit:
+                    raise DeadlineReached("the webhook's deadline came first") from err
                 raise psycopg.OperationalError(
                     f"server did not answer within {self.read_timeout:g} s") from err
             raise
+
+
+class DeadlinePool(QueuePool):
+    """A pool whose wait for a free connection ends at the current webhook's deadline
+    (SQLAlchemy reads `_timeout` at each checkout)."""
+
+    @property  # type: ignore[override]
+    def _timeout(self) -> float:
+        return max(0.0, _left(self._configured_timeout))
+
+    @_timeout.setter
+    def _timeout(self, value: float) -> None:
+        self._configured_timeout = value
 
 
 class DatabaseDown(psycopg.OperationalError):
@@ -139,23 +174,30 @@ def make_engine(url: str, waits: Waits = DEFAULT_WAITS, breaker: Breaker | None 
         return engine
     statement_ms = max(1, round(waits.read * 1000))
     engine = create_engine(
-        url, pool_pre_ping=waits.pre_ping, pool_size=pool_size, max_overflow=2 * pool_size,
+        url, poolclass=DeadlinePool, pool_pre_ping=waits.pre_ping, pool_size=pool_size,
+        max_overflow=2 * pool_size,
         pool_timeout=waits.pool, pool_recycle=1800,
         connect_args={"connect_timeout": waits.connect,
                       "options": f"-c statement_timeout={statement_ms}"})
     if url.startswith(("postgresql:", "postgresql+psycopg:")):
-        _bound_reads(engine, waits.read)
+        _bound_reads(engine, waits.read, waits.connect)
     if breaker is not None:
         guard_engine(engine, breaker)
     return engine
 
 
-def _bound_reads(engine: Engine, read_timeout: float) -> None:
-    """Open every connection as a BoundedConnection with this engine's read timeout."""
+def _bound_reads(engine: Engine, read_timeout: float, connect_timeout: float) -> None:
+    """Open every connection as a BoundedConnection with this engine's read timeout.
+
+    libpq's connect timeout cannot be under 2 s, so a webhook with less than the connect
+    timeout left does not open a connection at all (`DeadlineReached`): its write goes to
+    the journal now, and a request with more time (or the journal's replay) reconnects."""
     factory = _bounded_class(read_timeout)
 
     @event.listens_for(engine, "do_connect")
     def connect(_dialect: Any, _record: Any, cargs: Any, cparams: dict[str, Any]) -> Any:
+        if _left(connect_timeout) < connect_timeout:
+            raise DeadlineReached("no time left to open a connection before the deadline")
         return factory.connect(*cargs, **cparams)
 
 
@@ -165,7 +207,7 @@ def guard_engine(engine: Engine, breaker: Breaker) -> None:
 
     @event.listens_for(engine, "handle_error")
     def failed(ctx: Any) -> None:
-        if ctx.is_pre_ping or isinstance(ctx.original_exception, DatabaseDown):
+        if ctx.is_pre_ping or isinstance(ctx.original_exception, (DatabaseDown, DeadlineReached)):
             return  # a stale pooled connection (the pool reconnects), or our own refusal
         if ctx.is_disconnect or isinstance(ctx.original_exception, psycopg.OperationalError):
             breaker.failed(ctx.original_exception)

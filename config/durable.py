@@ -6,6 +6,17 @@ its breaker is open, or older entries still wait) the write goes to the local jo
 and a background thread replays the journal in order as soon as the database is back.
 Every applier is idempotent (an upsert or an insert-if-absent keyed by CallSid), so an
 entry replayed twice, or replayed after a write that only seemed to fail, changes nothing.
+
+Inside a webhook the database gets only what is left of the webhook's budget
+(`config.deadline`; the engine's pool, read and connect waits are cut to it): a write that
+cannot finish in time goes to the journal while there is still time to answer, and that
+is not counted as the database failing (its breaker stays closed). `keep()` journals at
+once, for a fallback that must not wait on the database at all.
+
+The replay writes many entries per transaction (`REPLAY_BATCH`, in journal order): one
+commit, and one journal delete, per batch instead of per entry. A batch the database
+refuses (one bad entry, not an outage) is replayed again entry by entry, so only that
+entry is set aside.
 """
 
 from __future__ import annotations
@@ -24,8 +35,9 @@ from prometheus_client import Counter, Gauge
 from sqlalchemy import exc
 from sqlalchemy.orm import Session, sessionmaker
 
+from config import deadline
 from config.breaker import Breaker
-from config.database import commit
+from config.database import DEADLINE_RESERVE, DeadlineReached, commit
 from config.journal import Journal
 
 log = logging.getLogger(__name__)
@@ -37,6 +49,11 @@ JOURNALED = Counter("helpline_journaled_writes_total", "Writes kept in the local
 REPLAYED = Counter("helpline_replayed_writes_total", "Journal entries written to the database")
 PENDING = Gauge("helpline_journal_pending", "Journal entries waiting for the database",
                 multiprocess_mode="livesum")
+
+REPLAY_BATCH = 200
+# A webhook with less than this left writes to the journal without trying the database
+# (which would get a tenth of a second after the reserve kept for answering).
+MIN_DB_SECONDS = DEADLINE_RESERVE + 0.1
 
 # What the database being away looks like, as opposed to a write it refuses.
 UNAVAILABLE: tuple[type[BaseException], ...] = (
@@ -77,14 +94,21 @@ class DurableWriter:
     def write(self, kind: str, payload: dict[str, Any]) -> None:
         if kind not in APPLIERS:
             raise KeyError(f"no applier for {kind!r}")
-        if not self._backlog and self.breaker.allow():
+        if not self._backlog and self.breaker.allow() and not _out_of_time():
             try:
                 self._apply(kind, payload)
                 return
             except Exception as err:
                 if not is_unavailable(err):
                     raise
-                self.breaker.failed(err)
+                if not (_cut_short(err) or _out_of_time()):
+                    self.breaker.failed(err)
+        self.keep(kind, payload)
+
+    def keep(self, kind: str, payload: dict[str, Any]) -> None:
+        """Straight to the journal (replayed by the drain thread as soon as it can)."""
+        if kind not in APPLIERS:
+            raise KeyError(f"no applier for {kind!r}")
         self.journal.append(kind, payload)
         JOURNALED.labels(kind).inc()
         PENDING.inc()
@@ -93,14 +117,20 @@ class DurableWriter:
 
     def _apply(self, kind: str, payload: dict[str, Any]) -> None:
         """One unit of work: the applier's changes committed, then what they owe delivered."""
+        self._apply_many([(kind, payload)])
+
+    def _apply_many(self, entries: list[tuple[str, dict[str, Any]]]) -> None:
+        """Several writes in one transaction, in order: all committed, or none."""
         with nullcontext() if has_app_context() else self.context(), self.makesession() as db:
-            APPLIERS[kind](db, payload)
+            for kind, payload in entries:
+                APPLIERS[kind](db, payload)
             commit(db)
         if self.breaker.is_open:
             self.breaker.succeeded()
 
-    def drain(self) -> int:
-        """Replay the journal in order; stop at the first sign the database is away again.
+    def drain(self, batch: int = REPLAY_BATCH) -> int:
+        """Replay the journal in order, `batch` entries per transaction; stop at the first
+        sign the database is away again.
 
         One worker drains at a time (a lock file beside the journal): two would only
         repeat each other's idempotent writes. Answers how many entries were written.
@@ -113,25 +143,41 @@ class DurableWriter:
             except BlockingIOError:
                 return 0
             written = 0
-            while batch := self.journal.pending():
-                for entry_id, kind, payload in batch:
-                    try:
-                        self._apply(kind, payload)
-                    except Exception as err:
-                        if is_unavailable(err):
-                            self.breaker.failed(err)
-                            return written
-                        log.exception("journal entry %s (%s) refused; set aside", entry_id, kind)
-                        self.journal.set_aside(entry_id)
-                        continue
-                    self.journal.remove(entry_id)
-                    REPLAYED.inc()
-                    PENDING.dec()
-                    written += 1
+            while entries := self.journal.pending(limit=batch):
+                done = self._replay(entries)
+                if done is None:
+                    return written
+                written += done
             if written:
                 log.warning("journal replayed: %d writes reached the database", written)
             self._backlog = self.journal.count() > 0
             return written
+
+    def _replay(self, entries: list[tuple[int, str, dict[str, Any]]]) -> int | None:
+        """One batch in one transaction; a refused batch again one by one. None when the
+        database is away (the entries stay in the journal)."""
+        try:
+            self._apply_many([(kind, payload) for _, kind, payload in entries])
+        except Exception as err:
+            if is_unavailable(err):
+                self.breaker.failed(err)
+                return None
+            if len(entries) == 1:
+                entry_id, kind, _ = entries[0]
+                log.exception("journal entry %s (%s) refused; set aside", entry_id, kind)
+                self.journal.set_aside(entry_id)
+                return 0
+            done = 0
+            for entry in entries:
+                one = self._replay([entry])
+                if one is None:
+                    return None
+                done += one
+            return done
+        self.journal.remove_many([entry_id for entry_id, _, _ in entries])
+        REPLAYED.inc(len(entries))
+        PENDING.dec(len(entries))
+        return len(entries)
 
     def _ensure_drainer(self) -> None:
         if self._pid != os.getpid():  # forked: the parent's thread did not come along
@@ -168,3 +214,21 @@ class DurableWriter:
     def stop(self) -> None:
         self._stopped = True
         self._wake.set()
+
+
+def _out_of_time() -> bool:
+    """Inside a webhook with (almost) nothing left of its budget: also what a wait cut at
+    the deadline leaves (the pool's wait ends `DEADLINE_RESERVE` before it)."""
+    return deadline.remaining(MIN_DB_SECONDS + 1) < MIN_DB_SECONDS
+
+
+def _cut_short(err: BaseException) -> bool:
+    """The write failed because the webhook's deadline cut its wait, not the database."""
+    seen: BaseException | None = err
+    for _ in range(4):  # SQLAlchemy's wrapper, then psycopg's error, then its cause
+        if seen is None:
+            return False
+        if isinstance(seen, DeadlineReached):
+            return True
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return False

@@ -89,6 +89,18 @@ class Journal:
         with self._lock:
             self._db().execute("DELETE FROM entries WHERE id = ?", (entry_id,))
 
+    def remove_many(self, entry_ids: list[int]) -> None:
+        """Forget entries the database has taken: one transaction (one sync) for them all."""
+        with self._lock:
+            conn = self._db()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.executemany("DELETE FROM entries WHERE id = ?", [(i,) for i in entry_ids])
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
     def set_aside(self, entry_id: int) -> None:
         """Keep an entry the database refuses (a bug, not an outage) without retrying it."""
         with self._lock:

@@ -136,12 +136,21 @@ def spoken_duration(seconds: int) -> str:
 
 
 @bp.post("/connect")
-@webhook(fallback=empty)
+@webhook(fallback=empty, shed=False)
 def connect() -> VoiceResponse:
-    """Runs on the caller's leg as the specialist dequeues them: link, record, screen pop."""
+    """Runs on the caller's leg as the specialist dequeues them: link, record, screen pop.
+
+    The caller is bridged whatever this answers, so it is recorded as answered even when
+    the answer is late (`shed=False`), and the provider recorded is the one whose queue the
+    specialist took the caller from (`ap`): the queue they were really in, even when the
+    step that routed them answered its fallback (the safe route) instead.
+    """
     call = load_call(form("CallSid"))
     if call.lost:  # the store lost the session: the record knows the caller's language
         records.recover_context(call)
+    queue_provider = request.args.get("ap", "")
+    if queue_provider in deployment().providers:
+        call.provider = queue_provider
     specialist_id = specialist_arg()
     waited = form_float("QueueTime")
     if call.call_sid:
@@ -175,7 +184,7 @@ def pop_event(call: CallSession, waited: float | None) -> dict[str, object]:
 
 
 @bp.post("/after-call")
-@webhook(fallback=empty)
+@webhook(fallback=empty, shed=False)
 def after_call() -> VoiceResponse:
     """The specialist's Dial ended: offer the next caller; silence signs them out.
 
@@ -199,7 +208,7 @@ def after_call() -> VoiceResponse:
 
 
 @bp.post("/status")
-@webhook(fallback=empty)
+@webhook(fallback=empty, shed=False)
 def status() -> VoiceResponse:
     if form("CallStatus") in {"completed", "busy", "failed", "no-answer", "canceled"}:
         with best_effort():

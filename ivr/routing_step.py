@@ -8,6 +8,7 @@ from flask import url_for
 from twilio.twiml.voice_response import VoiceResponse
 
 from config.clock import now
+from config.deadline import commit_to_answer
 from config.extensions import settings, store
 from config.ontario import data_files
 from ivr import prompts, records
@@ -34,6 +35,12 @@ def enqueue_call(resp: VoiceResponse, call: CallSession) -> VoiceResponse:
 
 
 def put_in_queue(resp: VoiceResponse, call: CallSession, decision: Decision, prompt: str) -> VoiceResponse:
+    """Record the route, enqueue the caller on the shared figures, answer the <Enqueue>.
+
+    Committed first (`config.deadline`): once the webhook has answered its fallback (the
+    safe route) this raises instead, and nothing here records a queue the caller never joined.
+    """
+    commit_to_answer()
     provider = routed_provider(decision.provider)
     call.provider, call.queue = provider.id, provider.queue
     call.max_wait_seconds = decision.max_wait_seconds
@@ -58,6 +65,7 @@ def put_in_queue(resp: VoiceResponse, call: CallSession, decision: Decision, pro
 
 
 def transfer(resp: VoiceResponse, call: CallSession, decision: Decision) -> VoiceResponse:
+    commit_to_answer()  # as in put_in_queue: no transfer recorded that the caller did not get
     call.routing_trace = [*call.routing_trace, *(dict(step) for step in decision.trace)]
     call.transferred = True
     save_call(call)

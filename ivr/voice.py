@@ -334,7 +334,7 @@ def transfer_result() -> VoiceResponse:
 
 
 @bp.post("/status")
-@webhook(fallback=empty)
+@webhook(fallback=empty, shed=False)
 def status() -> VoiceResponse:
     """The call's status callback: close the durable record and forget the session."""
     call = load_call(form("CallSid"))

@@ -1,10 +1,21 @@
 """What every Twilio webhook shares: the signature check, TwiML out, and no 500s ever.
 
 A view returns a `VoiceResponse`; any exception becomes the view's fallback TwiML (by default
-the safe route to a person), logged without the caller's number. A view that has not
-answered within the webhook budget (`WEBHOOK_BUDGET_SECONDS`, a few seconds, well inside
-Twilio's 15) is left to finish on its own and the caller gets the fallback now: whatever a
-dependency does, Twilio gets its answer in time.
+the safe route to a person), logged without the caller's number.
+
+The budget (`WEBHOOK_BUDGET_SECONDS`, a few seconds, well inside Twilio's 15) counts from
+when the request reached us, queue included (`config.deadline.request_start`: the
+`X-Request-Start` stamp our gunicorn worker or a proxy sets). Load shedding: a request that
+already waited most of its budget in the queue (less than `SHED_BELOW` of it left) gets its
+fallback at once, without running the view, which is what keeps Twilio's wait bounded when
+more calls arrive than the workers can serve; the view would only have been abandoned.
+Webhooks whose view records what happened whatever is answered (status callbacks, the
+bridge: `shed=False`) still run it, in the background, after the answer.
+
+A view not done by the deadline is left to finish on its own thread and the caller gets the
+fallback now, unless the view has already committed to its answer (`config.deadline`): then
+its answer stands, given a short grace. An abandoned view is refused its commit, so it
+never records a route the caller was not given.
 """
 
 from __future__ import annotations
@@ -12,6 +23,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as BudgetSpent
@@ -22,8 +34,9 @@ from prometheus_client import Histogram
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import HTTPException
 
-from config import database
+from config import database, deadline
 from config.breaker import DependencyDown
+from config.deadline import Abandoned, Ticket
 from config.durable import is_unavailable
 from config.extensions import settings
 from ivr.metrics import DEGRADED_ANSWERS, WEBHOOK_FALLBACKS, WEBHOOK_SECONDS
@@ -32,6 +45,8 @@ from ivr.security import signature_is_valid, twilio_signed
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPT = 10
+# Shed a request left with less than this share of its budget after queueing.
+SHED_BELOW = 0.25
 
 
 def twiml(resp: VoiceResponse) -> Response:
@@ -58,8 +73,13 @@ def attempt_arg() -> int:
     return min(int(raw), MAX_ATTEMPT) if raw.isdigit() else 0
 
 
-def webhook(fallback: Callable[[], VoiceResponse]) -> Callable[[Callable[..., VoiceResponse]], Any]:
-    """Signed-webhook decorator: answer TwiML, and `fallback()` TwiML if the view fails."""
+def webhook(fallback: Callable[[], VoiceResponse],
+            shed: bool = True) -> Callable[[Callable[..., VoiceResponse]], Any]:
+    """Signed-webhook decorator: answer TwiML, and `fallback()` TwiML if the view fails.
+
+    `shed=False`: the view records what happened whatever the caller is answered, so it
+    runs even for a request that queued past its budget (after the fallback is answered).
+    """
 
     def decorate(view: Callable[..., VoiceResponse]) -> Callable[..., Response]:
         def answer(*args: Any, **kwargs: Any) -> tuple[Response, set[str]]:
@@ -69,7 +89,9 @@ def webhook(fallback: Callable[[], VoiceResponse]) -> Callable[[Callable[..., Vo
                 return twiml(resp), g.pop("degraded", set())
             except Exception as err:
                 causes = g.pop("degraded", set())
-                if isinstance(err, DependencyDown) or is_unavailable(err):
+                if isinstance(err, Abandoned):
+                    causes.add("budget")  # the fallback is (being) answered: act on nothing
+                elif isinstance(err, DependencyDown) or is_unavailable(err):
                     log.warning("webhook %s: %s; answering the fallback route", request.path, err)
                     causes.add("redis" if isinstance(err, DependencyDown) else "database")
                 else:
@@ -86,7 +108,11 @@ def webhook(fallback: Callable[[], VoiceResponse]) -> Callable[[Callable[..., Vo
                 if budget <= 0:
                     resp, causes = answer(*args, **kwargs)
                 else:
-                    resp, causes = _within(budget, answer, fallback, *args, **kwargs)
+                    ticket = ticket_for(budget)
+                    if ticket.remaining() < budget * SHED_BELOW:
+                        resp, causes = _shed(ticket, not shed, answer, fallback, *args, **kwargs)
+                    else:
+                        resp, causes = _within(ticket, not shed, answer, fallback, *args, **kwargs)
                 for cause in causes:
                     DEGRADED_ANSWERS.labels(cause).inc()
                 return resp
@@ -94,6 +120,13 @@ def webhook(fallback: Callable[[], VoiceResponse]) -> Callable[[Callable[..., Vo
         return twilio_signed(wrapper)
 
     return decorate
+
+
+def ticket_for(budget: float) -> Ticket:
+    """This request's deadline: `budget` seconds after it reached us (queue included)."""
+    wall = time.time()
+    queued = wall - deadline.request_start(request.headers, wall)
+    return Ticket(time.monotonic() - queued + budget)
 
 
 _pool: tuple[int, ThreadPoolExecutor] | None = None
@@ -107,19 +140,61 @@ def _executor() -> ThreadPoolExecutor:
     return _pool[1]
 
 
-def _within(budget: float, answer: Callable[..., tuple[Response, set[str]]],
+def _run(ticket: Ticket, always: bool, answer: Callable[..., tuple[Response, set[str]]],
+         *args: Any, **kwargs: Any) -> tuple[Response, set[str]]:
+    """The view on its own thread, under its ticket (what bounds its waits below). A view
+    given up on before it even started (it waited for a thread) is not run, unless it
+    records what happened (`always`)."""
+    if ticket.abandoned and not always:
+        return twiml(VoiceResponse()), set()  # nobody reads it: the fallback was answered
+    with deadline.bound(ticket):
+        return answer(*args, **kwargs)
+
+
+def _submit(ticket: Ticket, always: bool, answer: Callable[..., tuple[Response, set[str]]],
+            *args: Any, **kwargs: Any) -> Any:
+    request.form  # noqa: B018 - parse the body here, so the fallback never races the view for it
+    return _executor().submit(_run, ticket, always, copy_current_request_context(answer),
+                              *args, **kwargs)
+
+
+def _within(ticket: Ticket, always: bool, answer: Callable[..., tuple[Response, set[str]]],
             fallback: Callable[[], VoiceResponse], *args: Any,
             **kwargs: Any) -> tuple[Response, set[str]]:
-    """Run the view on a pool thread; past the budget, answer the fallback instead."""
-    request.form  # noqa: B018 - parse the body here, so the fallback never races the view for it
-    job = _executor().submit(copy_current_request_context(answer), *args, **kwargs)
+    """Run the view on a pool thread; at the deadline, answer the fallback instead, unless
+    the view has committed to its answer (then wait for it, `COMMITTED_GRACE` at most)."""
+    job = _submit(ticket, always, answer, *args, **kwargs)
     try:
-        return job.result(timeout=budget)
+        return job.result(timeout=max(0.0, ticket.remaining()))  # type: ignore[no-any-return]
     except BudgetSpent:
-        log.warning("webhook %s took over its %.1f s budget; answering the fallback route",
-                    request.path, budget)
-        WEBHOOK_FALLBACKS.labels(request.endpoint or "unknown").inc()
-        return twiml(fallback()), {"budget"}
+        pass
+    cause = "budget"
+    if not ticket.give_up():  # committed: what it answers is what it records
+        try:
+            return job.result(timeout=deadline.COMMITTED_GRACE)  # type: ignore[no-any-return]
+        except BudgetSpent:
+            log.error("webhook %s committed to its answer but did not give it in time; "
+                      "answering the fallback route", request.path)
+            cause = "budget-committed"
+    else:
+        log.warning("webhook %s not done within its budget; answering the fallback route",
+                    request.path)
+    WEBHOOK_FALLBACKS.labels(request.endpoint or "unknown").inc()
+    return twiml(fallback()), {cause}
+
+
+def _shed(ticket: Ticket, run_anyway: bool, answer: Callable[..., tuple[Response, set[str]]],
+          fallback: Callable[[], VoiceResponse], *args: Any,
+          **kwargs: Any) -> tuple[Response, set[str]]:
+    """The request waited out its budget in the queue: the fallback now. A view that
+    records what happened (`shed=False`) still runs, in the background, its answer unused."""
+    ticket.give_up()
+    if run_anyway:
+        _submit(ticket, True, answer, *args, **kwargs)
+    log.warning("webhook %s waited %.1f s in the queue; shedding it to the fallback route",
+                request.path, settings().webhook_budget_seconds - ticket.remaining())
+    WEBHOOK_FALLBACKS.labels(request.endpoint or "unknown").inc()
+    return twiml(fallback()), {"shed"}
 
 
 @functools.cache

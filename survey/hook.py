@@ -62,8 +62,16 @@ def start() -> VoiceResponse:
                **call.carried)
 
 
+def answer_fallback() -> VoiceResponse:
+    """When /survey/answer fails, overruns or is shed: the goodbye, and what the caller
+    said is kept all the same (the raw keys and words, read when the journal is written),
+    so a survey answer given is never lost, whatever became of the view."""
+    keep_given()
+    return thanks()
+
+
 @bp.post("/answer")
-@webhook(fallback=thanks)
+@webhook(fallback=answer_fallback)
 def answer() -> VoiceResponse:
     call, attempt, resp = current_call(), attempt_arg(), VoiceResponse()
     definition = version(SURVEY_ID, request.args.get("v", ""))
@@ -76,9 +84,7 @@ def answer() -> VoiceResponse:
             say(resp, call.language, definition.text("not_understood", call.language))
         return ask(resp, "survey.answer", definition, question, call.language, attempt + 1,
                    **call.carried)
-    value = reading.value if reading.kind == Reading.ANSWER else None
-    if reading.kind == Reading.STOP and question.id == CONSENT_QUESTION:
-        value = "no"
+    value = answer_value(reading, question)
     at, context = now(), call_context(call)
     keep_answer(context, definition, question, value, at)
     if question.id == CONSENT_QUESTION and value in {"call", "text"}:
@@ -88,6 +94,28 @@ def answer() -> VoiceResponse:
         return goodbye(resp, definition, call.language)
     return ask(resp, "survey.answer", definition, following, call.language, 0,
                **call.carried)
+
+
+def answer_value(reading: Reading, question: Question) -> str | None:
+    if reading.kind == Reading.STOP and question.id == CONSENT_QUESTION:
+        return "no"
+    return reading.value if reading.kind == Reading.ANSWER else None
+
+
+def keep_given() -> None:
+    """Journal the answer this request carries, from the request alone (no store, no
+    database: the fallback may be answering because they are slow)."""
+    call_sid, question = form("CallSid"), request.args.get("q", "")
+    if not call_sid or not question:
+        return
+    started = request.args.get("t0", "")
+    writer().keep("survey.given", {
+        "call_sid": call_sid, "language": request.args.get("l", "en"),
+        "region": request.args.get("r") or None, "provider": request.args.get("p") or None,
+        "started_at": float(started) if started.isdigit() else None,
+        "version": request.args.get("v", ""), "question": question,
+        "digits": form("Digits"), "speech": form("SpeechResult"), "from": form("From"),
+        "at": now()})
 
 
 def keep_answer(context: CallContext, definition: Definition, question: Question,
@@ -115,6 +143,29 @@ def apply_answer(db: Session, payload: dict[str, Any]) -> None:
     if question is not None:
         record_answer(db, CallContext(**payload["context"]), definition, question,
                       payload["value"], payload["at"])
+
+
+@durable.register("survey.given")
+def apply_given(db: Session, payload: dict[str, Any]) -> None:
+    """An answer kept by the fallback: read now as the view would have read it (nothing
+    heard is a skipped question: the caller was told goodbye, not asked again)."""
+    definition = version(SURVEY_ID, payload["version"])
+    question = definition.question(payload["question"])
+    if question is None:
+        return
+    language = payload["language"] if payload["language"] in {"en", "fr"} else "en"
+    value = answer_value(read_answer(definition, question, language, payload["digits"],
+                                     payload["speech"]), question)
+    at: datetime = payload["at"]
+    started = payload["started_at"]
+    context = CallContext(call_sid=payload["call_sid"], language=language,
+                          region=payload["region"], provider=payload["provider"],
+                          call_date=local_date(datetime.fromtimestamp(started, UTC)
+                                               if started else at))
+    record_answer(db, context, definition, question, value, at)
+    if question.id == CONSENT_QUESTION and value in {"call", "text"}:
+        apply_consent(db, {"context": context_payload(context), "channel": value,
+                           "from": payload["from"], "at": at})
 
 
 @durable.register("survey.consent")
