@@ -1,8 +1,9 @@
 """gunicorn settings, read from the project root: load the app once in the master, then fork.
 
 `create_app()` builds the directory search index at start (SEARCH_WARM_START), so with
-preload every worker starts with it and shares its numpy arrays copy-on-write. The worker class is gunicorn's threaded
-one, which also passes on when each request was queued (`config/gunicorn_worker.py`).
+preload every worker starts with it and shares its numpy arrays copy-on-write. The worker
+class is gunicorn's threaded one, which also passes on when each request was queued
+(`config/gunicorn_worker.py`).
 """
 
 from __future__ import annotations

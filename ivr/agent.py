@@ -135,8 +135,22 @@ def spoken_duration(seconds: int) -> str:
     return f"{minutes} minute{'s' if minutes > 1 else ''}" + (f" {secs}" if rest else "")
 
 
+def connect_fallback() -> VoiceResponse:
+    """The caller is bridged whatever /agent/connect answers: when it fails, overruns or is
+    shed, the answered record is kept from the request alone (straight to the journal,
+    idempotent with the view's own write if that lands too)."""
+    call_sid = form("CallSid")
+    if call_sid:
+        queue_provider = request.args.get("ap") or None
+        raw = request.args.get("sp", "")  # the URL's, never the store's: it may be what hangs
+        records.record_answered(records.kept_by_fallback(call_sid, queue_provider), now(),
+                                form_float("QueueTime"), int(raw) if raw.isdigit() else None,
+                                journal=True)
+    return empty()
+
+
 @bp.post("/connect")
-@webhook(fallback=empty, shed=False)
+@webhook(fallback=connect_fallback, shed=False)
 def connect() -> VoiceResponse:
     """Runs on the caller's leg as the specialist dequeues them: link, record, screen pop.
 

@@ -118,12 +118,18 @@ def record_talk(call_sid: str, seconds: float) -> None:
     writer().write("call_talk", {"call_sid": call_sid, "talk_seconds": max(0, round(seconds))})
 
 
-def _upsert(kind: str, call: CallSession, now: datetime, values: dict[str, Any]) -> None:
-    """INSERT the record, or merge into the existing one for this CallSid: one statement."""
+def _upsert(kind: str, call: CallSession, now: datetime, values: dict[str, Any],
+            journal: bool = False) -> None:
+    """INSERT the record, or merge into the existing one for this CallSid: one statement.
+    `journal`: straight to the journal (a fallback, which must not wait on the database)."""
     row = dict.fromkeys(table.c.keys())
     row.pop("id")
     row.update(call_sid=call.call_sid, started_at=_at(call.started_at) or now, **values)
-    writer().write("call_record", {"kind": kind, "lost": call.lost, "row": row})
+    payload = {"kind": kind, "lost": call.lost, "row": row}
+    if journal:
+        writer().keep("call_record", payload)
+    else:
+        writer().write("call_record", payload)
 
 
 def pseudonym(call: CallSession, now: datetime) -> None:
@@ -142,17 +148,20 @@ def record_routed(call: CallSession, now: datetime, transferred: bool = False) -
 
 
 def record_answered(call: CallSession, now: datetime, queue_seconds: float | None,
-                    specialist_id: int | None) -> None:
-    pseudonym(call, now)
+                    specialist_id: int | None, journal: bool = False) -> None:
+    if not journal:
+        pseudonym(call, now)
     _upsert("answered", call, now, {
         **context_values(call), "answered_at": now, "specialist_id": specialist_id,
         "queue_seconds": None if queue_seconds is None else round(queue_seconds),
-        "result": RESULT_ANSWERED})
+        "result": RESULT_ANSWERED}, journal)
 
 
-def record_closed(call: CallSession, now: datetime, duration: float | None) -> None:
+def record_closed(call: CallSession, now: datetime, duration: float | None,
+                  journal: bool = False) -> None:
     """Close the record from the status callback: end time, talk or wait time, final result."""
-    pseudonym(call, now)
+    if not journal:
+        pseudonym(call, now)
     talk = round(now.timestamp() - call.answered_at) if call.answered_at else None
     waited = (round(now.timestamp() - call.enqueued_at)
               if call.enqueued_at and not call.answered_at else None)
@@ -164,7 +173,13 @@ def record_closed(call: CallSession, now: datetime, duration: float | None) -> N
         "language": call.language, "overflowed": call.overflowed, "caller_hash": call.caller_hash}
     if call.provider:  # a lost session knows nothing: leave the row's context as it is
         values.update(context_values(call))
-    _upsert("closed", call, now, values)
+    _upsert("closed", call, now, values, journal)
+
+
+def kept_by_fallback(call_sid: str, provider: str | None = None) -> CallSession:
+    """The call as a fallback knows it, from the request alone: nothing but its CallSid
+    (and the queue's provider on the bridge), marked lost so the row's context wins."""
+    return CallSession(call_sid=call_sid, provider=provider, lost=True)
 
 
 def recover_context(call: CallSession) -> bool:

@@ -333,8 +333,18 @@ def transfer_result() -> VoiceResponse:
     return resp
 
 
+def status_fallback() -> VoiceResponse:
+    """When /voice/status fails, overruns or is shed: the record is closed all the same,
+    from the request alone (journal; the row's context and result stand)."""
+    if form("CallSid") and form("CallStatus") in {"completed", "busy", "failed", "no-answer",
+                                                  "canceled"}:
+        records.record_closed(records.kept_by_fallback(form("CallSid")), now(),
+                              form_float("CallDuration"), journal=True)
+    return empty()
+
+
 @bp.post("/status")
-@webhook(fallback=empty, shed=False)
+@webhook(fallback=status_fallback, shed=False)
 def status() -> VoiceResponse:
     """The call's status callback: close the durable record and forget the session."""
     call = load_call(form("CallSid"))

@@ -4,8 +4,8 @@
 back empty, as a crashed Redis without a disk would. `kill`, `pause` (SIGSTOP: the socket
 accepts, nothing answers), `resume`, `restart`. `TcpProxy` sits between the app and
 PostgreSQL and can `refuse` (nothing listens), go `silent` (accepts and forwards nothing,
-both ways, on new and open connections) or `restore`. `Gunicorn` serves an app with real
-workers, one of which can be SIGKILLed.
+both ways, on new and open connections), go `slow` (forwards everything, late) or `restore`.
+`Gunicorn` serves an app with real workers, one of which can be SIGKILLed.
 """
 
 from __future__ import annotations
@@ -100,6 +100,7 @@ class TcpProxy:
         self.upstream = (upstream_host, upstream_port)
         self.port = free_port()
         self.mode = "pass"
+        self.delay = 0.0  # `slow`: seconds each chunk waits before it is passed on
         self._listener: socket.socket | None = None
         self._conns: list[socket.socket] = []
         self._lock = threading.Lock()
@@ -138,6 +139,8 @@ class TcpProxy:
             while data := src.recv(65536):
                 while self.mode == "silent":  # hold the bytes: the peer hears nothing
                     time.sleep(0.02)
+                if self.delay:
+                    time.sleep(self.delay)
                 dst.sendall(data)
         except OSError:
             pass
@@ -169,9 +172,14 @@ class TcpProxy:
         """Connections stay open, new ones are accepted, and nothing comes back."""
         self.mode = "silent"
 
+    def slow(self, seconds: float) -> None:
+        """Everything still gets through, each chunk (either way) `seconds` late: a
+        database that answers, slowly (a starved machine, a congested link)."""
+        self.delay = seconds
+
     def restore(self) -> None:
         was = self.mode
-        self.mode = "pass"
+        self.mode, self.delay = "pass", 0.0
         if was == "silent":
             self._drop_all()  # what was held mid-protocol is of no use to anyone
         if self._listener is None:

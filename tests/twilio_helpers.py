@@ -18,11 +18,17 @@ class SignedClient:
         self.validator = RequestValidator(auth_token)
 
     def post(self, url: str, signature: str | None = None, **params: str) -> TestResponse:
+        return self.post_with({}, url, signature, **params)
+
+    def post_with(self, headers: dict[str, str], url: str, signature: str | None = None,
+                  **params: str) -> TestResponse:
+        """`post`, with more request headers (a proxy's, such as X-Request-Start)."""
         full = urljoin(self.base + "/", url)
         parts = urlsplit(full)
         path = parts.path + (f"?{parts.query}" if parts.query else "")
         sig = self.validator.compute_signature(full, params) if signature is None else signature
-        return self.client.post(path, data=params, headers={"X-Twilio-Signature": sig})
+        return self.client.post(path, data=params,
+                                headers={**headers, "X-Twilio-Signature": sig})
 
 
 def twiml(resp: TestResponse) -> ET.Element:
