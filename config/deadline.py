@@ -55,7 +55,7 @@ class Ticket:
     def remaining(self) -> float:
         return self.deadline - self._clock()
 
-    def commit(self) -> None:
+    def claim(self) -> None:
         """The view's answer will stand; raises `Abandoned` if the fallback was answered,
         or if the deadline has passed (the webhook is giving up on it at this moment)."""
         with self._lock:
@@ -101,10 +101,10 @@ def remaining(default: float) -> float:
 
 
 def commit_to_answer() -> None:
-    """Call before acting on the answer (see `Ticket.commit`); a no-op outside a webhook."""
+    """Call before acting on the answer (see `Ticket.claim`); a no-op outside a webhook."""
     ticket = _current.get()
     if ticket is not None:
-        ticket.commit()
+        ticket.claim()
 
 
 def request_start(headers: SupportsGet, now: float) -> float:
