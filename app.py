@@ -7,7 +7,7 @@ import secrets
 
 from flask import Flask
 
-from config import api_schema, database, demo_clock, headers, health
+from config import api_schema, database, demo_clock, headers, health, url_ids
 from config.breaker import Breaker
 from config.clock import Clock, system_clock
 from config.durable import DurableWriter
@@ -43,6 +43,7 @@ def create_app(
         MAX_CONTENT_LENGTH=settings.max_request_bytes,
     )
     app.extensions["settings"] = settings
+    url_ids.install(app)
     cooldown = settings.breaker_cooldown_seconds
     store_breaker = app.extensions["store_breaker"] = Breaker("redis", cooldown)
     app.extensions["db_breaker"] = Breaker("database", cooldown)

@@ -20,6 +20,8 @@ from typing import Any
 from flask import Flask, jsonify, request
 from pydantic import BaseModel, RootModel, ValidationError
 
+from config.url_ids import LARGEST_ID
+
 SCHEMA_ATTR = "__api_schema__"
 _PATH_VAR = re.compile(r"<(?:(\w+):)?(\w+)>")
 
@@ -134,7 +136,8 @@ def _operation(view: Callable[..., Any], path_vars: list[tuple[str, str]],
     declared = getattr(view, SCHEMA_ATTR, {}) or {}
     doc = (view.__doc__ or view.__name__.replace("_", " ")).strip()
     params = [{"name": name, "in": "path", "required": True,
-               "schema": {"type": "integer"} if kind == "int" else {"type": "string"}}
+               "schema": ({"type": "integer", "minimum": 0, "maximum": LARGEST_ID} if kind == "int"
+                          else {"type": "string"})}
               for kind, name in path_vars]
     if declared.get("query"):
         params += _query_parameters(declared["query"])

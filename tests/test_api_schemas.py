@@ -97,3 +97,17 @@ def test_referral_body_names_the_field(app: Flask, client: FlaskClient, users: d
     assert resp.status_code == 400 and "call_sid" in resp.get_json()["errors"]
     seen = client.get("/api/directory/screen-pop?seen=-1", headers=headers)
     assert seen.status_code == 400 and seen.get_json()["error"].startswith("seen: ")
+
+
+@pytest.mark.parametrize(("method", "path"), [
+    ("put", "/api/admin/bulletins/17207857577734338651357184"),
+    ("post", "/api/admin/routing/versions/2147483648/rollback"),
+    ("get", "/api/admin/routing/versions/304250263527210"),
+])
+def test_an_id_no_row_can_have_is_not_found(client: FlaskClient, users: dict[str, int],
+                                            method: str, path: str) -> None:
+    """An id past the column type was a 500 (SQLite past 64 bits, PostgreSQL past `integer`;
+    found by schemathesis): now 404."""
+    resp = getattr(client, method)(path, json={}, headers=auth("admin"))
+    assert resp.status_code == 404, resp.get_data(as_text=True)
+    assert resp.get_json()["error"]
