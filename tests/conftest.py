@@ -19,6 +19,7 @@ import pytest
 import redis as redis_lib
 from flask import Flask
 from flask.testing import FlaskClient
+from rq import Queue
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -31,6 +32,7 @@ from config.shared_store import MemoryStore, RedisStore, SharedStore
 from ivr.simulator.cli import SimClock
 from tests.browser_helpers import live_server
 from tests.fault_servers import RedisServer
+from tests.survey_helpers import FakeTwilio, make_queue
 from tests.twilio_helpers import SignedClient
 
 TORONTO = ZoneInfo("America/Toronto")
@@ -174,6 +176,25 @@ def redis_url() -> str:
     finally:
         client.close()
     return TEST_REDIS_URL
+
+
+@pytest.fixture
+def queue(redis_url: str) -> Iterator[Queue]:
+    """The survey worker's rq queue on the real Redis, emptied before and after."""
+    yield from make_queue(redis_url)
+
+
+@pytest.fixture
+def fake_twilio(app: Flask, queue: Queue, db: Session) -> FakeTwilio:
+    """Twilio's REST API faked at the client boundary, the survey jobs on `queue`, and the
+    demo specialists registered (the outcome follow-up tests)."""
+    from tests.calls import add_specialists
+
+    fake = FakeTwilio()
+    app.extensions["twilio_client_factory"] = lambda: fake
+    app.extensions["survey_queue_factory"] = lambda: queue
+    add_specialists(db)
+    return fake
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
@@ -24,29 +23,12 @@ from tests.survey_helpers import (
     FakeTwilio,
     answer_outcome_call,
     answers,
-    make_queue,
     only_contact,
     run_due_jobs,
 )
 from tests.test_outcome_followup import CALLER, consent_call
 
 NAMES_US = re.compile(r"2-1-1|\b211\b|helpline", re.IGNORECASE)
-
-
-@pytest.fixture
-def queue(redis_url: str) -> Iterator[Queue]:
-    yield from make_queue(redis_url)
-
-
-@pytest.fixture
-def fake_twilio(app: Flask, queue: Queue, db: Session) -> FakeTwilio:
-    from tests.calls import add_specialists
-
-    fake = FakeTwilio()
-    app.extensions["twilio_client_factory"] = lambda: fake
-    app.extensions["survey_queue_factory"] = lambda: queue
-    add_specialists(db)
-    return fake
 
 
 def first_call(app: Flask, clock: SimClock, queue: Queue, fake: FakeTwilio) -> dict[str, str]:

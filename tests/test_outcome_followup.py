@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-import pytest
 from flask import Flask
 from rq import Queue
 from sqlalchemy import select
@@ -15,13 +13,12 @@ from ivr.cli import DEMO_SPECIALISTS
 from ivr.simulator.cli import SimClock
 from survey.jobs import sweep
 from survey.models import SurveyAnswer
-from tests.calls import add_specialists, place_call
+from tests.calls import place_call
 from tests.conftest import TORONTO
 from tests.survey_helpers import (
     FakeTwilio,
     answer_outcome_call,
     answers,
-    make_queue,
     only_contact,
     run_due_jobs,
 )
@@ -35,20 +32,6 @@ def func_name(queue: Queue, job_id: str) -> str | None:
     job = queue.fetch_job(job_id)
     assert job is not None
     return job.func_name
-
-
-@pytest.fixture
-def queue(redis_url: str) -> Iterator[Queue]:
-    yield from make_queue(redis_url)
-
-
-@pytest.fixture
-def fake_twilio(app: Flask, queue: Queue, db: Session) -> FakeTwilio:
-    fake = FakeTwilio()
-    app.extensions["twilio_client_factory"] = lambda: fake
-    app.extensions["survey_queue_factory"] = lambda: queue
-    add_specialists(db)
-    return fake
 
 
 def consent_call(app: Flask, clock: SimClock, choice: str) -> None:
