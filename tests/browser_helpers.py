@@ -37,6 +37,12 @@ def require_chromium() -> None:
 def live_server(app: Flask) -> Iterator[str]:
     """The app on a free local port in a thread, for the `server` fixture in conftest."""
     require_chromium()
+    yield from serve_in_thread(app)
+
+
+def serve_in_thread(app: Flask) -> Iterator[str]:
+    """The app over real HTTP on a free local port (werkzeug, threaded), until the generator
+    is closed; for the browser tests and the API fuzzing."""
     port = free_port()
     httpd = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)

@@ -13,16 +13,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from sqlalchemy.orm import Session
-from werkzeug.serving import make_server
 
-from tests.fault_servers import free_port
+from tests.browser_helpers import serve_in_thread
 from tests.test_admin_routing_api import TOKENS, add_users
 
 EXAMPLES = os.environ.get("API_FUZZ_EXAMPLES", "10")
@@ -33,13 +31,7 @@ CLI = Path(sys.executable).parent / "schemathesis"
 @pytest.fixture
 def api_server(app: Flask, db: Session) -> Iterator[str]:
     add_users(db)
-    port = free_port()
-    httpd = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}"
-    httpd.shutdown()
-    thread.join(timeout=5)
+    yield from serve_in_thread(app)
 
 
 def test_every_api_operation_answers_without_a_server_error(api_server: str, tmp_path: Path) -> None:
