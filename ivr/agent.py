@@ -197,8 +197,17 @@ def pop_event(call: CallSession, waited: float | None) -> dict[str, object]:
     }
 
 
+def after_call_fallback() -> VoiceResponse:
+    """When /agent/after-call fails, overruns or is shed: the specialist stays on their
+    queue (who they are rides in the URL), rather than being hung up on mid-shift."""
+    specialist, provider = request.args.get("sp", ""), request.args.get("ap", "")
+    if specialist.isdigit() and provider:
+        return dial_queue(VoiceResponse(), OnDuty(int(specialist), provider))
+    return empty()
+
+
 @bp.post("/after-call")
-@webhook(fallback=empty, shed=False)
+@webhook(fallback=after_call_fallback, shed=False)
 def after_call() -> VoiceResponse:
     """The specialist's Dial ended: offer the next caller; silence signs them out.
 

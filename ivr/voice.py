@@ -7,6 +7,7 @@ tell) -> /need -> <Enqueue> with /hold and /queue-result -> the survey hook.
 
 from __future__ import annotations
 
+import logging
 import math
 import urllib.parse
 from typing import Any
@@ -16,6 +17,7 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from config.clock import now
 from config.extensions import caller_hasher, deployment, settings, store
+from config.ontario import data_files
 from ivr import prompts, records
 from ivr.call_state import STATE_PARAMS, url_state
 from ivr.calls import best_effort, figures, load_call, save_call, sessions
@@ -29,10 +31,28 @@ from routing.engine.location import region_from_caller_id, region_from_speech
 from routing.store.bulletins import current_bulletins
 
 bp = Blueprint("voice", __name__, url_prefix="/voice")
+log = logging.getLogger(__name__)
+
+
+def incoming_fallback() -> VoiceResponse:
+    """When /voice/incoming fails, overruns or is shed (a surge): the greeting and language
+    menu all the same, from the data files and the request alone (no store, no database,
+    and no pseudonym: the first record write makes it), so under a surge a new caller keeps
+    their path (language, region, need) instead of going unasked to the safe route. The
+    facts ride in the menu's action URL. Anything wrong even here: the safe route."""
+    try:
+        guess = region_from_caller_id(form("From"), data_files())
+        call = CallSession(call_sid=form("CallSid"), started_at=now().timestamp(),
+                           area_code=guess.area_code, region=guess.region,
+                           region_source="caller_id" if guess.region else None)
+        return language_menu(VoiceResponse(), call, 0, greet=True)
+    except Exception:
+        log.exception("the light language menu failed; answering the safe route")
+        return safe_route_here()
 
 
 @bp.post("/incoming")
-@webhook(fallback=safe_route_here)
+@webhook(fallback=incoming_fallback)
 def incoming() -> VoiceResponse:
     caller = form("From")
     guess = region_from_caller_id(caller, deployment())
