@@ -3,6 +3,7 @@ without a specialist's search ever building it."""
 
 from __future__ import annotations
 
+import random
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
@@ -68,3 +69,25 @@ def test_warm_start_before_migrations_leaves_an_empty_index(settings: Settings,
         assert index_for(app).n == 0
     finally:
         app.extensions["db_engine"].dispose()
+
+
+def test_a_rebuilt_index_ranks_ties_the_same_whatever_the_load_order(app: Flask) -> None:
+    """Another worker or a rebuild may load the services in another order: ties still go by
+    name, then database id, so every index answers the same top five for every limit."""
+    package = Package(source="ties")
+    package.organizations.append({"source_id": "org-1", "name": "Justice Centre"})
+    for number in range(1, 41):
+        service(package, f"legal-{number:02d}", f"Legal Aid Clinic {number % 7}", [])
+    write(app, package)
+    built = index_for(app)
+    docs = list(built.docs)
+    expected = [r["id"] for r in built.search("legal aid", Filters(), 100)["results"]]
+    names_ids = [(built.docs[built.by_source_id[("ties", i)]].name,
+                  built.docs[built.by_source_id[("ties", i)]].pk) for i in expected]
+    assert names_ids == sorted(names_ids)  # the stated rule: name, then id
+    for seed in range(5):
+        random.Random(seed).shuffle(docs)
+        rebuilt = SearchIndex(docs, built.taxonomy_names)
+        for limit in (1, 5, 13, 40, 100):
+            got = [r["id"] for r in rebuilt.search("legal aid", Filters(), limit)["results"]]
+            assert got == expected[:limit], (seed, limit)
