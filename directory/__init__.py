@@ -14,6 +14,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(views.bp)
     cli.register(app)
     add_staff_link(app, "Directory lookup", "directory_views.lookup", "specialist", landing=True)
+    add_staff_link(app, "Directory search feedback", "directory_views.search_feedback", "admin")
     if app.extensions["settings"].search_warm_start:
         from directory.search_loader import warm
 

@@ -2,31 +2,44 @@
 
 Search and details are for specialists and planners (admins have every role); referrals are
 recorded and read only for a real call, by the specialist who had it (or a supervisor or an
-admin), from the lookup page (session + X-CSRFToken) or with a token.
+admin), from the lookup page (session + X-CSRFToken) or with a token. Searches whose words
+match nothing, and results a specialist marks as not what they needed, are counted for the
+admins' search feedback page (`directory.feedback`: the query text only).
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from accounts.auth import api_error, api_role_required, api_user
 from config import database
 from config.api_schema import accepts
 from config.clock import now
 from config.extensions import local_zone, store
+from directory import feedback
 from directory.details import service_details
 from directory.models import Referral, Service
-from directory.schemas import ReferralIn, ReferralsQuery, ScreenPopQuery, SearchQuery, ServiceQuery
-from directory.search_index import Filters
+from directory.schemas import (
+    FeedbackIn,
+    ReferralIn,
+    ReferralsQuery,
+    ScreenPopQuery,
+    SearchQuery,
+    ServiceQuery,
+)
+from directory.search_index import Filters, SearchIndex
 from directory.search_loader import index_for
 from ivr import screen_pop
 from ivr.interface import may_work_on
 from ivr.models import CallRecord
 
 bp = Blueprint("directory_api", __name__, url_prefix="/api/directory")
+log = logging.getLogger(__name__)
 
 
 def filters_of(query: SearchQuery) -> Filters:
@@ -42,7 +55,48 @@ def filters_of(query: SearchQuery) -> Filters:
 def search(query: SearchQuery) -> Any:
     """Search the directory: ranked services with what matched."""
     index = index_for(current_app._get_current_object())  # type: ignore[attr-defined]
-    return jsonify(index.search(query.q, filters_of(query), query.limit))
+    filters = filters_of(query)
+    found = index.search(query.q, filters, query.limit)
+    if found["total"] == 0 and query.q.strip() and finds_nothing(index, query.q, filters):
+        count_feedback(feedback.NO_RESULTS, query.q)
+    return jsonify(found)
+
+
+def finds_nothing(index: SearchIndex, q: str, filters: Filters) -> bool:
+    """The words themselves match nothing: a search emptied only by its filters (open now,
+    a region) says nothing about the directory's vocabulary, so it is not counted."""
+    return filters == Filters() or index.search(q, Filters(), 1)["total"] == 0
+
+
+def count_feedback(kind: str, q: str, service: tuple[str, str] = ("", "")) -> bool:
+    """Count a failed search in its own unit of work. Counting is a by-product: if the
+    database is away the search still answers (and the count is lost, logged)."""
+    db = database.db_session()
+    try:
+        counted = feedback.record(db, kind, q, now(), service)
+        database.commit(db)
+    except SQLAlchemyError:
+        db.rollback()
+        log.warning("search feedback (%s) not counted: database error", kind, exc_info=True)
+        return False
+    return counted
+
+
+@bp.post("/search-feedback")
+@api_role_required("specialist")
+@accepts(body=FeedbackIn)
+def mark_wrong(body: FeedbackIn) -> Any:
+    """A specialist marks a result as not what they needed for the query they searched."""
+    found = find_service(body.service_id, body.source or None)
+    if found is None:
+        return api_error(404, f"no service {body.service_id!r}")
+    if isinstance(found, list):
+        return api_error(400, f"id {body.service_id!r} is in several sources; pass source")
+    if not feedback.worth_counting(feedback.clean_query(body.query)):
+        return api_error(400, "the query is too short to learn from")
+    if not count_feedback(feedback.WRONG_RESULT, body.query, (found.source, found.source_id)):
+        return api_error(503, "feedback not recorded, try again")
+    return jsonify({"counted": True}), 201
 
 
 def find_service(service_id: str, source: str | None) -> Service | list[Service] | None:

@@ -238,3 +238,25 @@ class Referral(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
     service: Mapped[Service] = relationship()
+
+
+class SearchFeedback(Base):
+    """A search that failed the specialist, counted: the query text only (phone numbers and
+    call ids scrubbed, see `directory.feedback`), never who called or on which call.
+
+    `kind` is "no_results" (nothing matched the words) or "wrong_result" (a specialist marked
+    the service as not what they needed; `service_source` / `service_source_id` name it, empty
+    for "no_results" so the unique key holds on every database)."""
+
+    __tablename__ = "dir_search_feedback"
+    __table_args__ = (UniqueConstraint("kind", "query", "service_source", "service_source_id",
+                                       name="uq_dir_search_feedback_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    query: Mapped[str] = mapped_column(String(200))
+    service_source: Mapped[str] = mapped_column(String(SOURCE_LEN), default="")
+    service_source_id: Mapped[str] = mapped_column(String(ID_LEN), default="")
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

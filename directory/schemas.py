@@ -77,3 +77,14 @@ class ReferralIn(BaseModel):
     call_sid: str = Field(min_length=1, max_length=64)
     service_id: str = Field(min_length=1, max_length=200)
     source: str | None = Field(None, max_length=64)
+
+
+class FeedbackIn(BaseModel):
+    """A result marked as not what the specialist needed: the query and the service, nothing
+    about the call (extra fields, a call id among them, are refused)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    query: str = Field(min_length=1, max_length=200, description="the search as typed")
+    service_id: str = Field(min_length=1, max_length=200)
+    source: str | None = Field(None, max_length=64)

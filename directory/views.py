@@ -1,4 +1,5 @@
-"""The specialist's lookup page: search, filters, a service's details, screen pop, referrals."""
+"""The specialist's lookup page (search, filters, a service's details, screen pop, referrals)
+and the admins' search feedback page (the searches that failed specialists, counted)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ from flask import Blueprint, render_template
 from flask_login import current_user
 
 from accounts.auth import page_role_required
+from config import database
 from config.extensions import deployment, store
+from directory import feedback
 from ivr import screen_pop
 
 bp = Blueprint("directory_views", __name__, url_prefix="/directory",
@@ -31,3 +34,12 @@ def lookup() -> str:
     regions = [(r.id, r.name_en) for r in deployment().regions.values()]
     return render_template("directory/lookup.html", regions=regions, languages=_languages(),
                            seen=seen, linked=specialist_id is not None)
+
+
+@bp.get("/admin/search-feedback")
+@page_role_required("admin")
+def search_feedback() -> str:
+    """What the directory's vocabulary misses: searches that found nothing and results marked
+    as not what was needed, with how often and when last."""
+    return render_template("directory/search_feedback.html",
+                           rows=feedback.listing(database.db_session()))

@@ -1,11 +1,12 @@
-// The specialist's lookup tool: search as you type, keyboard navigation, screen pop, referrals.
+// The specialist's lookup tool: search as you type, keyboard navigation, screen pop, referrals,
+// and "Not what I needed" (counts the query and the service for the admins, nothing about the call).
 (function () {
   "use strict";
   const cfg = window.LOOKUP;
   const $ = (id) => document.getElementById(id);
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
   const regionNames = Object.fromEntries(cfg.regions);
-  let results = [], selected = -1, current = null, call = null, seen = cfg.seen, timer = null, seq = 0;
+  let results = [], selected = -1, current = null, call = null, seen = cfg.seen, timer = null, seq = 0, searched = "";
 
   function text(tag, value, cls) {
     const el = document.createElement(tag);
@@ -24,11 +25,13 @@
 
   async function search() {
     const mine = ++seq;
+    const query = $("q").value;
     const resp = await fetch(cfg.api + "/search?" + params(), {headers: {Accept: "application/json"}});
     const body = await resp.json();
     if (mine !== seq) return;  // a newer search has started
     if (!resp.ok) { $("summary").textContent = body.error || "Search failed"; return; }
     results = body.results;
+    searched = query;
     $("summary").textContent = body.total + " services" + (body.total > results.length ? ", best " + results.length + " shown" : "");
     renderResults();
   }
@@ -86,6 +89,13 @@
     refer.disabled = !call;
     refer.addEventListener("click", referCurrent);
     box.appendChild(refer);
+    if (searched.trim()) {
+      const wrong = text("button", "Not what I needed");
+      wrong.id = "not-needed";
+      wrong.title = "Tell the admins this result did not fit the search (only the search words are kept)";
+      wrong.addEventListener("click", () => markWrong(s, searched));
+      box.appendChild(wrong);
+    }
     const dl = document.createElement("dl");
     dl.className = "facts";
     fact(dl, "Phones", s.phones.map((p) => p.number + (p.extension ? " ext. " + p.extension : "") + (p.description ? " (" + p.description + ")" : "")));
@@ -118,6 +128,17 @@
     const button = $("refer");
     if (button) { button.textContent = "Referred ✓"; button.disabled = true; }
     document.dispatchEvent(new CustomEvent("lookup:referral", {detail: body}));
+  }
+
+  async function markWrong(s, query) {
+    const resp = await fetch(cfg.api + "/search-feedback", {
+      method: "POST", headers: {"Content-Type": "application/json", "X-CSRFToken": csrf},
+      body: JSON.stringify({query: query, service_id: s.id, source: s.source}),
+    });
+    const body = await resp.json();
+    const button = $("not-needed");
+    if (!resp.ok) { $("detail").prepend(text("p", body.error || "Feedback not sent", "error")); return; }
+    if (button) { button.textContent = "Noted, thank you"; button.disabled = true; }
   }
 
   function showCall(ev) {
