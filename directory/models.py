@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     Date,
     Float,
@@ -260,3 +261,19 @@ class SearchFeedback(Base):
     count: Mapped[int] = mapped_column(Integer, default=0)
     first_seen: Mapped[datetime] = mapped_column(UTCDateTime())
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class SynonymVersion(Base):
+    """One saved state of the admins' synonyms (phrases a caller says -> taxonomy codes and
+    record words), laid over `directory/data/synonyms.json`. Every save is a new numbered
+    row, never changed, with who saved it, when and what changed: the versions are the audit
+    trail, and the highest number is what the search index uses."""
+
+    __tablename__ = "dir_synonym_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, unique=True)
+    entries: Mapped[list[dict[str, list[str]]]] = mapped_column(JSON, default=list)
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    saved_by: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text, default="")

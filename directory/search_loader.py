@@ -37,6 +37,8 @@ from directory.models import (
 )
 from directory.parsing import language_codes
 from directory.search_index import DocData, SearchIndex
+from directory.synonyms import edited
+from directory.vocabulary import vocabulary, with_entries
 
 EXTENSION_KEY = "directory_search_index"
 log = logging.getLogger(__name__)
@@ -167,8 +169,11 @@ def _add_phone(doc: DocData, number: str) -> None:
 
 
 def build_index(db: Session) -> SearchIndex:
+    """The index of the directory's services, with the admins' latest synonyms laid over the
+    files' (a save bumps the directory version, so every worker rebuilds with them)."""
     docs, names = load_docs(db)
-    return SearchIndex(docs, names)
+    entries = edited(db)
+    return SearchIndex(docs, names, with_entries(entries) if entries else vocabulary())
 
 
 def _build_for(app: Flask) -> SearchIndex:

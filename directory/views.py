@@ -3,13 +3,18 @@ and the admins' search feedback page (the searches that failed specialists, coun
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+from wtforms import TextAreaField
+from wtforms.validators import Length
 
 from accounts.auth import page_role_required
 from config import database
+from config.clock import now
 from config.extensions import deployment, store
-from directory import feedback
+from directory import feedback, synonyms, version
 from ivr import screen_pop
 
 bp = Blueprint("directory_views", __name__, url_prefix="/directory",
@@ -36,10 +41,45 @@ def lookup() -> str:
                            seen=seen, linked=specialist_id is not None)
 
 
+class SynonymsForm(FlaskForm):
+    """The admins' synonyms, one entry a line (`directory.synonyms`)."""
+
+    text = TextAreaField("Synonyms", validators=[Length(max=synonyms.MAX_LINES * synonyms.MAX_LINE)])
+
+
 @bp.get("/admin/search-feedback")
 @page_role_required("admin")
 def search_feedback() -> str:
     """What the directory's vocabulary misses: searches that found nothing and results marked
-    as not what was needed, with how often and when last."""
-    return render_template("directory/search_feedback.html",
-                           rows=feedback.listing(database.db_session()))
+    as not what was needed, with how often and when last; and the synonyms that fix it."""
+    db = database.db_session()
+    form = SynonymsForm()
+    current = synonyms.latest(db)
+    form.text.data = synonyms.to_text(current.entries if current else [])
+    return _feedback_page(form, [])
+
+
+def _feedback_page(form: SynonymsForm, errors: list[str]) -> str:
+    db = database.db_session()
+    return render_template("directory/search_feedback.html", rows=feedback.listing(db),
+                           form=form, errors=errors, versions=synonyms.history(db))
+
+
+@bp.post("/admin/synonyms")
+@page_role_required("admin")
+def save_synonyms() -> Response | tuple[str, int]:
+    """Validate and save the synonyms as a new version; every worker's index follows (the
+    directory version moves, the indexes rebuild in the background, no restart)."""
+    form = SynonymsForm()
+    if not form.validate_on_submit():
+        return _feedback_page(form, [e for errs in form.errors.values() for e in errs]), 400
+    db = database.db_session()
+    parsed = synonyms.parse(form.text.data or "", synonyms.known_codes(db))
+    if parsed.errors:
+        return _feedback_page(form, parsed.errors), 422
+    saved = synonyms.save(db, parsed.entries, str(current_user.email), now())
+    database.commit(db)
+    version.bump(store())
+    flash(f"Synonyms version {saved.number} saved ({saved.summary}); searches use it as soon "
+          "as each worker's index has rebuilt in the background.")
+    return redirect(url_for(".search_feedback"))

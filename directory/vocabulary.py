@@ -36,12 +36,33 @@ def _entries(path: Path) -> tuple[list[dict[str, object]], dict[str, list[str]]]
     return data.get("entries", []), data.get("words", {})
 
 
+Entry = dict[str, object]
+
+
 @lru_cache(maxsize=1)
 def vocabulary(data_dir: Path = DATA_DIR) -> Vocabulary:
-    phrases: dict[str, Concept] = {}
-    translated: dict[str, tuple[str, ...]] = {}
+    return with_entries((), data_dir)
+
+
+def with_entries(edited: tuple[tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]], ...],
+                 data_dir: Path = DATA_DIR) -> Vocabulary:
+    """The files' vocabulary with the admins' entries (phrases, taxonomy, terms) laid over it:
+    an admin's phrase wins over the same phrase in the files, which is how a wrong mapping
+    is corrected without a release (`directory.synonyms`)."""
+    lists: list[list[Entry]] = [[{"phrases": list(p), "taxonomy": list(t), "terms": list(w)}
+                                 for p, t, w in edited]]
+    word_maps: list[dict[str, list[str]]] = []
     for name in ("synonyms.json", "fr.json"):
         entries, word_map = _entries(data_dir / name)
+        lists.append(entries)
+        word_maps.append(word_map)
+    return _build(lists, word_maps)
+
+
+def _build(lists: list[list[Entry]], word_maps: list[dict[str, list[str]]]) -> Vocabulary:
+    phrases: dict[str, Concept] = {}
+    translated: dict[str, tuple[str, ...]] = {}
+    for entries in lists:
         for entry in entries:
             raw_phrases = [str(p) for p in entry["phrases"]]  # type: ignore[attr-defined]
             concept = Concept(
@@ -53,6 +74,7 @@ def vocabulary(data_dir: Path = DATA_DIR) -> Vocabulary:
                 key = phrase_key(phrase)
                 if key:
                     phrases.setdefault(key, concept)
+    for word_map in word_maps:
         for word, english in word_map.items():
             for token in tokens(word):
                 translated[token] = tuple(t for e in english for t in tokens(e))

@@ -3,7 +3,9 @@ shown to admins only."""
 
 from __future__ import annotations
 
+import html
 import re
+import threading
 
 import pytest
 from flask import Flask
@@ -12,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from directory.feedback import NO_RESULTS, WRONG_RESULT, clean_query
-from directory.models import SearchFeedback
+from directory.models import SearchFeedback, SynonymVersion
 from ivr.models import Specialist
 from tests.directory_helpers import PASSWORD, add_user, small_directory
 
@@ -145,11 +147,86 @@ def test_admins_see_the_counts_and_specialists_do_not(staff: Session, client: Fl
     sign_in(client, "ada@example.org")
     page = client.get("/directory/admin/search-feedback")
     assert page.status_code == 200
-    html = page.get_data(as_text=True)
-    table = html.split('id="feedback"')[1]
+    table = page.get_data(as_text=True).split('id="feedback"')[1]
     assert table.index("safe house zqxv") < table.index("mortgage arrears")  # by count
     assert "<td>2</td>" in table and "<td>1</td>" in table
     assert "no results" in table and "marked wrong" in table
     day = rows(staff)[0].last_seen.strftime("%Y-%m-%d")
     assert day in table
     assert "Directory search feedback" in client.get("/").get_data(as_text=True)
+
+
+def save_synonyms(client: FlaskClient, text: str) -> tuple[int, str]:
+    page = client.get("/directory/admin/search-feedback").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+    resp = client.post("/directory/admin/synonyms",
+                       data={"text": text, "csrf_token": token.group(1) if token else ""})
+    return resp.status_code, resp.get_data(as_text=True)
+
+
+def wait_for_rebuilds() -> None:
+    for thread in threading.enumerate():
+        if thread.name == "search-index-refresh":
+            thread.join(timeout=60)
+
+
+def test_an_admins_synonym_is_searched_by_every_worker_without_a_restart(
+        staff: Session, app: Flask, csrf_app: Flask) -> None:
+    """Saved on one worker (the CSRF one), searched on both: each rebuilds its index in the
+    background when the directory version moves."""
+    specialist = sign_in(app.test_client(), "sam@example.org")
+    admin = sign_in(csrf_app.test_client(), "ada@example.org")
+    assert search(specialist, q="zqxv wrbl")["total"] == 0
+    admin.get("/api/directory/search", query_string={"q": "zqxv wrbl"})  # this worker's index
+    status, _ = save_synonyms(admin, "zqxv wrbl, safe house = BH-1800 | shelter")
+    assert status == 302
+    for client in (specialist, admin):  # answered from the index each had; rebuilt meanwhile
+        search(client, q="zqxv wrbl")
+        wait_for_rebuilds()
+    for client in (specialist, admin):
+        found = search(client, q="zqxv wrbl")["results"]
+        assert found and found[0]["id"] == "shelter"
+        assert any("means 'zqxv wrbl'" in why for why in found[0]["why"])
+    version = staff.scalar(select(SynonymVersion))
+    assert version is not None and version.number == 1 and version.saved_by == "ada@example.org"
+    assert version.summary == "added: zqxv wrbl, safe house"
+    assert version.entries == [{"phrases": ["zqxv wrbl", "safe house"], "taxonomy": ["BH-1800"],
+                                "terms": ["shelter"]}]
+    page = admin.get("/directory/admin/search-feedback").get_data(as_text=True)
+    assert "zqxv wrbl, safe house = BH-1800 | shelter" in page  # the form shows what is live
+    assert "added: zqxv wrbl, safe house" in page.split('id="synonym-versions"')[1]
+
+
+@pytest.mark.parametrize(("text", "error"), [
+    ("zqxv = ZZ-9999", "line 1: no service category has the code ZZ-9999"),
+    ("# a comment\n = BD-1800", "line 2: no phrase"),
+    ("zqxv wrbl", "line 1: say what the phrases mean"),
+    ("zqxv = BD-1800\nZQXV = BH-1800", "line 2: 'ZQXV' is already on line 1"),
+    ("zqxv = bd 1800", "line 1: 'BD 1800' is not a taxonomy code"),
+])
+def test_invalid_synonyms_are_refused_with_the_line_and_nothing_changes(
+        staff: Session, csrf_client: FlaskClient, text: str, error: str) -> None:
+    sign_in(csrf_client, "ada@example.org")
+    status, page = save_synonyms(csrf_client, text)
+    assert status == 422
+    assert error in html.unescape(page)
+    assert staff.scalar(select(SynonymVersion)) is None
+
+
+def test_a_specialist_cannot_edit_synonyms(staff: Session, csrf_client: FlaskClient) -> None:
+    sign_in(csrf_client, "sam@example.org")
+    token = re.search(r'name="csrf-token" content="([^"]+)"',
+                      csrf_client.get("/directory/lookup").get_data(as_text=True))
+    assert token
+    resp = csrf_client.post("/directory/admin/synonyms",
+                            data={"text": "zqxv = BD-1800", "csrf_token": token.group(1)})
+    assert resp.status_code == 403
+    assert staff.scalar(select(SynonymVersion)) is None
+
+
+def test_saving_without_the_csrf_token_is_refused(staff: Session,
+                                                  csrf_client: FlaskClient) -> None:
+    sign_in(csrf_client, "ada@example.org")
+    resp = csrf_client.post("/directory/admin/synonyms", data={"text": "zqxv = BD-1800"})
+    assert resp.status_code in (400, 403)
+    assert staff.scalar(select(SynonymVersion)) is None
