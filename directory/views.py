@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 from wtforms import TextAreaField
 from wtforms.validators import Length
@@ -77,8 +78,12 @@ def save_synonyms() -> Response | tuple[str, int]:
     parsed = synonyms.parse(form.text.data or "", synonyms.known_codes(db))
     if parsed.errors:
         return _feedback_page(form, parsed.errors), 422
-    saved = synonyms.save(db, parsed.entries, str(current_user.email), now())
-    database.commit(db)
+    try:
+        saved = synonyms.save(db, parsed.entries, str(current_user.email), now())
+        database.commit(db)
+    except IntegrityError:  # another admin saved the same version number first
+        db.rollback()
+        return _feedback_page(form, ["another admin saved meanwhile: review and save again"]), 409
     version.bump(store())
     flash(f"Synonyms version {saved.number} saved ({saved.summary}); searches use it as soon "
           "as each worker's index has rebuilt in the background.")
