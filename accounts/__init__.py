@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, url_for
@@ -10,6 +11,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from config.errors import add_error_renderer, set_page_renderer
+from config.extensions import local_zone
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,15 @@ def landing_endpoint(app: Flask, user: Any) -> str:
     return usable[0].endpoint if usable else "accounts.home"
 
 
+def local_time(value: datetime | None, seconds: bool = False) -> str:
+    """A stored time (UTC) as staff read it: in the deployment's time zone, named (EST/EDT)."""
+    if value is None:
+        return "—"
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return aware.astimezone(local_zone()).strftime("%Y-%m-%d %H:%M:%S %Z" if seconds
+                                                   else "%Y-%m-%d %H:%M %Z")
+
+
 def register(app: Flask) -> None:
     from accounts import cli, throttle, views
     from accounts.auth import login_manager
@@ -46,6 +57,7 @@ def register(app: Flask) -> None:
     login_manager.init_app(app)
     # base.html puts csrf_token() in every form; forms built without FlaskForm need it as a global.
     app.jinja_env.globals["csrf_token"] = generate_csrf
+    app.add_template_filter(local_time, "local_time")
     app.register_blueprint(views.bp)
     throttle.install(app, "accounts.login")
     add_error_renderer(app, "/login", views.too_many_attempts)

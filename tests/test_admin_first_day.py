@@ -5,9 +5,11 @@ after signing in, and a refused or missing page is a page of the site with a way
 from __future__ import annotations
 
 import re
+from datetime import UTC
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 
 from config.ontario import data_files
 from routing.engine.coverage import check_coverage
@@ -139,3 +141,121 @@ def test_json_apis_still_answer_json_errors(app: Flask) -> None:
     assert denied.status_code == 403 and "error" in denied.get_json()
     missing = client.get("/api/no/such/thing")
     assert missing.status_code == 404 and "error" in missing.get_json()
+
+
+# ---- discard and delete ask first; times, names and the audit's diff -------------------------
+
+def hidden_fields(page: str) -> dict[str, str]:
+    """What the confirmation page's form posts (its hidden inputs)."""
+    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page))
+
+
+def audit_count(app: Flask) -> int:
+    from sqlalchemy import func, select
+
+    from routing.store.models import RoutingAudit
+    db = app.extensions["db_sessionmaker"]()
+    count = int(db.scalar(select(func.count(RoutingAudit.id))) or 0)
+    db.close()
+    return count
+
+
+def snapshot(app: Flask) -> tuple[object, ...]:
+    from sqlalchemy import select
+
+    from routing.store.models import Bulletin
+    db = app.extensions["db_sessionmaker"]()
+    doc, _base = draft_document(db)
+    bulletins = [b.id for b in db.scalars(select(Bulletin))]
+    db.close()
+    return doc, bulletins, audit_count(app)
+
+
+def add_closure_and_bulletin(admin: FlaskClient) -> None:
+    assert admin.post("/admin/routing/closures", data={
+        "day": "2026-12-28", "name": "Staff day", "regions": "north"}).status_code == 302
+    assert admin.post("/admin/routing/bulletins", data={
+        "title": "Flood", "text_en": "Flood warning.", "text_fr": "Alerte d'inondation.",
+        "starts_at": "2026-11-23T09:00", "ends_at": "", "regions": "north, east"}).status_code == 302
+
+
+@pytest.mark.parametrize("path", ["/admin/routing/discard", "/admin/routing/rules/after-hours/delete",
+                                  "/admin/routing/closures/0/delete",
+                                  "/admin/routing/bulletins/1/delete",
+                                  "/admin/routing/schedules/always/delete"])
+def test_discard_and_delete_ask_first_and_only_the_confirmation_acts(app: Flask, path: str) -> None:
+    admin = client_for(app, "admin")
+    add_closure_and_bulletin(admin)
+    if "schedules" in path:  # an unused schedule (a used one is refused before any question)
+        assert admin.post("/admin/routing/draft/schedules", data={"document": (
+            '{"regional_hours": {"weekly": {"mon": [["08:30", "16:30"]], "tue": [["08:30", "16:30"]],'
+            ' "wed": [["08:30", "16:30"]], "thu": [["08:30", "16:30"]], "fri": [["08:30", "16:30"]]},'
+            ' "holidays": "closed"}, "always": {"weekly": {}, "holidays": "closed"}}')}).status_code == 302
+    before = snapshot(app)
+    asked = admin.post(path, data={"note": ""})
+    page = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and snapshot(app) == before  # nothing changed yet
+    assert re.search(r'<button type="submit" class="danger">(Delete|Discard|Remove)[^<]*</button>', page)
+    assert "Cancel: keep it" in page and f'action="{path}"' in page
+    fields = hidden_fields(page)
+    assert fields.get("confirm") == "yes" and "csrf_token" in fields
+    done = admin.post(path, data=fields)
+    assert done.status_code == 302 and snapshot(app) != before
+
+
+def test_what_cannot_be_undone_looks_unlike_publish(app: Flask) -> None:
+    admin = client_for(app, "admin")
+    add_closure_and_bulletin(admin)
+    overview = admin.get("/admin/routing/").get_data(as_text=True)
+    assert re.search(r'<button type="submit" class="danger">Discard draft', overview)
+    assert '<button type="submit">Validate and publish</button>' in overview
+    for path, word in [("/admin/routing/rules", "Delete"), ("/admin/routing/providers", "Delete"),
+                       ("/admin/routing/regions", "Delete"), ("/admin/routing/schedules", "Delete"),
+                       ("/admin/routing/closures", "Remove"), ("/admin/routing/bulletins", "Delete")]:
+        page = admin.get(path).get_data(as_text=True)
+        buttons = re.findall(rf'<button type="submit"([^>]*)>{word}', page)
+        assert buttons and all('class="danger"' in b for b in buttons), path
+
+
+def test_times_are_local_and_people_and_regions_go_by_name(app: Flask) -> None:
+    from config.clock import now
+    from config.extensions import local_zone
+
+    admin = client_for(app, "admin")
+    add_closure_and_bulletin(admin)
+    assert admin.post("/admin/routing/publish", data={"note": "first"}).status_code == 302
+    with app.app_context():
+        at = now()
+        local = at.astimezone(local_zone()).strftime("%Y-%m-%d %H:%M %Z")
+        utc = at.astimezone(UTC).strftime("%H:%M")
+    assert local.split()[1] != utc  # the test clock is not at UTC, or this proves nothing
+    overview = admin.get("/admin/routing/").get_data(as_text=True)
+    assert f"published {local} by Admin" in overview and "UTC" not in overview
+    audit = admin.get("/admin/routing/audit").get_data(as_text=True)
+    assert local in audit.replace(":00 E", " E")  # shown with seconds
+    bulletins = admin.get("/admin/routing/bulletins").get_data(as_text=True)
+    assert "2026-11-23 09:00 EST" in bulletins and "UTC" not in bulletins
+    assert "211 East, 211 North" in bulletins or "211 North, 211 East" in bulletins
+    closures = admin.get("/admin/routing/closures").get_data(as_text=True)
+    assert "<td>211 North</td>" in closures
+
+
+def test_the_audit_log_shows_what_changed_readably(app: Flask) -> None:
+    import json
+
+    admin = client_for(app, "admin")
+    db = app.extensions["db_sessionmaker"]()
+    doc, _base = draft_document(db)
+    db.close()
+    providers = [dict(p, max_wait_seconds=300) if p["id"] == "north" else p for p in doc["providers"]]
+    old_wait = next(p["max_wait_seconds"] for p in doc["providers"] if p["id"] == "north")
+    admin.post("/admin/routing/draft/providers", data={"document": json.dumps(providers)})
+    admin.post("/admin/routing/rules/after-hours/delete", data={"confirm": "yes"})
+    page = admin.get("/admin/routing/audit").get_data(as_text=True)
+    assert (f"<code>providers[north].max_wait_seconds</code> changed:\n        "
+            f"<del>{old_wait}</del> → <ins>300</ins>") in page
+    removed = re.search(r"<code>rules\[after-hours\]</code> removed</div><pre class=\"diff\">(.*?)</pre>",
+                        page, re.S)
+    assert removed, page
+    lines = re.findall(r'<span class="del">- ([^<]*)</span>', removed.group(1))
+    assert "&#34;id&#34;: &#34;after-hours&#34;," in [line.strip() for line in lines]

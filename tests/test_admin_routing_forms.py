@@ -18,6 +18,7 @@ from routing.store.versions import draft_document
 from tests.test_admin_routing_pages import client_for, token_from
 
 BASE = "/admin/routing"
+CONFIRM = {"confirm": "yes"}  # the second POST of a delete, from its confirmation page
 FORM_PAGES = ["/providers", "/providers/new", "/providers/north", "/regions", "/regions/new",
               "/regions/north", "/schedules", "/schedules/new", "/schedules/regional_hours", "/rules",
               "/rules/new", "/rules/after-hours"]
@@ -160,7 +161,7 @@ def test_provider_add_then_delete(app: Flask, admin: FlaskClient) -> None:
         "id": "mobile", "name": "Mobile team", "name_fr": "", "city": "", "queue": "211-mobile",
         "languages": ["en"],
         "overflow": None, "max_wait_seconds": 600}
-    assert admin.post(f"{BASE}/providers/mobile/delete").status_code == 302
+    assert admin.post(f"{BASE}/providers/mobile/delete", data=CONFIRM).status_code == 302
     assert "mobile" not in [p["id"] for p in draft(app)["providers"]]
 
 
@@ -254,7 +255,8 @@ def test_region_in_use_cannot_be_deleted_but_an_unused_one_can(app: Flask, admin
     admin.post(f"{BASE}/regions/new", data=region_post(item_id="islands", name_en="Islands",
                                                        name_fr="", provider="", area_codes="249"))
     assert by_id(draft(app), "regions", "islands")["name_fr"] == "Islands"
-    page = admin.post(f"{BASE}/regions/islands/delete", follow_redirects=True).get_data(as_text=True)
+    page = admin.post(f"{BASE}/regions/islands/delete", data=CONFIRM,
+                      follow_redirects=True).get_data(as_text=True)
     assert "Its 1 place edit(s) went with it." in page
     doc = draft(app)
     assert "islands" not in [r["id"] for r in doc["regions"]] and doc["geography"]["area_codes"] == {}
@@ -308,7 +310,7 @@ def test_schedule_add_delete_and_in_use_refusal(app: Flask, admin: FlaskClient) 
         item_id="always", **{"mon-0-opens": "00:00", "mon-0-closes": "00:00"}))
     assert resp.status_code == 302
     assert draft(app)["schedules"]["always"]["weekly"]["mon"] == [["00:00", "24:00"]]
-    assert admin.post(f"{BASE}/schedules/always/delete").status_code == 302
+    assert admin.post(f"{BASE}/schedules/always/delete", data=CONFIRM).status_code == 302
     assert "always" not in draft(app)["schedules"]
 
 
@@ -411,7 +413,8 @@ def test_rule_move_up_and_down_is_audited_as_a_reorder(app: Flask, admin: FlaskC
 
 
 def test_rule_delete_shows_the_hole_it_opens(app: Flask, admin: FlaskClient) -> None:
-    page = admin.post(f"{BASE}/rules/after-hours/delete", follow_redirects=True).get_data(as_text=True)
+    page = admin.post(f"{BASE}/rules/after-hours/delete", data=CONFIRM,
+                      follow_redirects=True).get_data(as_text=True)
     assert "Rule &#39;after-hours&#39; deleted from the draft." in page
     assert "stop publishing" in page and "no route for" in page
     assert "after-hours" not in [r["id"] for r in draft(app)["rules"]]

@@ -46,6 +46,7 @@ from routing.engine.draft_edit import (
 from routing.engine.schedule import DAY_NAMES, WEEKDAYS
 from routing.engine.validation import validate
 from routing.store.versions import draft_document, save_draft
+from routing.web.confirm import unconfirmed
 from routing.web.draft_forms import (
     DraftChoices,
     ProviderForm,
@@ -110,6 +111,14 @@ def _refused_delete(label: str, item_id: str, refs: list[str], section: str) -> 
     return redirect(url_for(f".{section}"))
 
 
+def _ask_delete(kind: str, item_id: str, section: str) -> Response | None:
+    """The confirmation page until the admin confirms the delete (see `routing.web.confirm`)."""
+    return unconfirmed(f"Delete {kind} '{item_id}' from the draft?",
+                       "It goes from the draft only: callers follow the published version until you "
+                       "publish, and the audit log keeps what it was.",
+                       f"Delete {kind} '{item_id}'", url_for(f".{section}"))
+
+
 def _existing(doc: Doc, section: str, item_id: str | None) -> Doc:
     """The item being edited ({} for a new one); 404 when it is not in the draft."""
     if item_id is None:
@@ -170,7 +179,8 @@ def delete_provider(item_id: str) -> Response:
     _button_pressed()
     db, doc = _draft()
     _existing(doc, "providers", item_id)
-    refused = _refused_delete("Provider", item_id, provider_references(doc, item_id), "providers")
+    refused = _refused_delete("Provider", item_id, provider_references(doc, item_id), "providers") \
+        or _ask_delete("provider", item_id, "providers")
     if refused:
         return refused
     return _saved(db, remove_item(doc, "providers", item_id), "providers",
@@ -239,7 +249,8 @@ def delete_region(item_id: str) -> Response:
     _button_pressed()
     db, doc = _draft()
     _existing(doc, "regions", item_id)
-    refused = _refused_delete("Region", item_id, region_references(doc, item_id), "regions")
+    refused = _refused_delete("Region", item_id, region_references(doc, item_id), "regions") \
+        or _ask_delete("region", item_id, "regions")
     if refused:
         return refused
     places = sum(len(v) for v in region_geography(doc, item_id).values())
@@ -297,7 +308,8 @@ def delete_schedule(name: str) -> Response:
     specs = as_dict(doc.get("schedules"))
     if name not in specs:
         abort(404)
-    refused = _refused_delete("Schedule", name, schedule_references(doc, name), "schedules")
+    refused = _refused_delete("Schedule", name, schedule_references(doc, name), "schedules") \
+        or _ask_delete("schedule", name, "schedules")
     if refused:
         return refused
     new_doc = {**doc, "schedules": {key: value for key, value in specs.items() if key != name}}
@@ -356,5 +368,8 @@ def delete_rule(item_id: str) -> Response:
     _button_pressed()
     db, doc = _draft()
     _existing(doc, "rules", item_id)
+    asked = _ask_delete("rule", item_id, "rules")
+    if asked:
+        return asked
     return _saved(db, remove_item(doc, "rules", item_id), "rules",
                   f"Rule '{item_id}' deleted from the draft.")

@@ -11,10 +11,11 @@ import json
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from accounts.auth import page_role_required
-from accounts.models import ADMIN
+from accounts.models import ADMIN, User
 from config.clock import now
 from config.database import commit, db_session
 from config.extensions import deployment, local_zone, store
@@ -38,6 +39,8 @@ from routing.store.versions import (
 )
 from routing.web import draft_pages
 from routing.web.api import SECTIONS, doc_providers
+from routing.web.audit_view import shown
+from routing.web.confirm import unconfirmed
 from routing.web.draft_forms import DraftChoices, with_current
 from routing.web.forms import BulletinForm, ClosureForm, JsonForm, NoteForm, TestCallForm
 from routing.web.naming import Names
@@ -46,6 +49,18 @@ from routing.web.refusals import REFUSED, answer_as_pages, refusal
 bp = Blueprint("routing_admin", __name__, url_prefix="/admin/routing", template_folder="templates")
 bp.register_blueprint(draft_pages.bp)  # the form editors: routing_admin.edit.*
 answer_as_pages(bp)
+bp.add_app_template_filter(shown, "audit_change")
+
+
+def people() -> dict[str, str]:
+    """Staff names by email: the audit and versions record who by email, pages show the name."""
+    return {email: name or email for email, name in db_session().execute(
+        select(User.email, User.name))}
+
+
+def draft_names() -> Names:
+    doc, _base = draft_document(db_session())
+    return Names.of(doc)
 
 
 def _zone() -> Any:
@@ -70,7 +85,7 @@ def overview() -> str:
     return render_template(
         "routing/overview.html", doc=doc, base=base, report=validate(doc, data_files()),
         versions=list_versions(db), latest=latest_version(db), note_form=NoteForm(),
-        sections=SECTIONS,
+        sections=SECTIONS, people=people(),
     )
 
 
@@ -127,6 +142,11 @@ def publish_draft() -> Response:
 def discard() -> Response:
     if not NoteForm().validate_on_submit():
         abort(400)
+    asked = unconfirmed("Discard the draft?", "Every change not yet published is lost: the draft "
+                        "starts again from the live version. The audit log keeps what it was.",
+                        "Discard the draft", url_for(".overview"))
+    if asked:
+        return asked
     db = db_session()
     discard_draft(db, actor(), now())
     commit(db)
@@ -156,7 +176,7 @@ def show_version(number: int) -> str:
     if version is None:
         abort(404)
     return render_template("routing/version.html", version=version, text=pretty(version.document),
-                           note_form=NoteForm())
+                           note_form=NoteForm(), people=people())
 
 
 @bp.route("/closures", methods=["GET", "POST"])
@@ -174,7 +194,7 @@ def closures() -> str | Response:
         flash("Closure day added to the draft; publish to make it live.")
         return redirect(url_for(".closures"))
     return render_template("routing/closures.html", form=form, closures=doc.get("closures") or [],
-                           delete_form=NoteForm())
+                           delete_form=NoteForm(), names=Names.of(doc))
 
 
 @bp.post("/closures/<int:index>/delete")
@@ -187,6 +207,12 @@ def delete_closure(index: int) -> Response:
     items = list(doc.get("closures") or [])
     if not 0 <= index < len(items):
         abort(404)
+    asked = unconfirmed(f"Remove the closure day {items[index].get('date')} "
+                        f"({items[index].get('name')}) from the draft?",
+                        "Those regions follow their regular hours that day once you publish.",
+                        "Remove the closure day", url_for(".closures"))
+    if asked:
+        return asked
     del items[index]
     doc["closures"] = items
     save_draft(db, doc, actor(), now(), action="draft.closures")
@@ -245,7 +271,7 @@ def _offer_choices(form: TestCallForm) -> None:
 @page_role_required(ADMIN)
 def audit_log() -> str:
     return render_template("routing/audit.html", entries=audit.recent(db_session(), 200),
-                           pretty=pretty)
+                           people=people(), zone=deployment().timezone)
 
 
 @bp.route("/bulletins", methods=["GET", "POST"])
@@ -269,7 +295,8 @@ def bulletins() -> str | Response:
             flash("Bulletin saved: it plays on the next matching call.")
             return redirect(url_for(".bulletins"))
     return render_template("routing/bulletins.html", form=form, error=error,  # type: ignore[return-value]
-                           bulletins=bulletin_writes.all_bulletins(db), delete_form=NoteForm()), status
+                           bulletins=bulletin_writes.all_bulletins(db), delete_form=NoteForm(),
+                           names=draft_names()), status
 
 
 @bp.post("/bulletins/<int:bulletin_id>/delete")
@@ -281,6 +308,12 @@ def delete_bulletin(bulletin_id: int) -> Response:
     bulletin = db.get(Bulletin, bulletin_id)
     if bulletin is None:
         abort(404)
+    asked = unconfirmed(f"Delete the bulletin '{bulletin.title}'?",
+                        "It stops playing on the next call, everywhere (bulletins are live at once, "
+                        "not drafts). The audit log keeps what it said.",
+                        "Delete the bulletin", url_for(".bulletins"))
+    if asked:
+        return asked
     bulletin_writes.delete(db, actor(), now(), bulletin)
     commit(db)
     bulletins_changed(store())
