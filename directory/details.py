@@ -22,6 +22,7 @@ from directory.models import (
     ServiceTaxonomy,
     TaxonomyTerm,
 )
+from directory.parsing import prose
 from directory.search_loader import format_address
 
 DAY_NAMES = ("", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -46,7 +47,8 @@ def service_details(db: Session, service: Service) -> dict[str, Any]:
     org = service.organization
     return {
         "id": service.source_id, "source": service.source, "name": service.name,
-        "alternate_name": service.alternate_name, "description": service.description,
+        "alternate_name": service.alternate_name,
+        "description": prose(service.description),  # rows imported before the markup was cleaned
         "organization": {"id": org.source_id, "name": org.name, "url": org.url,
                          "email": org.email} if org else None,
         "url": service.url, "email": service.email, "status": service.status,

@@ -26,6 +26,7 @@ from directory.parsing import (
     parse_float,
     parse_time,
     parse_weekday,
+    prose,
 )
 
 csv.field_size_limit(10_000_000)
@@ -143,7 +144,7 @@ class _Reader:
             self.orgs.add(sid)
             self.pkg.organizations.append({
                 "source_id": sid, "name": name, "alternate_name": clean(row.get("alternate_name")),
-                "description": clean(row.get("description")), "email": clean(row.get("email")),
+                "description": prose(row.get("description")), "email": clean(row.get("email")),
                 "url": clean(row.get("url"))})
 
     def read_taxonomy(self) -> None:
@@ -180,7 +181,7 @@ class _Reader:
                 "source_id": sid, "organization_sid": org if org in self.orgs else None,
                 "organization_source_id": org, "name": name,
                 "alternate_name": clean(row.get("alternate_name")),
-                "description": clean(row.get("description")), "url": clean(row.get("url")),
+                "description": prose(row.get("description")), "url": clean(row.get("url")),
                 "email": clean(row.get("email")), "status": clean(row.get("status")),
                 "interpretation_services": clean(row.get("interpretation_services")),
                 "application_process": clean(row.get("application_process")),
@@ -203,7 +204,7 @@ class _Reader:
             self.pkg.locations.append({
                 "source_id": sid, "organization_sid": org if org in self.orgs else None,
                 "name": clean(row.get("name")), "alternate_name": clean(row.get("alternate_name")),
-                "description": clean(row.get("description")),
+                "description": prose(row.get("description")),
                 "transportation": clean(row.get("transportation")),
                 "latitude": parse_float(row.get("latitude")),
                 "longitude": parse_float(row.get("longitude"))})
@@ -245,7 +246,7 @@ class _Reader:
                 self.sal[sid] = (service, location)
             self.pkg.service_at_location.append({
                 "source_id": sid, "service_sid": service, "location_sid": location,
-                "description": clean(row.get("description"))})
+                "description": prose(row.get("description"))})
 
     def read_addresses(self) -> None:
         for resource, kind in (("physical_address", "physical"), ("postal_address", "postal")):
@@ -282,7 +283,7 @@ class _Reader:
                 "location_sid": location, "organization_sid": org, "number": phone_number,
                 "extension": clean(row.get("extension")), "type": clean(row.get("type")),
                 "language": clean(row.get("language")),
-                "description": clean(row.get("description"))})
+                "description": prose(row.get("description"))})
 
     def read_schedules(self) -> None:
         for filename, number, row in self.table("regular_schedule"):
@@ -299,7 +300,7 @@ class _Reader:
                 "location_sid": location, "weekday": weekday,
                 "opens_at": parse_time(row.get("opens_at")),
                 "closes_at": parse_time(row.get("closes_at")),
-                "description": clean(row.get("original_text"))})
+                "description": prose(row.get("original_text"))})
 
     def read_holidays(self) -> None:
         for filename, number, row in self.table("holiday_schedule"):
@@ -340,7 +341,7 @@ class _Reader:
         elif resource == "service_area":
             self.pkg.service_areas.append({"source_id": clean(row.get("id")),
                                            "service_sid": service, "service_area": value,
-                                           "description": clean(row.get("description"))})
+                                           "description": prose(row.get("description"))})
         elif resource == "required_document":
             record["required_documents"] = "; ".join(
                 filter(None, (record["required_documents"], value)))

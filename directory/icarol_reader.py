@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 
 from directory.package import DirectoryImportError, Package, Row
-from directory.parsing import clean, parse_float, parse_time, parse_weekday
+from directory.parsing import clean, parse_float, parse_time, parse_weekday, prose
 
 LEVELS = {"agency", "program", "site"}
 PHONE_COLUMNS = (("Phone1Number", "Phone1Name"), ("Phone2Number", "Phone2Name"),
@@ -82,7 +82,7 @@ def _agencies(package: Package, filename: str, rows: list[tuple[int, dict[str, s
         seen.add(num)
         package.organizations.append({
             "source_id": num, "name": name, "alternate_name": clean(row.get("AlternateName")),
-            "description": clean(row.get("AgencyDescription")),
+            "description": prose(row.get("AgencyDescription")),
             "email": clean(row.get("EmailAddressMain")), "url": clean(row.get("WebsiteAddress"))})
     return seen
 
@@ -93,7 +93,7 @@ def _location(package: Package, row: dict[str, str], num: str, org: str) -> bool
         return False
     package.locations.append({
         "source_id": num, "organization_sid": org, "name": clean(row.get("PublicName")),
-        "alternate_name": None, "description": clean(row.get("PhysicalLocationDescription")),
+        "alternate_name": None, "description": prose(row.get("PhysicalLocationDescription")),
         "transportation": clean(row.get("BusServiceAccess")),
         "latitude": parse_float(row.get("Latitude")), "longitude": parse_float(row.get("Longitude"))})
     package.addresses.append({
@@ -119,7 +119,7 @@ def _program(package: Package, row: dict[str, str], num: str, org: str, agencies
     package.services.append({
         "source_id": num, "organization_sid": org, "organization_source_id": org, "name": name,
         "alternate_name": clean(row.get("AlternateName")),
-        "description": clean(row.get("AgencyDescription")),
+        "description": prose(row.get("AgencyDescription")),
         "url": clean(row.get("WebsiteAddress")), "email": clean(row.get("EmailAddressMain")),
         "status": clean(row.get("AgencyStatus")), "interpretation_services": None,
         "application_process": clean(row.get("ApplicationProcess")), "wait_time": None,

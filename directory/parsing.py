@@ -30,6 +30,26 @@ def clean(value: str | None) -> str | None:
     return text if text and text != "-1" else None
 
 
+_MARKUP = re.compile(r"[ \t]*(?:#{2,}[ \t]*[A-Z]{0,6}[ \t]*#{2,}|#{3,})[ \t]*")
+_LINE_END = re.compile(r"[ \t]+\n|\n[ \t]+(?=\S)")
+_BLANK_RUN = re.compile(r"\n{3,}")
+
+
+def prose(value: str | None) -> str | None:
+    """A description as a person should read it: `clean`, without the source system's markers.
+
+    211 Miami's export ends many descriptions with its editor's section markers (`###COL###`,
+    `###MON###`, typed by hand as `##MON##`, `####COL####` or a lone `###`); they mean nothing
+    to a specialist and would be read out as noise. Also used on rows imported before this
+    existed (the search index and the details page pass descriptions through it again)."""
+    text = clean(value)
+    if text is None or "#" not in text:
+        return text
+    text = _LINE_END.sub("\n", _MARKUP.sub(" ", text))
+    text = _BLANK_RUN.sub("\n\n", text).strip()
+    return text or None
+
+
 def parse_time(value: str | None) -> time | None:
     """'9:00am', '7:30 am ', '09:00:00', '17:00', '12:00am' -> time; None if unreadable."""
     match = _TIME.match(value or "")

@@ -53,6 +53,7 @@ class DocData:
     areas: list[str] = field(default_factory=list)
     phones: list[str] = field(default_factory=list)
     address: str | None = None
+    city: str | None = None  # of the address shown, so same-named services can be told apart
 
 
 @dataclass(frozen=True)
@@ -403,7 +404,8 @@ class SearchIndex:
         return {"id": doc.source_id, "source": doc.source, "name": doc.name,
                 "organization": doc.organization, "score": round(score, 4),
                 "taxonomy": list(doc.taxonomy), "phones": list(doc.phones),
-                "address": doc.address, "region": doc.region, "why": self.why(index, plan)}
+                "address": doc.address, "city": doc.city, "region": doc.region,
+                "why": self.why(index, plan)}
 
     def why(self, index: int, plan: QueryPlan) -> list[str]:
         reasons: list[str] = []

@@ -35,7 +35,7 @@ from directory.models import (
     ServiceTaxonomy,
     TaxonomyTerm,
 )
-from directory.parsing import language_codes
+from directory.parsing import language_codes, prose
 from directory.search_index import DocData, SearchIndex
 from directory.synonyms import edited
 from directory.vocabulary import vocabulary, with_entries
@@ -87,7 +87,7 @@ def load_docs(db: Session) -> tuple[list[DocData], dict[str, str]]:
                       .order_by(Service.id))
     for pk, source, sid, name, alt, desc, region, org in rows:
         docs[pk] = DocData(pk=pk, source=source, source_id=sid, name=name, organization=org,
-                           alternate_name=alt, description=desc, region=region)
+                           alternate_name=alt, description=prose(desc), region=region)
     names = dict(db.execute(select(TaxonomyTerm.code, TaxonomyTerm.name)).all())
     for service_id, code in db.execute(select(ServiceTaxonomy.service_id, TaxonomyTerm.code)
                                        .join(TaxonomyTerm,
@@ -141,8 +141,10 @@ def _attach_contacts(db: Session, docs: dict[int, DocData], at: dict[int, list[i
             doc = docs[target]
             if address.city:
                 doc.areas.append(address.city)
+                doc.city = doc.city or address.city.strip()
             if doc.address is None and first_location.get(target) == address.location_id:
                 doc.address = format_address(address)
+                doc.city = address.city.strip() if address.city else doc.city
     org_of = {d.pk: d for d in docs.values()}
     by_org: dict[int, list[str]] = defaultdict(list)
     for service_id, location_id, org_id, number in db.execute(select(

@@ -165,8 +165,30 @@ def _insert_children(db: Session, model: type[Any], rows: list[Row], summary: Su
     summary.created[kind] = len(values)
 
 
-def ontario_region(dep: Deployment, city: str | None, postal_code: str | None) -> str | None:
-    """The Ontario 211 region of an address, from its municipality or postal prefix."""
+ONTARIO = frozenset({"on", "ont", "ont.", "ontario"})
+CANADA = frozenset({"ca", "can", "canada"})
+
+
+def in_ontario(state_province: str | None, country: str | None) -> bool | None:
+    """Whether the address says it is in Ontario: False for another province or a US state
+    or another country, None when it names neither (then the town and postal code decide)."""
+    province = (state_province or "").strip().lower()
+    nation = (country or "").strip().lower()
+    if province:
+        return province in ONTARIO and (not nation or nation in CANADA)
+    if nation:
+        return False if nation not in CANADA else None
+    return None
+
+
+def ontario_region(dep: Deployment, city: str | None, postal_code: str | None,
+                   state_province: str | None = None, country: str | None = None) -> str | None:
+    """The Ontario 211 region of an address, from its municipality or postal prefix.
+
+    Only an address that is (or may be) in Ontario gets one: Marathon, Florida is not in
+    211 North although Marathon, Ontario is, and a town name alone cannot tell them apart."""
+    if in_ontario(state_province, country) is False:
+        return None
     if city and city.strip().lower() in dep.municipalities:
         return dep.municipalities[city.strip().lower()]
     postal = (postal_code or "").replace(" ", "").upper()
@@ -180,7 +202,8 @@ def _derive_regions(package: Package, dep: Deployment) -> None:
     """A service with no region gets the region of the first Ontario address it is offered at."""
     region_of_location: dict[str, str] = {}
     for address in package.addresses:
-        region = ontario_region(dep, address.get("city"), address.get("postal_code"))
+        region = ontario_region(dep, address.get("city"), address.get("postal_code"),
+                                address.get("state_province"), address.get("country"))
         if region:
             region_of_location.setdefault(address["location_sid"], region)
     if not region_of_location:

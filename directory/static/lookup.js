@@ -46,6 +46,9 @@
       li.dataset.id = r.id;
       li.appendChild(text("strong", r.name));
       if (r.organization && r.organization !== r.name) li.appendChild(text("div", r.organization, "small"));
+      // Where it is: twelve services can share a name ("Food Pantry"), their places differ.
+      const place = r.address || r.city;
+      if (place) li.appendChild(text("div", place, "small place"));
       if (r.phones.length) li.appendChild(text("div", r.phones.join(" · "), "small"));
       if (r.why.length) li.appendChild(text("div", r.why.join("; "), "why"));
       li.addEventListener("click", () => { select(i); open(i); });
