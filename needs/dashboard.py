@@ -51,16 +51,17 @@ def map_tiles(report: dict[str, Any]) -> list[dict[str, Any]]:
 
 @bp.get("/")
 @page_role_required("planner")
-def dashboard() -> str:
-    error = None
+def dashboard() -> str | tuple[str, int]:
+    regions = [(r.id, r.name_en) for r in deployment().regions.values()]
     try:
         scope = scope_from_args(request.args)
-    except ValueError as err:
-        error = str(err)
-        scope = scope_from_args({})
+    except ValueError as err:  # the form and the reason, not the default period's figures
+        asked = {key: request.args.get(key, "") for key in ("from", "to", "region", "fsa")}
+        return render_template("needs/dashboard.html", report=None, error=str(err), asked=asked,
+                               regions=regions), 400
+    error = None
     report = needs_report(db_session(), scope)
     upper = sorted((n for n in report["needs_by_taxonomy"] if n["level"] <= 2),
                    key=lambda n: (-n["needs"], n["code"]))[:TOP_TERMS]
-    regions = [(r.id, r.name_en) for r in deployment().regions.values()]
     return render_template("needs/dashboard.html", report=report, error=error, upper=upper,
                            tiles=map_tiles(report), reasons=UNMET_REASONS, regions=regions)
