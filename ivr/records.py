@@ -139,12 +139,14 @@ def pseudonym(call: CallSession, now: datetime) -> None:
         call.caller_hash = caller_hasher().digest(request.form.get("From"), now)
 
 
-def record_routed(call: CallSession, now: datetime, transferred: bool = False) -> None:
-    pseudonym(call, now)
+def record_routed(call: CallSession, now: datetime, transferred: bool = False,
+                  journal: bool = False) -> None:
+    if not journal:
+        pseudonym(call, now)
     ivr_seconds = max(0, round(now.timestamp() - (call.started_at or now.timestamp())))
     _upsert("routed", call, now, {
         **context_values(call), "enqueued_at": now, "ivr_seconds": ivr_seconds,
-        "result": RESULT_TRANSFERRED if transferred else RESULT_IN_PROGRESS})
+        "result": RESULT_TRANSFERRED if transferred else RESULT_IN_PROGRESS}, journal)
 
 
 def record_answered(call: CallSession, now: datetime, queue_seconds: float | None,

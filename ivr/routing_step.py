@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import url_for
@@ -12,12 +13,14 @@ from config.deadline import commit_to_answer
 from config.extensions import settings, store
 from config.ontario import data_files
 from ivr import prompts, records
-from ivr.call_state import url_state
+from ivr.call_state import apply_url_state, url_state
 from ivr.calls import best_effort, figures, save_call
 from ivr.session import CallSession
 from routing.engine.decision import TRANSFER, CallContext, Decision
 from routing.service import provider as routed_provider
 from routing.service import published, route
+
+log = logging.getLogger(__name__)
 
 
 def context_of(call: CallSession) -> CallContext:
@@ -131,11 +134,34 @@ def safe_route(language: str = "en", state: dict[str, Any] | None = None) -> Voi
 
 
 def safe_route_here() -> VoiceResponse:
-    """The safe route in the caller's language, when the URL carries it (every fallback)."""
+    """The safe route in the caller's language, when the URL carries it (every fallback).
+
+    The fallback won (a view given up on is refused its commit), so the route recorded is
+    this one: the safe route's provider, with the facts the URL carries, journaled (no
+    database wait). Without it a call shed at /voice/need had no routed record at all, and
+    with Redis away too, nothing else knew its language and region.
+    """
     from flask import request
 
     from ivr.call_state import STATE_PARAMS
 
     state: dict[str, Any] = {k: v for k, v in request.args.items() if k in STATE_PARAMS}
     language = state.get("l", "en")
-    return safe_route(language if language in {"en", "fr"} else "en", state)
+    resp = safe_route(language if language in {"en", "fr"} else "en", state)
+    if state:
+        record_safe_route(request.form.get("CallSid", ""), state)
+    return resp
+
+
+def record_safe_route(call_sid: object, state: dict[str, Any]) -> None:
+    if not isinstance(call_sid, str) or not call_sid.strip():
+        return
+    try:
+        call = CallSession(call_sid=call_sid.strip()[:64])
+        apply_url_state(call, state)
+        call.provider = data_files().safe_route_provider
+        call.queue = data_files().providers[call.provider].queue
+        call.enqueued_at = call.enqueued_at or now().timestamp()
+        records.record_routed(call, now(), journal=True)
+    except Exception:  # a fallback must answer whatever happens here
+        log.exception("could not journal the safe route's record")
