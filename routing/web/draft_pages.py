@@ -103,16 +103,14 @@ def _add_error(form: FlaskForm, name: str | None, message: str, problems: list[s
         problems.append(message)
 
 
-def _refused_delete(label: str, item_id: str, refs: list[str], section: str) -> Response | None:
-    """While anything still names the item, deleting it is refused, saying what names it."""
-    if not refs:
-        return None
-    flash(f"{label} '{item_id}' not deleted: it is {refused_because(refs)}.", "error")
-    return redirect(url_for(f".{section}"))
-
-
-def _ask_delete(kind: str, item_id: str, section: str) -> Response | None:
-    """The confirmation page until the admin confirms the delete (see `routing.web.confirm`)."""
+def _delete_held(kind: str, item_id: str, section: str, refs: list[str] | None = None,
+                 ) -> Response | None:
+    """What answers a delete instead of doing it: a refusal while anything still names the
+    item (`refs`, saying what), else the confirmation page until the admin confirms it (see
+    `routing.web.confirm`); None once confirmed."""
+    if refs:
+        flash(f"{kind.capitalize()} '{item_id}' not deleted: it is {refused_because(refs)}.", "error")
+        return redirect(url_for(f".{section}"))
     return unconfirmed(f"Delete {kind} '{item_id}' from the draft?",
                        "It goes from the draft only: callers follow the published version until you "
                        "publish, and the audit log keeps what it was.",
@@ -179,10 +177,9 @@ def delete_provider(item_id: str) -> Response:
     _button_pressed()
     db, doc = _draft()
     _existing(doc, "providers", item_id)
-    refused = _refused_delete("Provider", item_id, provider_references(doc, item_id), "providers") \
-        or _ask_delete("provider", item_id, "providers")
-    if refused:
-        return refused
+    held = _delete_held("provider", item_id, "providers", provider_references(doc, item_id))
+    if held:
+        return held
     return _saved(db, remove_item(doc, "providers", item_id), "providers",
                   f"Provider '{item_id}' deleted from the draft.")
 
@@ -249,10 +246,9 @@ def delete_region(item_id: str) -> Response:
     _button_pressed()
     db, doc = _draft()
     _existing(doc, "regions", item_id)
-    refused = _refused_delete("Region", item_id, region_references(doc, item_id), "regions") \
-        or _ask_delete("region", item_id, "regions")
-    if refused:
-        return refused
+    held = _delete_held("region", item_id, "regions", region_references(doc, item_id))
+    if held:
+        return held
     places = sum(len(v) for v in region_geography(doc, item_id).values())
     new_doc, _moved = set_region_geography(remove_item(doc, "regions", item_id), item_id, {})
     note = f" Its {places} place edit(s) went with it." if places else ""
@@ -308,10 +304,9 @@ def delete_schedule(name: str) -> Response:
     specs = as_dict(doc.get("schedules"))
     if name not in specs:
         abort(404)
-    refused = _refused_delete("Schedule", name, schedule_references(doc, name), "schedules") \
-        or _ask_delete("schedule", name, "schedules")
-    if refused:
-        return refused
+    held = _delete_held("schedule", name, "schedules", schedule_references(doc, name))
+    if held:
+        return held
     new_doc = {**doc, "schedules": {key: value for key, value in specs.items() if key != name}}
     return _saved(db, new_doc, "schedules", f"Schedule '{name}' deleted from the draft.")
 
@@ -368,8 +363,8 @@ def delete_rule(item_id: str) -> Response:
     _button_pressed()
     db, doc = _draft()
     _existing(doc, "rules", item_id)
-    asked = _ask_delete("rule", item_id, "rules")
-    if asked:
-        return asked
+    held = _delete_held("rule", item_id, "rules")
+    if held:
+        return held
     return _saved(db, remove_item(doc, "rules", item_id), "rules",
                   f"Rule '{item_id}' deleted from the draft.")
