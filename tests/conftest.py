@@ -31,7 +31,7 @@ from config.settings import Settings
 from config.shared_store import MemoryStore, RedisStore, SharedStore
 from ivr.simulator.cli import SimClock
 from tests.browser_helpers import live_server
-from tests.fault_servers import RedisServer
+from tests.fault_servers import RedisServer, TcpProxy
 from tests.survey_helpers import FakeTwilio, make_queue
 from tests.twilio_helpers import SignedClient
 
@@ -161,6 +161,25 @@ def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
     server = RedisServer(tmp_path).start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def pg_proxy(database_url: str) -> Iterator[TcpProxy]:
+    """The test's PostgreSQL behind a TCP proxy the test can cut, slow or make silent
+    (skipped in the SQLite pass)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("needs PostgreSQL (DATABASE_URL); CI runs it in the PostgreSQL pass")
+    url = make_url(database_url)
+    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432).start()
+    yield proxy
+    proxy.stop()
+
+
+@pytest.fixture
+def proxied_db_url(database_url: str, pg_proxy: TcpProxy) -> str:
+    """The database URL through `pg_proxy`."""
+    return make_url(database_url).set(host="127.0.0.1", port=pg_proxy.port).render_as_string(
+        hide_password=False)
 
 
 @pytest.fixture

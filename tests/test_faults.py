@@ -270,22 +270,6 @@ def test_readyz_names_what_is_degraded(redis_app: Flask, own_redis: RedisServer)
 
 
 @pytest.fixture
-def pg_proxy(database_url: str) -> Iterator[TcpProxy]:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("needs PostgreSQL (DATABASE_URL); CI runs it in the PostgreSQL pass")
-    url = make_url(database_url)
-    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432).start()
-    yield proxy
-    proxy.stop()
-
-
-@pytest.fixture
-def proxied_db_url(database_url: str, pg_proxy: TcpProxy) -> str:
-    return make_url(database_url).set(host="127.0.0.1", port=pg_proxy.port).render_as_string(
-        hide_password=False)
-
-
-@pytest.fixture
 def pg_app(settings: Settings, clock: SimClock, proxied_db_url: str,
            store: object, database_url: str) -> Iterator[Flask]:
     cfg = replace(settings, database_url=proxied_db_url, **FAST)

@@ -269,22 +269,11 @@ def test_a_stamp_from_a_wrong_clock_is_ignored(app: Flask, twilio: SignedClient)
 
 
 @pytest.fixture
-def pg_proxy(database_url: str) -> Iterator[TcpProxy]:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("needs PostgreSQL (DATABASE_URL); CI runs it in the PostgreSQL pass")
-    url = make_url(database_url)
-    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432).start()
-    yield proxy
-    proxy.stop()
-
-
-@pytest.fixture
-def slow_pg_app(settings: Settings, clock: SimClock, database_url: str, pg_proxy: TcpProxy,
+def slow_pg_app(settings: Settings, clock: SimClock, proxied_db_url: str,
                 store: SharedStore) -> Iterator[Flask]:
     """Budget 1 s, and the webhooks' database waits configured far longer (3 s): only the
     deadline can keep a slow write inside the budget."""
-    proxied = make_url(database_url).set(host="127.0.0.1", port=pg_proxy.port)
-    cfg = replace(settings, database_url=proxied.render_as_string(hide_password=False),
+    cfg = replace(settings, database_url=proxied_db_url,
                   webhook_budget_seconds=1.0, webhook_db_timeout_seconds=3.0)
     yield from _app_for(cfg, store, clock)
 
