@@ -91,7 +91,8 @@ def rule_post(**changes: Any) -> dict[str, Any]:
     data = {"item_id": "", "description": "", "enabled": "y", "position": "", "interpreter": "",
             "schedule": "", "schedule_state": "open", "day": "", "queue": "", "waiting_at_least": "",
             "expected_wait_at_least": "", "action": "enqueue", "provider": "", "max_wait_seconds": "",
-            "overflow": "", "number": "", "text_en": "", "text_fr": "", "language": ""}
+            "overflow": "", "number": "", "text_en": "", "text_fr": "", "language": "",
+            "after_seconds": ""}
     return {**data, **changes}
 
 
@@ -371,6 +372,12 @@ def test_rule_form_edits_each_action(app: Flask, admin: FlaskClient) -> None:
     assert doc["rules"][0] == {"id": "mandarin", "when": {"interpreter": True},
                                "then": {"type": "interpreter", "language": "cmn"}}
     assert "flood-notice" not in [r["id"] for r in doc["rules"]]
+    admin.post(f"{BASE}/rules/mandarin", data=rule_post(
+        item_id="north-callback", regions=["north"], languages=["en"], action="callback",
+        after_seconds="240"))
+    assert draft(app)["rules"][0] == {"id": "north-callback",
+                                      "when": {"regions": ["north"], "languages": ["en"]},
+                                      "then": {"type": "callback", "after_seconds": 240}}
 
 
 @pytest.mark.parametrize(("changes", "message", "field"), [
@@ -381,6 +388,8 @@ def test_rule_form_edits_each_action(app: Flask, admin: FlaskClient) -> None:
      "text_en"),
     ({"action": "message", "text_en": "Busy", "waiting_at_least": "3"},
      "has a live queue condition but no queue", "queue"),
+    ({"action": "callback", "after_seconds": ""}, "a callback needs after_seconds", "after_seconds"),
+    ({"action": "callback", "after_seconds": "20000"}, "at most 14400", "after_seconds"),
     ({"action": "enqueue", "provider": "north", "waiting_at_least": "-1"},
      "Number must be at least 0", "waiting_at_least"),
     ({"item_id": "central-in-hours", "action": "enqueue", "provider": "north"},

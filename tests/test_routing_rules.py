@@ -108,6 +108,33 @@ def test_interpreter_condition_and_interpreter_action() -> None:
     assert kept.trace[1]["why"] == "the caller has an interpreter"
 
 
+def test_callback_action_sets_the_lowest_matching_threshold_and_goes_on() -> None:
+    north = {"id": "north-callback", "when": {"regions": ["north"], "languages": ["en"]},
+             "then": {"type": "callback", "after_seconds": 300}}
+    everywhere = {"id": "surge-callback", "then": {"type": "callback", "after_seconds": 120}}
+    decision = decide(rules_with(north))
+    assert (decision.callback_after_seconds, decision.provider) == (300, "north")
+    assert decision.trace[1] == {"rule": "north-callback", "matched": True,
+                                 "why": "offer a callback from an expected wait of 300s, go on"}
+    assert decide(rules_with(north), language="fr").callback_after_seconds is None
+    assert decide(rules_with(north), region="east").callback_after_seconds is None
+    assert decide(default_document()).callback_after_seconds is None
+    # a rule put first (an overlay's) lowers the threshold, and never raises it
+    assert decide(rules_with(everywhere, north)).callback_after_seconds == 120
+    assert decide(rules_with(north, everywhere)).callback_after_seconds == 120
+    high = {**everywhere, "then": {"type": "callback", "after_seconds": 900}}
+    assert decide(rules_with(high, north)).callback_after_seconds == 300
+
+
+def test_callback_action_needs_its_threshold() -> None:
+    with pytest.raises(RuleSetInvalid) as raised:
+        parse_ruleset(rules_with({"id": "cb", "then": {"type": "callback"}}))
+    assert "rule 'cb'.then.after_seconds: a callback needs after_seconds" in str(raised.value)
+    with pytest.raises(RuleSetInvalid) as raised:
+        parse_ruleset(rules_with({"id": "cb", "then": {"type": "callback", "after_seconds": -5}}))
+    assert "rule 'cb'.then.after_seconds: must be a whole number >= 0" in str(raised.value)
+
+
 def test_message_action_plays_and_goes_on() -> None:
     note = {"id": "storm", "when": {"regions": ["north"]},
             "then": {"type": "message", "text_en": "Ice storm: lines are busy.",

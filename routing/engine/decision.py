@@ -34,4 +34,7 @@ class Decision:
     transfer_number: str | None = None
     messages: tuple[dict[str, str], ...] = ()  # {"en": ..., "fr": ...} played before routing
     interpreter: str | None = None
+    # Offer "keep your place and be called back" once the expected wait on hold reaches
+    # this many seconds (the lowest of the matching callback rules); None: never offered.
+    callback_after_seconds: int | None = None
     trace: tuple[dict[str, Any], ...] = field(default=())

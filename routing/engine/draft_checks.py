@@ -21,7 +21,7 @@ FieldProblem = tuple[str | None, str]  # (form field, or None for the whole form
 REF_FIELDS = {
     "invalid_number": "number", "live_queue": "queue", "unknown_region": "regions",
     "unknown_language": "languages", "unknown_need": "needs", "unknown_schedule": "schedule",
-    "unknown_queue": "queue",
+    "unknown_queue": "queue", "callback_threshold": "after_seconds",
 }
 CONTEXT_SECTIONS = ("providers", "regions", "schedules", "languages", "safe_route_provider")
 

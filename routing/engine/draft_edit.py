@@ -211,4 +211,6 @@ def describe_then(rule: Item) -> str:
         return f"message: {then.get('text_en') or then.get('text_fr')}; go on"
     if kind == "interpreter":
         return f"interpreter ({then.get('language') or 'caller language'}); go on"
+    if kind == "callback":
+        return f"offer a callback from an expected wait of {then.get('after_seconds')} s; go on"
     return f"unknown action {kind!r}"

@@ -8,13 +8,14 @@ matches decides. The trace says which rule matched and why each one above it did
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from routing.engine.decision import CallContext, Decision
 from routing.engine.figures import NO_FIGURES, Figures, expected_wait_for_new_caller
 from routing.engine.ruleset import (
+    CALLBACK,
     DEFAULT_OVERFLOW,
     ENQUEUE,
     INTERPRETER,
@@ -136,6 +137,8 @@ def _outcome(rule: Rule) -> str:
         return f"transfer to {then.number}"
     if then.type == MESSAGE:
         return "play a message, go on"
+    if then.type == CALLBACK:
+        return f"offer a callback from an expected wait of {then.after_seconds}s, go on"
     return f"add an interpreter ({then.language or 'caller language'}), go on"
 
 
@@ -149,6 +152,7 @@ def evaluate(rs: RuleSet, ctx: CallContext, at: datetime, figures: dict[str, Fig
     }]
     messages: list[dict[str, str]] = []
     interpreter = ctx.interpreter
+    callback: int | None = None
     position = 0
     for index in rs.rules_for_region(ctx.region):
         skip_other_regions(rs, ctx, position, index, trace)
@@ -164,11 +168,23 @@ def evaluate(rs: RuleSet, ctx: CallContext, at: datetime, figures: dict[str, Fig
                              "fr": rule.then.text_fr or rule.then.text_en})
         elif rule.then.type == INTERPRETER:
             interpreter = interpreter or rule.then.language or "und"
+        elif rule.then.type == CALLBACK:
+            callback = lower_threshold(callback, rule.then.after_seconds)
         else:
-            extras = {"messages": tuple(messages), "interpreter": interpreter, "trace": tuple(trace)}
+            extras = {"messages": tuple(messages), "interpreter": interpreter,
+                      "callback_after_seconds": callback, "trace": tuple(trace)}
             return _decided(rs, rule, ctx, extras)
     skip_other_regions(rs, ctx, position, len(rs.rules), trace)
-    return safe_route_decision(rs, ctx, trace, messages, interpreter)
+    decision = safe_route_decision(rs, ctx, trace, messages, interpreter)
+    return replace(decision, callback_after_seconds=callback)
+
+
+def lower_threshold(current: int | None, new: int | None) -> int | None:
+    """The callback threshold with one more matching rule: the lowest wins, so a rule an
+    overlay puts first (disaster mode) lowers the threshold and never raises it."""
+    if new is None:
+        return current
+    return new if current is None else min(current, new)
 
 
 def skip_other_regions(rs: RuleSet, ctx: CallContext, start: int, stop: int,

@@ -10,7 +10,11 @@ Conditions: regions, languages, needs, interpreter (true/false), schedule + sche
 ("open"/"closed"), day ("holiday"/"regular"), and live queue figures: waiting_at_least,
 expected_wait_at_least (seconds), no_specialist, read at `queue` (default: the action's
 provider). Actions: enqueue (provider, optional max_wait_seconds and overflow), transfer
-(number), message (text_en, text_fr; then go on), interpreter (language; then go on).
+(number), message (text_en, text_fr; then go on), interpreter (language; then go on),
+callback (after_seconds; then go on): callers whose expected wait on hold is at least
+`after_seconds` are offered "press 1 to keep your place and be called back". When several
+callback rules match a call, the lowest `after_seconds` applies, so a rule put first (an
+overlay's, e.g. disaster mode) can only lower the threshold, never raise it.
 
 `parse_ruleset` checks shape only and names every problem; `routing.engine.validation` checks meaning.
 """
@@ -25,7 +29,8 @@ from config.ontario import Provider, Region
 from routing.engine.schedule import Closure, HolidayCalendar, Schedule, ScheduleError, parse_schedule
 
 ENQUEUE, TRANSFER, MESSAGE, INTERPRETER = "enqueue", "transfer", "message", "interpreter"
-ACTIONS = (ENQUEUE, TRANSFER, MESSAGE, INTERPRETER)
+CALLBACK = "callback"
+ACTIONS = (ENQUEUE, TRANSFER, MESSAGE, INTERPRETER, CALLBACK)
 TERMINAL = (ENQUEUE, TRANSFER)
 LIVE_KEYS = ("waiting_at_least", "expected_wait_at_least", "no_specialist")
 CONDITION_KEYS = ("regions", "languages", "needs", "interpreter", "schedule", "schedule_state",
@@ -76,6 +81,7 @@ class Action:
     text_en: str = ""
     text_fr: str = ""
     language: str | None = None
+    after_seconds: int | None = None  # callback: offered once the expected wait reaches this
 
 
 @dataclass(frozen=True)
@@ -191,12 +197,17 @@ def _action(r: _Reader, where: str, spec: Any) -> Action:
         r.fail(f"{where}.number", "transfer needs a number")
     if kind == MESSAGE and not (spec.get("text_en") or spec.get("text_fr")):
         r.fail(where, "a message needs text_en or text_fr")
+    after = r.count(f"{where}.after_seconds", spec.get("after_seconds"))
+    if kind == CALLBACK and spec.get("after_seconds") is None:
+        r.fail(f"{where}.after_seconds", "a callback needs after_seconds (the expected wait, "
+               "in seconds, from which callers are offered a callback)")
     return Action(
         type=kind, provider=spec.get("provider"),
         max_wait_seconds=r.count(f"{where}.max_wait_seconds", spec.get("max_wait_seconds")),
         overflow=spec.get("overflow", DEFAULT_OVERFLOW),
         number=spec.get("number"), text_en=str(spec.get("text_en") or ""),
         text_fr=str(spec.get("text_fr") or ""), language=spec.get("language"),
+        after_seconds=after if kind == CALLBACK else None,
     )
 
 

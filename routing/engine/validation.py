@@ -18,6 +18,7 @@ import phonenumbers
 from config.ontario import Deployment
 from routing.engine.coverage import check_coverage
 from routing.engine.ruleset import (
+    CALLBACK,
     DEFAULT_OVERFLOW,
     ENQUEUE,
     INTERPRETER,
@@ -30,6 +31,7 @@ from routing.engine.ruleset import (
 
 GEOGRAPHY_KEYS = ("area_codes", "exchanges", "postal_prefixes", "municipalities")
 MAX_REPORTED_HOLES = 50
+MAX_CALLBACK_AFTER = 4 * 3600  # past this no caller would ever be offered one: a typo
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,9 @@ def check_rule_refs(rule: Rule, rs: RuleSet, dep: Deployment, report: Report) ->
     if then.type == TRANSFER and not valid_number(then.number):
         report.error("invalid_number",
                      f"{where} transfers to '{then.number}', which is not a valid phone number", where)
+    if then.type == CALLBACK and (then.after_seconds or 0) > MAX_CALLBACK_AFTER:
+        report.error("callback_threshold", f"{where} offers a callback only after "
+                     f"{then.after_seconds}s of expected wait: at most {MAX_CALLBACK_AFTER}", where)
     codes = {lang.code for lang in dep.interpreter_languages} | {"und"}
     if then.type == INTERPRETER and then.language and then.language not in codes:
         report.warn("unknown_interpreter_language",

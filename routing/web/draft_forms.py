@@ -35,7 +35,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from config.ontario import Deployment
 from routing.engine.draft_edit import as_dict, items
-from routing.engine.ruleset import ACTIONS, ENQUEUE, INTERPRETER, MESSAGE, TRANSFER
+from routing.engine.ruleset import ACTIONS, CALLBACK, ENQUEUE, INTERPRETER, MESSAGE, TRANSFER
 from routing.engine.schedule import DAY, WEEKDAYS, ScheduleError, parse_hhmm, parse_schedule
 from routing.engine.validation import GEOGRAPHY_KEYS, valid_number
 
@@ -359,7 +359,8 @@ class RuleForm(FlaskForm):
     no_specialist = BooleanField("No specialist signed in")
     action = SelectField("Action", choices=opts([
         (ENQUEUE, "enqueue at a provider"), (TRANSFER, "transfer to a number"),
-        (MESSAGE, "play a message, then go on"), (INTERPRETER, "add an interpreter, then go on")]))
+        (MESSAGE, "play a message, then go on"), (INTERPRETER, "add an interpreter, then go on"),
+        (CALLBACK, "offer a callback on hold, then go on")]))
     provider = SelectField("Provider")
     max_wait_seconds = IntegerField("Longest wait (seconds; empty: the provider's)",
                                     validators=[Optional(), NumberRange(min=1, max=86400)])
@@ -368,6 +369,8 @@ class RuleForm(FlaskForm):
     text_en = TextAreaField("Message, English", validators=[Length(max=2000)])
     text_fr = TextAreaField("Message, French", validators=[Length(max=2000)])
     language = SelectField("Interpreter language")
+    after_seconds = IntegerField("Offer a callback once the expected wait is at least (seconds)",
+                                 validators=[Optional(), NumberRange(min=0, max=86400)])
 
     def set_choices(self, choices: DraftChoices, base: dict[str, Any], rule_ids: list[str]) -> None:
         when, then = _part(base, "when"), _part(base, "then")
@@ -405,6 +408,7 @@ class RuleForm(FlaskForm):
             "overflow": NO_OVERFLOW if overflow is None else overflow,
             "number": then.get("number"), "text_en": then.get("text_en"), "text_fr": then.get("text_fr"),
             "language": then.get("language") or "",
+            "after_seconds": then.get("after_seconds"),
         }
 
     def when(self) -> dict[str, Any]:
@@ -437,6 +441,8 @@ class RuleForm(FlaskForm):
                     "text_fr": (self.text_fr.data or "").strip()}
         if kind == INTERPRETER:
             return {"type": kind, **({"language": self.language.data} if self.language.data else {})}
+        if kind == CALLBACK:
+            return {"type": kind, "after_seconds": self.after_seconds.data}
         then: dict[str, Any] = {"type": ENQUEUE, "provider": self.provider.data or None}
         if self.max_wait_seconds.data is not None:
             then["max_wait_seconds"] = self.max_wait_seconds.data
