@@ -18,7 +18,7 @@ from ivr.session import CallSession
 TEXT = {"l": "language", "i": "interpreter", "r": "region", "rs": "region_source", "n": "need",
         "p": "provider", "o": "overflow_provider"}
 NUMBERS = {"t0": "started_at", "te": "enqueued_at", "mw": "max_wait_seconds"}
-FLAGS = {"ov": "overflowed", "qf": "queue_failed", "tr": "transferred"}
+FLAGS = {"ov": "overflowed", "qf": "queue_failed", "tr": "transferred", "inf": "informed"}
 STATE_PARAMS = frozenset((*TEXT, *NUMBERS, *FLAGS))
 
 

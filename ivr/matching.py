@@ -9,6 +9,7 @@ from __future__ import annotations
 from rapidfuzz import fuzz, process, utils
 
 from config.ontario import Deployment, InterpreterLanguage
+from ivr.prompts import catalog
 
 SPEECH_CUTOFF = 80.0
 BUILT_IN_LANGUAGES = {
@@ -56,3 +57,30 @@ def match_need(digits: str | None, speech: str | None, language: str, dep: Deplo
     vocabulary.update({word: need.id for need in dep.needs for word in need.words.get("en", ())
                        if word not in vocabulary})
     return _best(speech or "", vocabulary, cutoff=75.0)
+
+
+INFO_DIGIT = "9"  # disaster mode's information option, offered first in the need menu
+
+
+def _words(language: str, key: str) -> dict[str, str]:
+    return {word: key for word in catalog(language).get(key, [])}
+
+
+def match_info_request(digits: str | None, speech: str | None, language: str) -> bool:
+    """The caller asked for disaster mode's recorded information (9, or "information")."""
+    if (digits or "").strip()[:1] == INFO_DIGIT:
+        return True
+    return _best(speech or "", _words(language, "disaster_info_words")) is not None
+
+
+def match_info_choice(digits: str | None, speech: str | None, language: str) -> str | None:
+    """After the information: 'repeat' (1), 'specialist' (2), or None (not understood)."""
+    choice = {"1": "repeat", "2": "specialist"}.get((digits or "").strip()[:1])
+    if choice or digits:
+        return choice
+    vocabulary = {**_words(language, "disaster_info_repeat_words"),
+                  **_words(language, "disaster_info_specialist_words")}
+    found = _best(speech or "", vocabulary)
+    if found is None:
+        return None
+    return "repeat" if found == "disaster_info_repeat_words" else "specialist"

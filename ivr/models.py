@@ -15,6 +15,7 @@ RESULT_ANSWERED = "answered"  # a specialist took it (possibly after overflow)
 RESULT_ABANDONED = "abandoned"  # the caller hung up while queued
 RESULT_IVR_ABANDONED = "ivr_abandoned"  # the caller hung up before reaching a queue
 RESULT_TRANSFERRED = "transferred"  # routing sent it to another number
+RESULT_INFORMATION = "information"  # disaster mode: heard the recorded information, no queue
 RESULT_IN_PROGRESS = "in_progress"
 
 

@@ -29,6 +29,7 @@ from ivr.models import (
     RESULT_ABANDONED,
     RESULT_ANSWERED,
     RESULT_IN_PROGRESS,
+    RESULT_INFORMATION,
     RESULT_IVR_ABANDONED,
     RESULT_TRANSFERRED,
     CallRecord,
@@ -61,6 +62,7 @@ def _result_after_close() -> Any:
         (table.c.answered_at.is_not(None), RESULT_ANSWERED),
         (table.c.result == RESULT_TRANSFERRED, RESULT_TRANSFERRED),
         (table.c.enqueued_at.is_not(None), RESULT_ABANDONED),
+        (table.c.result == RESULT_INFORMATION, RESULT_INFORMATION),
         else_=RESULT_IVR_ABANDONED,
     )
 
@@ -74,9 +76,13 @@ def _on_conflict(kind: str, new: Any, lost: bool = False) -> dict[str, Any]:
                   for name in ("enqueued_at", "ivr_seconds", "queue_seconds")}
     context = {name: func.coalesce(table.c[name], new[name]) if lost
                else func.coalesce(new[name], table.c[name]) for name in CONTEXT}
-    if kind == "routed":
-        transferred = case((new.result == RESULT_TRANSFERRED, RESULT_TRANSFERRED), else_=table.c.result)
+    if kind == "routed":  # (an information-only call that then asked for a specialist: queued)
+        transferred = case((new.result == RESULT_TRANSFERRED, RESULT_TRANSFERRED),
+                           (table.c.result == RESULT_INFORMATION, new.result), else_=table.c.result)
         return {**context, **keep_first, "result": transferred}
+    if kind == "information":  # never over a call that reached a queue
+        informed = case((table.c.enqueued_at.is_(None), RESULT_INFORMATION), else_=table.c.result)
+        return {**context, "result": informed}
     if kind == "answered":
         return {**context, "answered_at": func.coalesce(table.c.answered_at, new.answered_at),
                 "specialist_id": func.coalesce(new.specialist_id, table.c.specialist_id),
@@ -149,6 +155,13 @@ def record_routed(call: CallSession, now: datetime, transferred: bool = False,
         "result": RESULT_TRANSFERRED if transferred else RESULT_IN_PROGRESS}, journal)
 
 
+def record_information(call: CallSession, now: datetime) -> None:
+    """Disaster mode: the caller heard the recorded information about the event, and is an
+    information-only call unless they go on to a queue (which then decides the result)."""
+    pseudonym(call, now)
+    _upsert("information", call, now, {**context_values(call), "result": RESULT_INFORMATION})
+
+
 def record_answered(call: CallSession, now: datetime, queue_seconds: float | None,
                     specialist_id: int | None, journal: bool = False) -> None:
     if not journal:
@@ -168,7 +181,8 @@ def record_closed(call: CallSession, now: datetime, duration: float | None,
     waited = (round(now.timestamp() - call.enqueued_at)
               if call.enqueued_at and not call.answered_at else None)
     result = (RESULT_ANSWERED if call.answered_at else RESULT_TRANSFERRED if call.transferred
-              else RESULT_ABANDONED if call.enqueued_at else RESULT_IVR_ABANDONED)
+              else RESULT_ABANDONED if call.enqueued_at
+              else RESULT_INFORMATION if call.informed else RESULT_IVR_ABANDONED)
     values: dict[str, Any] = {
         "ended_at": now, "talk_seconds": talk, "queue_seconds": waited, "result": result,
         "ivr_seconds": round(duration) if duration is not None and not call.enqueued_at else None,

@@ -17,8 +17,9 @@ from ivr.call_state import apply_url_state, url_state
 from ivr.calls import best_effort, figures, save_call
 from ivr.session import CallSession
 from routing.engine.decision import TRANSFER, CallContext, Decision
+from routing.engine.disaster import POOLED, pooled_target, published_overflow
+from routing.service import effective, live_figures, published, route
 from routing.service import provider as routed_provider
-from routing.service import published, route
 
 log = logging.getLogger(__name__)
 
@@ -87,22 +88,42 @@ def overflow_call(resp: VoiceResponse, call: CallSession) -> VoiceResponse:
     the staffed fallback line instead: a surge can never bounce a caller between full
     queues, and a caller nobody answers still reaches a person.
     """
-    if call.overflowed or not call.overflow_provider:
+    target_id, why = (None, "") if call.overflowed else overflow_target(call)
+    if not target_id:
         return last_resort(resp, call)
-    target = routed_provider(call.overflow_provider)
+    target = routed_provider(target_id)
     call.overflowed = True
     ctx = context_of(call)
     decision = Decision(action="enqueue", provider=target.id, queue=target.queue,
                         interpreter=ctx.interpreter,
                         max_wait_seconds=min(target.max_wait_seconds, longest_max_wait()),
                         trace=({"rule": "overflow", "matched": True,
-                                "why": f"left {call.provider} -> {target.id}"},))
+                                "why": f"left {call.provider} -> {target.id}{why}"},))
     return put_in_queue(resp, call, decision, "overflow")
 
 
+def overflow_target(call: CallSession) -> tuple[str | None, str]:
+    """Where the caller overflows to, and how it was chosen (for the trace).
+
+    Pooled (disaster mode): the queue with capacity now, across every region
+    (`routing.engine.disaster.pooled_target`, from the live figures); with none, or the
+    figures unreadable, the provider's own overflow in the published rules."""
+    if call.overflow_provider != POOLED:
+        return call.overflow_provider, ""
+    rs = effective().ruleset
+    chosen = None
+    with best_effort():
+        chosen = pooled_target(rs, call.provider, call.language,
+                               live_figures(frozenset(rs.providers)))
+    if chosen:
+        return chosen, " (pooled: the queue with capacity now)"
+    return published_overflow(published().ruleset, call.provider), \
+        " (pooled: no queue with capacity, the provider's own overflow)"
+
+
 def longest_max_wait() -> int:
-    """The longest max wait anywhere in the published rule set (providers and rules)."""
-    rs = published().ruleset
+    """The longest max wait anywhere in the rules in effect (providers and rules)."""
+    rs = effective().ruleset
     waits = [p.max_wait_seconds for p in rs.providers.values()]
     waits += [r.then.max_wait_seconds for r in rs.rules if r.then.max_wait_seconds]
     return max(waits, default=600)

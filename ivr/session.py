@@ -34,6 +34,7 @@ class CallSession:
     overflow_provider: str | None = None
     overflowed: bool = False
     queue_failed: bool = False  # Twilio answered an Enqueue with QueueResult error
+    informed: bool = False  # heard disaster mode's recorded information
     routing_trace: list[dict[str, Any]] = field(default_factory=list)
     lost: bool = False  # rebuilt from nothing (no session in the store, no state in the URL)
 

@@ -21,13 +21,21 @@ from config.ontario import data_files
 from ivr import prompts, records
 from ivr.call_state import STATE_PARAMS, url_state
 from ivr.calls import best_effort, figures, load_call, save_call, sessions
-from ivr.matching import match_interpreter_language, match_language_choice, match_need
+from ivr.matching import (
+    match_info_choice,
+    match_info_request,
+    match_interpreter_language,
+    match_language_choice,
+    match_need,
+)
 from ivr.menus import ask, retry_or_default
 from ivr.routing_step import enqueue_call, last_resort, overflow_call, safe_route, safe_route_here
 from ivr.session import CallSession
 from ivr.webhook import attempt_arg, empty, form, form_float, webhook
+from routing.engine.disaster import DisasterMode
 from routing.engine.figures import Figures, estimate_wait
 from routing.engine.location import region_from_caller_id, region_from_speech
+from routing.service import disaster_mode, held_disaster_mode
 from routing.store.bulletins import current_bulletins
 
 bp = Blueprint("voice", __name__, url_prefix="/voice")
@@ -45,7 +53,9 @@ def incoming_fallback() -> VoiceResponse:
         call = CallSession(call_sid=form("CallSid"), started_at=now().timestamp(),
                            area_code=guess.area_code, region=guess.region,
                            region_source="caller_id" if guess.region else None)
-        return language_menu(VoiceResponse(), call, 0, greet=True)
+        resp = VoiceResponse()
+        say_disaster_bulletin(resp, held_disaster_mode())  # in memory: nothing is asked
+        return language_menu(resp, call, 0, greet=True)
     except Exception:
         log.exception("the light language menu failed; answering the safe route")
         return safe_route_here()
@@ -63,7 +73,17 @@ def incoming() -> VoiceResponse:
         region_source="caller_id" if guess.region else None, candidate_regions=guess.candidates,
     )
     save_call(call)
-    return language_menu(VoiceResponse(), call, 0, greet=True)
+    resp = VoiceResponse()
+    say_disaster_bulletin(resp, disaster_mode())
+    return language_menu(resp, call, 0, greet=True)
+
+
+def say_disaster_bulletin(resp: VoiceResponse, mode: DisasterMode) -> None:
+    """Disaster mode's bulletin, first on every call, in English and French (the caller has
+    not chosen yet), before the greeting and its menu."""
+    if mode.on:
+        prompts.say(resp, "en", "bulletin", text=mode.bulletin_en)
+        prompts.say(resp, "fr", "bulletin", text=mode.bulletin_fr)
 
 
 @bp.post("/fallback")
@@ -204,9 +224,13 @@ def need_menu(resp: VoiceResponse, call: CallSession, attempt: int, bulletins: b
     if bulletins:
         say_bulletins(resp, call)
 
+    mode = disaster_mode()
+
     def speak(gather: Gather) -> None:
         if attempt:
             prompts.say(gather, call.language, "need_not_understood")
+        if mode.on:  # first: in a disaster, many callers need only this
+            prompts.say(gather, call.language, "disaster_info_offer", event=mode.event)
         prompts.say(gather, call.language, "need_menu")
 
     return ask(resp, "voice.need", attempt, speak, language=call.language, state=url_state(call))
@@ -216,11 +240,57 @@ def need_menu(resp: VoiceResponse, call: CallSession, attempt: int, bulletins: b
 @webhook(fallback=safe_route_here)
 def need() -> VoiceResponse:
     call, attempt, resp = load_call(form("CallSid")), attempt_arg(), VoiceResponse()
+    if disaster_mode().on and match_info_request(form("Digits"), form("SpeechResult"),
+                                                 call.language):
+        call.informed = True
+        save_call(call)
+        records.record_information(call, now())
+        return information(resp, call, 0)
     chosen = match_need(form("Digits"), form("SpeechResult"), call.language, deployment())
     if chosen is None and retry_or_default(attempt):
         return need_menu(resp, call, attempt + 1)
     call.need = chosen or "other"
     return enqueue_call(resp, call)
+
+
+def information(resp: VoiceResponse, call: CallSession, attempt: int,
+                play: bool = True) -> VoiceResponse:
+    """Disaster mode's recorded information about the event and how to donate or volunteer,
+    then the offer to hear it again or to speak with a specialist (`information_choice`)."""
+    mode = disaster_mode()
+    if not mode.on:  # turned off since the caller chose it: a specialist answers instead
+        prompts.say(resp, call.language, "disaster_info_gone")
+        call.need = call.need or "other"
+        return enqueue_call(resp, call)
+    if play:
+        prompts.say_text(resp, call.language, mode.info(call.language))
+
+    def speak(gather: Gather) -> None:
+        if attempt:
+            prompts.say(gather, call.language, "need_not_understood")
+        prompts.say(gather, call.language, "disaster_info_menu")
+
+    return ask(resp, "voice.information_choice", attempt, speak, language=call.language,
+               state=url_state(call))
+
+
+@bp.post("/information")
+@webhook(fallback=safe_route_here)
+def information_choice() -> VoiceResponse:
+    """After the information: again, a specialist, or (asked twice more) goodbye. Never a
+    dead end: a caller who says nothing has heard what they called for and is thanked."""
+    call, attempt, resp = load_call(form("CallSid")), attempt_arg(), VoiceResponse()
+    choice = match_info_choice(form("Digits"), form("SpeechResult"), call.language)
+    if choice == "repeat":
+        return information(resp, call, 0)
+    if choice == "specialist":
+        call.need = call.need or "other"
+        return enqueue_call(resp, call)
+    if retry_or_default(attempt):
+        return information(resp, call, attempt + 1, play=False)
+    prompts.say(resp, call.language, "disaster_info_goodbye")
+    resp.hangup()
+    return resp
 
 
 @bp.post("/hold")

@@ -15,13 +15,18 @@ from config.clock import now
 from config.extensions import store
 from config.ontario import Deployment, Provider, data_files
 from routing.engine.decision import CallContext, Decision
+from routing.engine.disaster import DisasterMode, disaster_overlay
 from routing.engine.evaluate import evaluate
 from routing.engine.figures import NO_FIGURES, Figures
-from routing.store.published import Published, current_published
+from routing.store.disaster import current_mode, held_mode
+from routing.store.published import Published, compile_published, current_published
 from routing.store.queue_figures import QueueFigures
 from routing.store.versions import REQUEST_KEY
 
 CACHE_KEY = "rule_sets"
+DISASTER_KEY = "disaster_mode"  # app.extensions: the worker's disaster mode cache
+EFFECTIVE_KEY = "effective_rules"  # app.extensions: the overlaid set, per (published, mode)
+MODE_REQUEST_KEY = "routing_disaster_mode"
 
 
 def published() -> Published:
@@ -42,9 +47,51 @@ def published() -> Published:
     return current
 
 
+def disaster_mode() -> DisasterMode:
+    """Disaster mode as this worker knows it (read once per request; the last one read
+    while the store or database is away, off on a worker that never read it)."""
+    if has_request_context() and MODE_REQUEST_KEY in g:
+        return g.get(MODE_REQUEST_KEY)  # type: ignore[no-any-return]
+    mode = current_mode(current_app.extensions[DISASTER_KEY], store(),
+                        current_app.extensions["webhook_sessionmaker"])
+    if has_request_context():
+        g.setdefault(MODE_REQUEST_KEY, mode)
+    return mode
+
+
+def held_disaster_mode() -> DisasterMode:
+    """The mode this worker last read, asking nothing (for fallbacks, which must not wait)."""
+    return held_mode(current_app.extensions[DISASTER_KEY])
+
+
+class EffectiveRules:
+    """The published set with the disaster overlay, compiled once per published version and
+    mode (not on every call); the published set itself while the mode is off."""
+
+    def __init__(self) -> None:
+        # (the published set it was made from, the mode's version, the overlaid set)
+        self._last: tuple[Published, int, Published] | None = None
+
+    def of(self, current: Published, mode: DisasterMode) -> Published:
+        if not mode.on:
+            return current
+        last = self._last
+        if last is not None and last[0] is current and last[1] == mode.version:
+            return last[2]
+        overlaid = disaster_overlay(current.ruleset, mode)
+        effective = compile_published(current.number, overlaid, data_files())
+        self._last = (current, mode.version, effective)
+        return effective
+
+
+def effective() -> Published:
+    """What calls are routed by now: the published set, overlaid while disaster mode is on."""
+    return current_app.extensions[EFFECTIVE_KEY].of(published(), disaster_mode())  # type: ignore[no-any-return]
+
+
 def live_figures(providers: frozenset[str] | None = None) -> dict[str, Figures]:
     """Live figures for the given providers (default: every provider the rules read)."""
-    wanted = published().live_queues if providers is None else providers
+    wanted = effective().live_queues if providers is None else providers
     figures = QueueFigures(store())
     at = now().timestamp()
     try:
@@ -55,7 +102,7 @@ def live_figures(providers: frozenset[str] | None = None) -> dict[str, Figures]:
 
 def route(ctx: CallContext) -> Decision:
     """Decide where this call goes now. Never raises for a well-formed context."""
-    current = published()
+    current = effective()
     return evaluate(current.ruleset, ctx, now(), live_figures(current.live_queues), current.number)
 
 
@@ -65,7 +112,7 @@ class PublishedDeployment:
     geography edits over the data files, as of the version counter this request saw."""
 
     def current(self) -> Deployment:
-        return published().deployment
+        return effective().deployment
 
 
 def provider(provider_id: str | None) -> Provider:
@@ -74,7 +121,7 @@ def provider(provider_id: str | None) -> Provider:
     A call keeps the provider it was given even if a newer version drops it: the data files'
     deployment still knows the built-in providers.
     """
-    dep = published().deployment
+    dep = effective().deployment
     if provider_id in dep.providers:
         return dep.providers[str(provider_id)]
     builtin = data_files()

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from config.ontario import Deployment
 from routing.engine.decision import CallContext, Decision
+from routing.engine.disaster import OFF, DisasterMode, disaster_overlay
 from routing.engine.evaluate import evaluate
 from routing.engine.figures import Figures
 from routing.engine.location import region_from_caller_id
@@ -75,8 +76,10 @@ def decision_dict(decision: Decision) -> dict[str, Any]:
 def explain_call(doc: dict[str, Any], dep: Deployment, *, caller: str | None, at: datetime,
                  language: str, need: str | None, region: str | None = None,
                  interpreter: str | None = None, figures: dict[str, Figures] | None = None,
-                 version: int | None = None, label: str = "") -> dict[str, Any]:
-    rs = parse_ruleset(doc)
+                 version: int | None = None, label: str = "",
+                 disaster: DisasterMode = OFF) -> dict[str, Any]:
+    """`disaster`: the mode to test under (on: its overlay, as every call is routed then)."""
+    rs = disaster_overlay(parse_ruleset(doc), disaster)
     check_call(rs, dep, language=language, need=need, region=region, interpreter=interpreter)
     live_dep = overlay(dep, rs)
     guess = region_from_caller_id(caller, live_dep) if caller else None
@@ -92,4 +95,5 @@ def explain_call(doc: dict[str, Any], dep: Deployment, *, caller: str | None, at
                  "candidate_regions": guess.candidates if guess else [], "language": language,
                  "need": need, "interpreter": interpreter},
         "matched_rule": matched, "decision": decision_dict(decision),
+        "disaster_mode": {"on": disaster.on, "event": disaster.event or None},
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Integer, String, Text, event
+from sqlalchemy import JSON, Boolean, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from config.database import Base, UTCDateTime
@@ -68,3 +68,20 @@ class RoutingAudit(Base):
 @event.listens_for(RuleSetVersion, "before_update")
 def _published_versions_never_change(_mapper: Any, _conn: Any, target: RuleSetVersion) -> None:
     raise ValueError(f"rule set version {target.number} is published and cannot change")
+
+
+class DisasterModeChange(Base):
+    """Disaster mode turned on (with what callers hear) or off: one row per change, never
+    edited; the latest row is the mode in effect (`routing.store.disaster`)."""
+
+    __tablename__ = "disaster_mode_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    active: Mapped[bool] = mapped_column(Boolean)
+    event: Mapped[str] = mapped_column(String(120), default="")
+    bulletin_en: Mapped[str] = mapped_column(Text, default="")
+    bulletin_fr: Mapped[str] = mapped_column(Text, default="")
+    info_en: Mapped[str] = mapped_column(Text, default="")
+    info_fr: Mapped[str] = mapped_column(Text, default="")
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    changed_by: Mapped[str] = mapped_column(String(200))

@@ -56,6 +56,10 @@ class QueueFigures:
         head = self.store.zrange(f"q:{provider}:waiting", 0, 0)
         return head[0][0] if head else None
 
+    def waiting_callers(self, provider: str) -> list[tuple[str, float]]:
+        """Who waits in the provider's queue now: (CallSid, epoch joined), first in line first."""
+        return self.store.zrange(f"q:{provider}:waiting")
+
     def specialist_signed_in(self, provider: str, agent_call_sid: str, at: float) -> None:
         self.store.zadd(f"q:{provider}:agents", agent_call_sid, at)
 

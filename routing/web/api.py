@@ -23,7 +23,7 @@ from config.ontario import data_files
 from routing.engine.explain import explain_call, parse_at
 from routing.engine.validation import validate
 from routing.service import live_figures
-from routing.store import audit, bulletin_writes
+from routing.store import audit, bulletin_writes, disaster
 from routing.store.bulletins import bulletins_changed
 from routing.store.models import Bulletin
 from routing.store.versions import (
@@ -38,11 +38,13 @@ from routing.store.versions import (
     save_draft,
     version_dict,
 )
+from routing.web.disaster_pages import mode_to_test
 from routing.web.refusals import answer_as_json
 from routing.web.schemas import (
     AuditQuery,
     BulletinChange,
     BulletinIn,
+    DisasterIn,
     DraftIn,
     ExplainIn,
     PublishIn,
@@ -178,7 +180,7 @@ def post_explain(body: ExplainIn) -> Any:
     result = explain_call(doc, data_files(), caller=body.caller, at=at, language=body.language,
                           need=body.need, region=body.region, interpreter=body.interpreter,
                           figures=live_figures(frozenset(doc_providers(doc))),
-                          version=number, label=label)
+                          version=number, label=label, disaster=mode_to_test(body.disaster))
     return jsonify(result)
 
 
@@ -241,3 +243,29 @@ def _bulletin(db: Session, bulletin_id: int) -> Bulletin:
     if bulletin is None:
         raise LookupError(f"no bulletin {bulletin_id}")
     return bulletin
+
+
+@bp.get("/disaster")
+@api_role_required(*READ)
+def get_disaster() -> Any:
+    """Disaster mode as it is now (and what callers hear while it is on)."""
+    return jsonify(disaster.as_dict(disaster.latest(db_session())))
+
+
+@bp.put("/disaster")
+@api_role_required(ADMIN)
+@accepts(body=DisasterIn)
+def put_disaster(body: DisasterIn) -> Any:
+    """Turn disaster mode on (every text required) or off; audited, on every worker from the
+    next call. Off restores routing by the published rules exactly."""
+    db = db_session()
+    if body.on:
+        mode = disaster.turn_on(db, actor(), now(), disaster.clean(body.model_dump()))
+    else:
+        texts = body.model_dump(exclude={"on"}, exclude_none=True)
+        if texts:
+            return bad_input({name: "only with on: true" for name in texts})
+        mode = disaster.turn_off(db, actor(), now())
+    commit(db)
+    disaster.disaster_changed(store())
+    return jsonify(disaster.as_dict(mode))

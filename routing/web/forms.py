@@ -51,6 +51,9 @@ class TestCallForm(FlaskForm):
     interpreter = SelectField("Interpreter language", validate_choice=False)
     rules = StringField("Rules: draft, published or a version number", default="draft",
                         validators=[Length(max=16)])
+    disaster = SelectField("Disaster mode", default="now", choices=[
+        SelectChoice("now", "as it is now"), SelectChoice("on", "on (preview)"),
+        SelectChoice("off", "off")])
 
     def offer(self, regions: list[tuple[str, str]], languages: list[tuple[str, str]],
               needs: list[tuple[str, str]], interpreters: list[tuple[str, str]]) -> None:
@@ -74,3 +77,17 @@ class BulletinForm(FlaskForm):
     ends_at = DateTimeLocalField("Ends (Toronto)", format="%Y-%m-%dT%H:%M", validators=[Optional()])
     regions = StringField("Regions (comma-separated ids; empty: the whole province)",
                           validators=[Length(max=500)])
+
+
+class DisasterForm(FlaskForm):
+    """Turning disaster mode on: what every caller will hear (limits as `routing.store.disaster`)."""
+
+    event = StringField("The event's name, as callers hear it (e.g. the Goderich tornado)",
+                        validators=[DataRequired(), Length(max=120)])
+    bulletin_en = TextAreaField("Bulletin, English (first on every call)",
+                                validators=[DataRequired(), Length(max=1000)])
+    bulletin_fr = TextAreaField("Bulletin, French", validators=[DataRequired(), Length(max=1000)])
+    info_en = TextAreaField("Recorded information about the event, and how to donate or "
+                            "volunteer, English", validators=[DataRequired(), Length(max=4000)])
+    info_fr = TextAreaField("Recorded information, French",
+                            validators=[DataRequired(), Length(max=4000)])

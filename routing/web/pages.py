@@ -37,7 +37,7 @@ from routing.store.versions import (
     rules_document,
     save_draft,
 )
-from routing.web import draft_pages
+from routing.web import disaster_pages, draft_pages
 from routing.web.api import SECTIONS, doc_providers
 from routing.web.audit_view import shown
 from routing.web.confirm import unconfirmed
@@ -48,6 +48,7 @@ from routing.web.refusals import REFUSED, answer_as_pages, refusal
 
 bp = Blueprint("routing_admin", __name__, url_prefix="/admin/routing", template_folder="templates")
 bp.register_blueprint(draft_pages.bp)  # the form editors: routing_admin.edit.*
+bp.register_blueprint(disaster_pages.bp)  # disaster mode on and off: routing_admin.disaster.*
 answer_as_pages(bp)
 bp.add_app_template_filter(shown, "audit_change")
 
@@ -236,7 +237,8 @@ def test_call() -> str:
                 doc, data_files(), caller=form.caller.data or None, at=when,
                 language=form.language.data, need=form.need.data or None,
                 region=form.region.data or None, interpreter=form.interpreter.data or None,
-                figures=live_figures(frozenset(doc_providers(doc))), version=number, label=label)
+                figures=live_figures(frozenset(doc_providers(doc))), version=number, label=label,
+                disaster=disaster_pages.mode_to_test(form.disaster.data or "now"))
         except REFUSED as exc:  # beside its field when it has one, else above the form
             answer = refusal(exc)
             status = answer.status

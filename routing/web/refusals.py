@@ -3,8 +3,9 @@
 The engine and the store raise what went wrong in their own terms: a draft that does not
 validate (`PublishRefused`), a version or bulletin that does not exist (`LookupError`), a call
 that cannot be explained (`ExplainError`), a rule set that does not parse (`RuleSetInvalid`),
-a bulletin with a bad field (`BulletinInvalid`). `refusal` turns each into a status and a
-reason; the API answers them as JSON, the pages as a page with the same status and words.
+a bulletin with a bad field (`BulletinInvalid`), disaster mode's texts (`DisasterInvalid`).
+`refusal` turns each into a status and a reason; the API answers them as JSON, the pages as
+a page with the same status and words.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ from flask import Blueprint, jsonify, render_template
 from routing.engine.explain import ExplainError
 from routing.engine.ruleset import RuleSetInvalid
 from routing.store.bulletin_writes import BulletinInvalid
+from routing.store.disaster import DisasterInvalid
 from routing.store.versions import PublishRefused
 
 REFUSED: tuple[type[Exception], ...] = (PublishRefused, LookupError, ExplainError, RuleSetInvalid,
-                                        BulletinInvalid)
+                                        BulletinInvalid, DisasterInvalid)
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,7 @@ def refusal(exc: Exception) -> Refusal:
                        {"validation": exc.report.to_dict()})
     if isinstance(exc, LookupError):
         return Refusal(404, str(exc.args[0]) if exc.args else "not found")
-    if isinstance(exc, ExplainError) and exc.field:  # as pydantic's refusals: the field named
+    if isinstance(exc, ExplainError | DisasterInvalid) and exc.field:  # as pydantic's: by field
         return Refusal(400, f"{exc.field}: {exc}", {"errors": {exc.field: str(exc)}})
     return Refusal(400, str(exc))
 

@@ -37,6 +37,8 @@ class ExplainIn(BaseModel):
     region: str | None = Field(None, max_length=40)
     interpreter: str | None = Field(None, max_length=20)
     rules: str = Field("draft", max_length=20, description="draft, published or a version number")
+    disaster: Literal["now", "on", "off"] = Field(
+        "now", description="disaster mode as it is now, off, or on (a preview)")
 
 
 class BulletinIn(BaseModel):
@@ -65,3 +67,17 @@ class BulletinChange(BaseModel):
 
 class AuditQuery(BaseModel):
     limit: int = Field(100, ge=1, le=1000)
+
+
+class DisasterIn(BaseModel):
+    """Disaster mode on (with every text, English and French) or off (nothing else)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    on: bool
+    event: str | None = Field(None, max_length=120, description="the event's name, as callers hear it")
+    bulletin_en: str | None = Field(None, max_length=1000, description="first on every call")
+    bulletin_fr: str | None = Field(None, max_length=1000)
+    info_en: str | None = Field(None, max_length=4000,
+                                description="recorded information, how to donate or volunteer")
+    info_fr: str | None = Field(None, max_length=4000)
