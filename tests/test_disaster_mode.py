@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -18,8 +20,10 @@ from config.settings import Settings
 from config.shared_store import SharedStore
 from ivr.cli import DEMO_SPECIALISTS
 from ivr.simulator.cli import SimClock
+from routing.engine.decision import CallContext
 from routing.engine.default_rules import default_ruleset
 from routing.engine.disaster import (
+    CALLBACK_AFTER_SECONDS,
     MAX_WAIT_FACTOR,
     OFF,
     POOLED,
@@ -27,7 +31,9 @@ from routing.engine.disaster import (
     disaster_overlay,
     pooled_target,
 )
+from routing.engine.evaluate import evaluate
 from routing.engine.figures import NO_FIGURES, Figures
+from routing.engine.ruleset import CALLBACK, Action, Conditions, Rule
 from routing.service import effective, published
 from routing.store.models import RoutingAudit
 from tests.calls import add_specialists, only_record, place_call
@@ -71,10 +77,30 @@ def test_the_overlay_pools_overflow_and_raises_max_waits_and_off_is_the_set_itse
         assert provider.max_wait_seconds == rs.providers[pid].max_wait_seconds * MAX_WAIT_FACTOR
     enqueues = [r for r in on.rules if r.then.type == "enqueue"]
     assert enqueues and all(r.then.overflow == POOLED for r in enqueues)
-    assert [r.id for r in on.rules][-len(rs.rules):] == [r.id for r in rs.rules]
+    assert [r.id for r in on.rules] == ["disaster-callback", *(r.id for r in rs.rules)]
     # the published set's per-region index is not shared with the overlaid one
     rs.rules_for_region("north")
     assert on._by_region is not rs._by_region
+
+
+def test_the_overlay_offers_callbacks_from_a_lower_wait_and_never_raises_it() -> None:
+    at = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+    ctx = CallContext(region="north")
+    rs = default_ruleset()
+    mode = DisasterMode(on=True, event="flood", version=1)
+    assert evaluate(rs, ctx, at, {}).callback_after_seconds is None
+    assert evaluate(disaster_overlay(rs, mode), ctx, at, {}).callback_after_seconds == \
+        CALLBACK_AFTER_SECONDS
+    published = replace(rs, rules=(*rs.rules[:-1], Rule(
+        id="callbacks", when=Conditions(), then=Action(type=CALLBACK, after_seconds=600)),
+        rs.rules[-1]), _by_region={})
+    assert evaluate(published, ctx, at, {}).callback_after_seconds == 600
+    assert evaluate(disaster_overlay(published, mode), ctx, at, {}).callback_after_seconds == \
+        CALLBACK_AFTER_SECONDS
+    lower = replace(published, rules=tuple(
+        replace(r, then=replace(r.then, after_seconds=30)) if r.id == "callbacks" else r
+        for r in published.rules), _by_region={})
+    assert evaluate(disaster_overlay(lower, mode), ctx, at, {}).callback_after_seconds == 30
 
 
 def test_a_pooled_overflow_goes_to_the_queue_with_capacity_in_the_callers_language() -> None:

@@ -5,7 +5,7 @@ While an admin has disaster mode on, every call is routed by `disaster_overlay(p
 mode)` instead of the published set itself: every enqueue (rules and providers) waits longer
 before it overflows (`MAX_WAIT_FACTOR`), and overflows to the pool (`POOLED`: whichever
 provider has capacity now, `pooled_target`) instead of one fixed provider. Callbacks are
-offered from a lower expected wait (`CALLBACK_AFTER_SECONDS`, once the callback rules exist).
+offered from a lower expected wait (`CALLBACK_AFTER_SECONDS`, a callback rule put first).
 The overlay never writes anything: turning the mode off is routing by the published set
 again, exactly as it was (the overlay of an off mode is the published set itself).
 """
@@ -17,7 +17,15 @@ from datetime import datetime
 
 from config.ontario import Provider
 from routing.engine.figures import Figures, expected_wait_for_new_caller
-from routing.engine.ruleset import DEFAULT_OVERFLOW, ENQUEUE, Rule, RuleSet
+from routing.engine.ruleset import (
+    CALLBACK,
+    DEFAULT_OVERFLOW,
+    ENQUEUE,
+    Action,
+    Conditions,
+    Rule,
+    RuleSet,
+)
 
 POOLED = "*"  # an overflow target meaning "any provider with capacity now"
 MAX_WAIT_FACTOR = 2  # queue limits raised: each max wait before overflow, doubled
@@ -66,9 +74,11 @@ def _pooled_provider(provider: Provider) -> Provider:
 
 
 def _callback_rules() -> tuple[Rule, ...]:
-    """The rule that offers callbacks from `CALLBACK_AFTER_SECONDS`, put first (the lowest
-    matching threshold wins). None until the callback action exists in the rule set."""
-    return ()
+    """The rule that offers callbacks from `CALLBACK_AFTER_SECONDS` on every call, put first:
+    the lowest matching threshold wins, so it lowers the published ones and never raises them."""
+    return (Rule(id="disaster-callback", when=Conditions(),
+                 then=Action(type=CALLBACK, after_seconds=CALLBACK_AFTER_SECONDS),
+                 description="Disaster mode: callbacks offered from a lower expected wait."),)
 
 
 def disaster_overlay(rs: RuleSet, mode: DisasterMode) -> RuleSet:
