@@ -1,4 +1,5 @@
-"""`flask --app app routing ...`: seed, explain a call, validate, publish and roll back."""
+"""`flask --app app routing ...`: seed, explain a call, validate, publish and roll back, and
+disaster mode on and off."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from config.ontario import data_files
 from routing.engine.explain import ExplainError, explain_call, parse_at
 from routing.engine.ruleset import RuleSetInvalid, parse_ruleset
 from routing.engine.validation import validate
+from routing.store import disaster
 from routing.store.queue_figures import QueueFigures
 from routing.store.versions import (
     PublishRefused,
@@ -104,6 +106,34 @@ def rollback_cmd(number: int) -> None:
         raise click.ClickException(str(exc)) from exc
     rules_changed(store())
     click.echo(json.dumps(answer))
+
+
+@routing_cli.command("disaster")
+@click.argument("state", type=click.Choice(["status", "on", "off"]))
+@click.option("--event", default=None, help="on: the event's name, as callers hear it")
+@click.option("--bulletin-en", default=None)
+@click.option("--bulletin-fr", default=None)
+@click.option("--info-en", default=None, help="on: recorded information, how to donate or volunteer")
+@click.option("--info-fr", default=None)
+def disaster_cmd(state: str, event: str | None, bulletin_en: str | None, bulletin_fr: str | None,
+                 info_en: str | None, info_fr: str | None) -> None:
+    """Disaster mode: show it, turn it on (every text required) or off; prints JSON."""
+    texts = {"event": event, "bulletin_en": bulletin_en, "bulletin_fr": bulletin_fr,
+             "info_en": info_en, "info_fr": info_fr}
+    with session_scope(current_app) as db:
+        if state == "status":
+            mode = disaster.latest(db)
+        elif state == "on":
+            try:
+                mode = disaster.turn_on(db, CLI_ACTOR, now(), disaster.clean(texts))
+            except disaster.DisasterInvalid as exc:
+                click.echo(f"not turned on: {exc}", err=True)
+                sys.exit(2)
+        else:
+            mode = disaster.turn_off(db, CLI_ACTOR, now())
+    if state != "status":
+        disaster.disaster_changed(store())  # after the commit: every worker follows
+    click.echo(json.dumps(disaster.as_dict(mode), ensure_ascii=False, indent=2))
 
 
 def register(app: Flask) -> None:

@@ -350,3 +350,19 @@ def test_a_shed_first_webhook_still_plays_the_bulletin_this_worker_holds(
     said = spoken(twiml(resp))
     assert counter_total("helpline_degraded_answers_total", cause="shed") == shed + 1
     assert "A tornado struck Goderich" in said and "For English, press 1" in said
+
+
+def test_the_cli_turns_it_on_and_off_and_refuses_a_missing_text(app: Flask, twilio: SignedClient,
+                                                                db: Session) -> None:
+    runner = app.test_cli_runner()
+    args = [f"--{name.replace('_', '-')}={value}" for name, value in ON.items() if name != "on"]
+    refused = runner.invoke(args=["routing", "disaster", "on", *args[:-1]])
+    assert refused.exit_code == 2 and "info_fr is required" in refused.output
+    on = runner.invoke(args=["routing", "disaster", "on", *args])
+    assert on.exit_code == 0, on.output
+    assert '"on": true' in on.output
+    assert "A tornado struck Goderich" in first_menu(twilio, "CAcli0")
+    assert runner.invoke(args=["routing", "disaster", "off"]).exit_code == 0
+    assert "Goderich" not in first_menu(twilio, "CAcli1")
+    actors = db.scalars(select(RoutingAudit.actor).where(RoutingAudit.action.like("disaster.%"))).all()
+    assert actors == ["cli", "cli"]
