@@ -141,6 +141,7 @@ def test_on_and_off_are_audited_and_answered(client: FlaskClient, db: Session) -
     ({k: v for k, v in ON.items() if k != "event"}, "event"),
     ({**ON, "bulletin_en": "x" * 1001}, "bulletin_en"),
     ({**ON, "event": 7}, "event"),
+    ({**ON, "info_en": "Shelters\x00 open"}, "info_en"),
     ({**ON, "on": "maybe"}, "on"),
     ({**ON, "colour": "red"}, "colour"),
     ({"on": False, "event": "flood"}, "event"),

@@ -99,7 +99,7 @@ def test_unsigned_or_forged_requests_are_refused(app: Flask, signed: SignedClien
 
 @FUZZ
 @given(digits=TEXT, speech=TEXT, step=st.sampled_from(
-    ["/voice/language", "/voice/location", "/voice/need", "/voice/interpreter",
+    ["/voice/language", "/voice/location", "/voice/need", "/voice/interpreter", "/voice/information",
      "/survey/answer?q=consent&v=2026.1&attempt=0",
      "/survey/answer?q=satisfaction&v=2026.1&attempt=1"]))
 def test_menus_take_any_digits_and_speech_inside_a_real_call(

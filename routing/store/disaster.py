@@ -49,6 +49,8 @@ def clean(data: dict[str, Any]) -> dict[str, str]:
             raise DisasterInvalid(f"{name} is required", name)
         if len(text) > LIMITS[name]:
             raise DisasterInvalid(f"{name} is longer than {LIMITS[name]} characters", name)
+        if any(ord(ch) < 32 and ch not in "\r\n\t" for ch in text):  # NUL: PostgreSQL refuses it
+            raise DisasterInvalid(f"{name} must not contain control characters", name)
         out[name] = text
     return out
 
