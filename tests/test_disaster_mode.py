@@ -245,6 +245,24 @@ def test_past_the_max_wait_a_caller_goes_to_any_region_with_capacity(
     assert "central_east -> east (pooled" in overflow["why"]
 
 
+def test_one_call_through_disaster_mode_bulletin_information_then_pooled_overflow(
+        app: Flask, client: FlaskClient, clock: SimClock, db: Session) -> None:
+    """The issue's simulated call: the bulletin first, the information option, then a
+    specialist asked for, and past the (raised) max wait the pool finds one in another region."""
+    add_specialists(db)
+    turn(client, ON)
+    call = place_call(app, clock, "+17057260123", ["1", "9", "2"], specialist=DEMO_SPECIALISTS["east"],
+                      answer_after=5)
+    said = call.transcript.said("211")
+    assert "A tornado struck Goderich" in said[0] and "Welcome to 2-1-1 Ontario" in said[2]
+    assert any("Shelters are open at the Goderich arena" in s for s in said)
+    text_ = call.transcript.render()
+    assert "caller leaves queue 211-central-east" in text_ and "the specialist is on the line" in text_
+    record = only_record(db)
+    assert (record.result, record.provider, record.overflowed, record.need) == (
+        "answered", "east", True, "other")
+
+
 def test_turning_it_off_restores_the_published_rules_exactly(
         app: Flask, client: FlaskClient, twilio: SignedClient) -> None:
     explain = {"from": "+17057260123", "at": "2026-11-23T10:00", "rules": "published"}
