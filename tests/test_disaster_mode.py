@@ -5,6 +5,7 @@ published rules exactly; and the call is answered whatever cannot be read."""
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -17,7 +18,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
-from config.shared_store import SharedStore
+from config.shared_store import RedisStore, SharedStore
 from ivr.cli import DEMO_SPECIALISTS
 from ivr.simulator.cli import SimClock
 from routing.engine.decision import CallContext
@@ -38,6 +39,7 @@ from routing.service import effective, published
 from routing.store.models import RoutingAudit
 from tests.calls import add_specialists, only_record, place_call
 from tests.conftest import AUTH_TOKEN, PUBLIC_BASE_URL, _app_for
+from tests.fault_servers import RedisServer
 from tests.test_admin_routing_api import add_users, auth
 from tests.twilio_helpers import SignedClient, counter_total, spoken, twiml
 
@@ -357,6 +359,29 @@ def test_a_database_that_cannot_be_read_keeps_the_last_mode_and_the_call_answere
         db.rollback()
         db.execute(text("ALTER TABLE disaster_mode_away RENAME TO disaster_mode_changes"))
         db.commit()
+
+
+@pytest.fixture
+def redis_app(settings: Settings, own_redis: RedisServer, clock: SimClock) -> Iterator[Flask]:
+    """A worker on a redis-server of the test's own, which the test kills."""
+    cfg = replace(settings, redis_url=own_redis.url, redis_timeout_seconds=0.2,
+                  breaker_cooldown_seconds=0.3)
+    store = RedisStore.from_url(own_redis.url, f"disaster-{uuid.uuid4().hex}", timeout=0.2)
+    yield from _app_for(cfg, store, clock)
+
+
+def test_a_store_that_is_down_keeps_the_last_mode_and_the_call_answered(
+        redis_app: Flask, own_redis: RedisServer) -> None:
+    twilio = SignedClient(redis_app.test_client(), PUBLIC_BASE_URL, AUTH_TOKEN)
+    turn(redis_app.test_client(), ON)
+    assert "A tornado struck Goderich" in first_menu(twilio, "CAr0")
+    own_redis.kill()
+    assert "A tornado struck Goderich" in first_menu(twilio, "CAr1")  # held in memory
+    twilio.post("/voice/language", CallSid="CAr1", Digits="1")
+    assert "Shelters are open" in spoken(twiml(twilio.post("/voice/need", CallSid="CAr1", Digits="9")))
+    own_redis.start()  # back with nothing: the counter moved (to none), the mode is read again
+    time.sleep(0.4)  # the breaker's cooldown
+    assert "A tornado struck Goderich" in first_menu(twilio, "CAr2")
 
 
 def test_a_shed_first_webhook_still_plays_the_bulletin_this_worker_holds(
