@@ -67,10 +67,18 @@ def _words(language: str, key: str) -> dict[str, str]:
 
 
 def match_info_request(digits: str | None, speech: str | None, language: str) -> bool:
-    """The caller asked for disaster mode's recorded information (9, or "information")."""
-    if (digits or "").strip()[:1] == INFO_DIGIT:
-        return True
-    return _best(speech or "", _words(language, "disaster_info_words")) is not None
+    """The caller asked for disaster mode's recorded information (9, or "information").
+
+    Speech is matched word by word against whole words (`fuzz.ratio`), not as a fuzzy part
+    of the sentence: a short word inside a longer one ("don" in "donc", "info" in "infos sur
+    le logement") must not send a caller who asked for housing to the recording."""
+    key = (digits or "").strip()[:1]
+    if key:
+        return key == INFO_DIGIT
+    words = list(_words(language, "disaster_info_words"))
+    spoken = utils.default_process(speech or "").split()
+    return any(process.extractOne(word, words, scorer=fuzz.ratio, processor=utils.default_process,
+                                  score_cutoff=91.0) for word in spoken if len(word) >= 6)
 
 
 def match_info_choice(digits: str | None, speech: str | None, language: str) -> str | None:

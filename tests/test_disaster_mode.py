@@ -118,6 +118,20 @@ def test_a_pooled_overflow_goes_to_the_queue_with_capacity_in_the_callers_langua
     assert pooled_target(rs, "central_east", "en", dict.fromkeys(rs.providers, NO_FIGURES)) is None
 
 
+@pytest.mark.parametrize(("digits", "speech", "language", "asked"), [
+    ("9", "", "en", True), ("2", "information", "en", False), ("", "information please", "en", True),
+    ("", "I want to donate", "en", True), ("", "volunteers", "en", True), ("", "food", "en", False),
+    ("", "renseignements", "fr", True), ("", "je veux être bénévole", "fr", True),
+    ("", "je n'ai pas de logement donc", "fr", False),  # not "don"
+    ("", "infos sur le logement", "fr", False), ("", "formation", "fr", False),
+])
+def test_the_information_option_is_asked_for_by_nine_or_by_its_words(
+        digits: str, speech: str, language: str, asked: bool) -> None:
+    from ivr.matching import match_info_request
+
+    assert match_info_request(digits, speech, language) is asked
+
+
 # --- the admin action ----------------------------------------------------------------------
 
 
