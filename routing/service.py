@@ -112,7 +112,7 @@ class PublishedDeployment:
     geography edits over the data files, as of the version counter this request saw."""
 
     def current(self) -> Deployment:
-        return effective().deployment
+        return published().deployment  # disaster mode changes no region or provider name
 
 
 def provider(provider_id: str | None) -> Provider:
