@@ -128,12 +128,33 @@ def register_specialists() -> dict[str, str]:
     return by_queue
 
 
-def prepare_database(db_url: str) -> dict[str, str]:
+def prepare_database(db_url: str, disaster: bool = False) -> dict[str, str]:
     os.environ.update(DATABASE_URL=db_url, TWILIO_AUTH_TOKEN=TOKEN)
     from config.cli import upgrade
 
     upgrade(db_url)
-    return register_specialists()
+    by_queue = register_specialists()
+    if disaster:
+        turn_disaster_mode_on()
+    return by_queue
+
+
+def turn_disaster_mode_on() -> None:
+    """`--disaster`: every call then runs with the bulletin first, the information offer in
+    the need menu and the overlaid rules (read by each app on its first call)."""
+    from datetime import UTC
+
+    from app import create_app
+    from config.database import session_scope
+    from routing.store import disaster
+
+    app = create_app()
+    with session_scope(app) as db:
+        disaster.turn_on(db, "bench", datetime.now(UTC), disaster.clean({
+            "event": "the bench flood", "bulletin_en": "Flooding: shelters are open.",
+            "bulletin_fr": "Inondations : les refuges sont ouverts.",
+            "info_en": "Shelters are open.", "info_fr": "Les refuges sont ouverts."}))
+    app.extensions["db_engine"].dispose()
 
 
 def measure_http(calls: int, warmup: int, db_url: str, by_queue: dict[str, str]) -> list[Sample]:
@@ -223,14 +244,17 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=20, help="calls placed first and not counted")
     parser.add_argument("--mode", choices=["both", "http", "in-process"], default="both")
     parser.add_argument("--breakdown", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument("--disaster", action="store_true",
+                        help="with disaster mode on (#15): compare its ratios with a run without")
     parser.add_argument("--profile", type=int, default=0, metavar="TOP",
                         help="also profile the in-process path; print the TOP project functions")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db_url = os.environ.get("DATABASE_URL") or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
-        by_queue = prepare_database(db_url)
+        by_queue = prepare_database(db_url, args.disaster)
         store = "redis" if os.environ.get("REDIS_URL") else "in-process"
-        print(f"database: {db_url.split('://')[0]}; store: {store}; {args.calls} calls "
+        mode = "disaster mode on; " if args.disaster else ""
+        print(f"{mode}database: {db_url.split('://')[0]}; store: {store}; {args.calls} calls "
               f"after {args.warmup} warm-up calls; {len(SCRIPTS)} caller scripts; {load()}")
         if args.mode in {"both", "http"}:
             run("over HTTP (gunicorn, 1 sync worker each, loopback)",
