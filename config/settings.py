@@ -64,6 +64,13 @@ class Settings:
     # How long one play of that clip lasts: Twilio asks the hold URL again only when it ends,
     # so near a caller's max wait a shorter pause is played instead (see ivr.voice.hold).
     hold_music_seconds: int = 30
+    # Callbacks (ivr.callbacks): tries to reach a caller who asked to be called back, the
+    # seconds between two tries, how long the callee's phone rings, and how long the
+    # specialist waits for the callee to be connected before going on to the next caller.
+    callback_attempts: int = 3
+    callback_retry_seconds: int = 300
+    callback_ring_seconds: int = 25
+    callback_wait_seconds: int = 60
     contact_lock_hours: int = 72  # a contact record locks this long after the call; later edits are audited
     open_data_min_cell: int = 5  # open data withholds counts below this (small-cell suppression)
     # Staff sign-in: failed attempts allowed (Flask-Limiter notation), per account and address.
@@ -116,6 +123,10 @@ class Settings:
             hold_music_url=os.environ.get("HOLD_MUSIC_URL") or base.hold_music_url,
             hold_music_seconds=_env_int("HOLD_MUSIC_SECONDS", base.hold_music_seconds),
             fallback_number=os.environ.get("FALLBACK_NUMBER") or base.fallback_number,
+            callback_attempts=_env_int("CALLBACK_ATTEMPTS", base.callback_attempts),
+            callback_retry_seconds=_env_int("CALLBACK_RETRY_SECONDS", base.callback_retry_seconds),
+            callback_ring_seconds=_env_int("CALLBACK_RING_SECONDS", base.callback_ring_seconds),
+            callback_wait_seconds=_env_int("CALLBACK_WAIT_SECONDS", base.callback_wait_seconds),
             webhook_budget_seconds=_env_float("WEBHOOK_BUDGET_SECONDS", base.webhook_budget_seconds),
             redis_timeout_seconds=_env_float("REDIS_TIMEOUT_SECONDS", base.redis_timeout_seconds),
             db_connect_timeout_seconds=_env_int("DB_CONNECT_TIMEOUT_SECONDS",

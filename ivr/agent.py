@@ -10,9 +10,12 @@ from __future__ import annotations
 from flask import Blueprint, current_app, request, url_for
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
+from config import durable, outbox
+from config.breaker import DependencyDown
 from config.clock import now
-from config.extensions import deployment, store
-from ivr import prompts, records, screen_pop
+from config.database import db_session
+from config.extensions import deployment, settings, store
+from ivr import callback_voice, callbacks, prompts, records, screen_pop
 from ivr.calls import best_effort, figures, load_call, save_call
 from ivr.metrics import degraded
 from ivr.roster import Lookup, OnDuty, Roster
@@ -72,9 +75,85 @@ def incoming() -> VoiceResponse:
                                                        "provider": provider.id}, ttl=AGENT_CALL_TTL)
             figures(writes).specialist_signed_in(provider.id, agent_sid, now().timestamp())
     resp = VoiceResponse()
+    on_duty = OnDuty(specialist.id, provider.id)
+    claimed = claim_callback(on_duty)
+    if claimed is not None:
+        return dial_callback(resp, claimed, on_duty)
     with best_effort():
         whisper(resp, provider.id)
-    return dial_queue(resp, OnDuty(specialist.id, provider.id))
+    return dial_queue(resp, on_duty)
+
+
+def claim_callback(on_duty: OnDuty) -> callbacks.Claimed | None:
+    """The oldest owed callback that joined before the head of the Twilio queue, claimed
+    for this specialist, with the call back owed (placed once the claim is committed).
+    Without the store or the database: none (the queue's callers are not kept waiting)."""
+    try:
+        head = figures().head(on_duty.provider)
+        claimed = callbacks.claim_next(db_session(), store(), on_duty.provider,
+                                       head[1] if head else None, on_duty.id, now())
+        if claimed is not None:
+            outbox.owe(db_session(), callback_voice.PLACE,
+                       {"id": claimed.id, "attempt": claimed.attempt}, now())
+        return claimed
+    except Exception as err:
+        if not (isinstance(err, DependencyDown) or durable.is_unavailable(err)):
+            raise
+        degraded("redis" if isinstance(err, DependencyDown) else "database")
+        db_session().rollback()
+        return None
+
+
+def dial_callback(resp: VoiceResponse, claimed: callbacks.Claimed,
+                  on_duty: OnDuty) -> VoiceResponse:
+    """The whisper says it is a callback; then the specialist waits on the callback's own
+    queue, which the callee joins once they have answered and pressed 1. Past the wait the
+    Dial action (`callback_done`) puts the specialist on to the next caller."""
+    prompts.say_text(resp, "en", callback_whisper(claimed))
+    dial = resp.dial(action=url_for("agent.callback_done", ap=on_duty.provider,
+                                    sp=on_duty.id, cbid=claimed.id),
+                     method="POST", timeout=settings().callback_wait_seconds,
+                     hangup_on_star=True)
+    dial.queue(callback_voice.queue_name(claimed.id),
+               url=url_for("agent.connect", sp=on_duty.id, ap=on_duty.provider),
+               method="POST")
+    return resp
+
+
+def callback_whisper(claimed: callbacks.Claimed) -> str:
+    dep = deployment()
+    region = dep.regions[claimed.region].name_en if claimed.region in dep.regions else "region unknown"
+    asked = round(now().timestamp() - claimed.accepted_at.timestamp()) if claimed.accepted_at else 0
+    return prompts.text("en", "callback_whisper",
+                        language=prompts.label("en", "languages", claimed.language),
+                        interpreter="", region=region,
+                        need="needs help with " + prompts.label("en", "needs", claimed.need or "other"),
+                        waited=spoken_duration(asked))
+
+
+def callback_done_fallback() -> VoiceResponse:
+    """Whatever failed, the specialist goes on to their queue, never to silence."""
+    return after_call_fallback()
+
+
+@bp.post("/callback-done")
+@webhook(fallback=callback_done_fallback, shed=False)
+def callback_done() -> VoiceResponse:
+    """The specialist's wait on a callback ended. Bridged: as after any call. Not: the try
+    is counted (retried after the spacing, or given up and the number erased) and the
+    specialist goes on to the next caller at once."""
+    raw = request.args.get("cbid", "")
+    cfg = settings()
+    bridged = form("DialCallStatus") == "completed" and bool(form_float("DialCallDuration"))
+    outcome = callbacks.attempt_ended(db_session(), int(raw) if raw.isdigit() else 0,
+                                      form("DialCallStatus") or "unknown", now(),
+                                      cfg.callback_attempts, cfg.callback_retry_seconds)
+    if bridged or outcome == "completed":
+        return after_call_answer(VoiceResponse())
+    resp = VoiceResponse()
+    prompts.say(resp, "en", "callback_not_answered")
+    resp.redirect(url_for("agent.incoming"), method="POST")
+    return resp
 
 
 # On an empty queue <Dial><Queue> waits until a caller joins or the Dial's timeout (Twilio's
@@ -219,6 +298,11 @@ def after_call() -> VoiceResponse:
     if waiting is not None:
         prompts.say(resp, "en", "agent_still_waiting")
         return dial_queue(resp, waiting)
+    return after_call_answer(resp)
+
+
+def after_call_answer(resp: VoiceResponse) -> VoiceResponse:
+    """A bridge ended: its talk time kept, then "press 1 for the next caller"."""
     record_talk_time()
     gather: Gather = resp.gather(input="dtmf", num_digits=1, timeout=8,
                                  action=url_for("agent.incoming"), method="POST")

@@ -17,7 +17,9 @@ from ivr.session import CallSession
 # URL parameter -> session field. Short names: the URLs stay readable and well under limits.
 TEXT = {"l": "language", "i": "interpreter", "r": "region", "rs": "region_source", "n": "need",
         "p": "provider", "o": "overflow_provider"}
-NUMBERS = {"t0": "started_at", "te": "enqueued_at", "mw": "max_wait_seconds"}
+NUMBERS = {"t0": "started_at", "te": "enqueued_at", "mw": "max_wait_seconds",
+           "cb": "callback_after_seconds"}
+WHOLE = frozenset(("max_wait_seconds", "callback_after_seconds"))
 FLAGS = {"ov": "overflowed", "qf": "queue_failed", "tr": "transferred", "inf": "informed"}
 STATE_PARAMS = frozenset((*TEXT, *NUMBERS, *FLAGS))
 
@@ -31,7 +33,7 @@ def url_state(call: CallSession) -> dict[str, Any]:
             state[param] = str(value)[:40]
     for param, name in NUMBERS.items():
         value = getattr(call, name)
-        if value:
+        if value is not None and (value or name == "callback_after_seconds"):
             state[param] = str(round(value))
     for param, name in FLAGS.items():
         if getattr(call, name):
@@ -50,7 +52,7 @@ def apply_url_state(call: CallSession, args: Mapping[str, str]) -> bool:
     for param, name in NUMBERS.items():
         raw = args.get(param, "")
         if raw.isdigit():
-            setattr(call, name, int(raw) if name == "max_wait_seconds" else float(raw))
+            setattr(call, name, int(raw) if name in WHOLE else float(raw))
             found = True
     for param, name in FLAGS.items():
         if args.get(param) == "1":

@@ -17,6 +17,18 @@ RESULT_IVR_ABANDONED = "ivr_abandoned"  # the caller hung up before reaching a q
 RESULT_TRANSFERRED = "transferred"  # routing sent it to another number
 RESULT_INFORMATION = "information"  # disaster mode: heard the recorded information, no queue
 RESULT_IN_PROGRESS = "in_progress"
+RESULT_CALLBACK = "callback"  # the caller left the queue to be called back (see Callback)
+
+# What became of a callback offer (Callback.status).
+CB_OFFERED = "offered"  # heard "press 1 to be called back"; did not (yet) accept
+CB_CONFIRMING = "confirming"  # keyed a number, not yet confirmed (the only unconfirmed number kept)
+CB_OWED = "owed"  # confirmed, waiting for its turn (or its next try)
+CB_DIALING = "dialing"  # a specialist claimed it and the callee is being called
+CB_CONNECTED = "connected"  # the callee pressed the key: bridged to the specialist
+CB_COMPLETED = "completed"  # the call took place (number erased)
+CB_FAILED = "failed"  # not reached in the tries allowed (number erased)
+CB_CANCELLED = "cancelled"  # the caller did not confirm a number, or stayed in the queue
+CB_OPEN = (CB_OWED, CB_DIALING, CB_CONNECTED)
 
 
 class CallRecord(Base):
@@ -57,3 +69,37 @@ class Specialist(Base):
     provider: Mapped[str] = mapped_column(String(32), index=True)
     languages: Mapped[str] = mapped_column(String(64), default="en")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Callback(Base):
+    """A callback offered to a caller on hold, and, once accepted, owed to them.
+
+    The raw number is held here and nowhere else (never logged, never in the store, in an
+    outbox payload or a URL of ours), and only while the callback is open: completing it or
+    giving up sets it to NULL. `joined_at` is when the caller first joined a queue: callbacks
+    and callers still holding are taken in that order.
+    """
+
+    __tablename__ = "callbacks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_sid: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    caller_hash: Mapped[str | None] = mapped_column(String(64))
+    provider: Mapped[str] = mapped_column(String(32), index=True)
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    region: Mapped[str | None] = mapped_column(String(32))
+    need: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default=CB_OFFERED, index=True)
+    number: Mapped[str | None] = mapped_column(String(20))
+    number_source: Mapped[str | None] = mapped_column(String(16))  # caller_id | keyed
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    offered_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    specialist_id: Mapped[int | None] = mapped_column(Integer)
+    callback_call_sid: Mapped[str | None] = mapped_column(String(64), index=True)
+    connected_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_result: Mapped[str | None] = mapped_column(String(24))

@@ -28,6 +28,7 @@ from config.extensions import caller_hasher, writer
 from ivr.models import (
     RESULT_ABANDONED,
     RESULT_ANSWERED,
+    RESULT_CALLBACK,
     RESULT_IN_PROGRESS,
     RESULT_INFORMATION,
     RESULT_IVR_ABANDONED,
@@ -56,11 +57,12 @@ def context_values(call: CallSession) -> dict[str, Any]:
     }
 
 
-def _result_after_close() -> Any:
+def _result_after_close(new: Any) -> Any:
     """What the row already says wins over a session that may have been lost."""
     return case(
         (table.c.answered_at.is_not(None), RESULT_ANSWERED),
         (table.c.result == RESULT_TRANSFERRED, RESULT_TRANSFERRED),
+        (new.result == RESULT_CALLBACK, RESULT_CALLBACK),
         (table.c.enqueued_at.is_not(None), RESULT_ABANDONED),
         (table.c.result == RESULT_INFORMATION, RESULT_INFORMATION),
         else_=RESULT_IVR_ABANDONED,
@@ -90,7 +92,7 @@ def _on_conflict(kind: str, new: Any, lost: bool = False) -> dict[str, Any]:
                 "result": new.result}
     # The bridge's own duration (`record_talk`, from the specialist's Dial) wins over the
     # status callback's figure, which Twilio sends only after the survey.
-    return {**context, **keep_first, "ended_at": new.ended_at, "result": _result_after_close(),
+    return {**context, **keep_first, "ended_at": new.ended_at, "result": _result_after_close(new),
             "talk_seconds": func.coalesce(table.c.talk_seconds, new.talk_seconds)}
 
 
@@ -181,6 +183,7 @@ def record_closed(call: CallSession, now: datetime, duration: float | None,
     waited = (round(now.timestamp() - call.enqueued_at)
               if call.enqueued_at and not call.answered_at else None)
     result = (RESULT_ANSWERED if call.answered_at else RESULT_TRANSFERRED if call.transferred
+              else RESULT_CALLBACK if call.callback_id
               else RESULT_ABANDONED if call.enqueued_at
               else RESULT_INFORMATION if call.informed else RESULT_IVR_ABANDONED)
     values: dict[str, Any] = {

@@ -49,6 +49,8 @@ def put_in_queue(resp: VoiceResponse, call: CallSession, decision: Decision, pro
     call.provider, call.queue = provider.id, provider.queue
     call.max_wait_seconds = decision.max_wait_seconds
     call.overflow_provider = decision.overflow_provider
+    if decision.callback_after_seconds is not None:  # an overflow keeps the first route's
+        call.callback_after_seconds = decision.callback_after_seconds
     call.interpreter = decision.interpreter or call.interpreter
     call.routing_trace = [*call.routing_trace, *(dict(step) for step in decision.trace)]
     at = now()

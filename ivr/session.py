@@ -36,6 +36,12 @@ class CallSession:
     queue_failed: bool = False  # Twilio answered an Enqueue with QueueResult error
     informed: bool = False  # heard disaster mode's recorded information
     routing_trace: list[dict[str, Any]] = field(default_factory=list)
+    # Callbacks (ivr.callback_voice): the rule's threshold, whether the offer was made (its
+    # row exists), the callback this caller accepted, and on a call back's own leg, its id.
+    callback_after_seconds: int | None = None
+    callback_offered: bool = False
+    callback_id: int | None = None
+    callee_of: int | None = None
     lost: bool = False  # rebuilt from nothing (no session in the store, no state in the URL)
 
     @classmethod

@@ -10,15 +10,20 @@ from __future__ import annotations
 import logging
 import math
 import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import Blueprint, current_app, request, url_for
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
+from config.breaker import DependencyDown
 from config.clock import now
+from config.database import db_session
+from config.durable import is_unavailable
 from config.extensions import caller_hasher, deployment, settings, store
 from config.ontario import data_files
-from ivr import prompts, records
+from ivr import callback_voice, prompts, records
 from ivr.call_state import STATE_PARAMS, url_state
 from ivr.calls import best_effort, figures, load_call, save_call, sessions
 from ivr.matching import (
@@ -309,12 +314,28 @@ def hold() -> VoiceResponse:
         resp.leave()
         return resp
     resp = VoiceResponse()
+    expected = None
     if not prompts.say_interpreter_hold(resp, call.interpreter):  # else: in their language
-        hold_announcement(resp, call)
+        expected = hold_announcement(resp, call)
+    if callback_voice.offer_due(call, waited, expected):
+        with best_effort_offer():
+            callback_voice.add_offer(resp, call)
     return hold_music(resp, None if not limit else limit - waited)
 
 
-def hold_announcement(resp: VoiceResponse, call: CallSession) -> None:
+@contextmanager
+def best_effort_offer() -> Iterator[None]:
+    """The offer needs its row (the database): when that fails the caller simply holds on."""
+    try:
+        yield
+    except Exception as err:
+        if not (isinstance(err, DependencyDown) or is_unavailable(err)):
+            raise
+        log.warning("callback offer skipped: %s", type(err).__name__)
+        db_session().rollback()
+
+
+def hold_announcement(resp: VoiceResponse, call: CallSession) -> float | None:
     provider = call.provider or deployment().safe_route_provider
     position = int(form_float("QueuePosition") or 0) or None  # Twilio's own count is the truth
     expected = None
@@ -322,6 +343,7 @@ def hold_announcement(resp: VoiceResponse, call: CallSession) -> None:
         position = position or figures().position(provider, call.call_sid)
         expected = known_wait(figures().snapshot(provider, now().timestamp()), position or 1)
     hold_message(resp, call.language, position, expected, music=False)
+    return expected
 
 
 def known_wait(now_figures: Figures, position: int) -> float | None:
@@ -395,6 +417,12 @@ def queue_result() -> VoiceResponse:
             figures().caller_left(call.provider, call.call_sid)
     if result == "hangup":
         records.record_closed(call, now(), None)
+        return resp
+    if result == "leave" and not call.callee_of and callback_voice.left_for_callback(
+            db_session(), call):
+        call.callback_id = call.callback_id or -1
+        save_call(call)
+        resp.hangup()  # the goodbye was said before <Leave/>
         return resp
     if result in {"leave", "queue-full"}:
         return overflow_call(resp, call)

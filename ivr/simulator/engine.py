@@ -101,6 +101,7 @@ class Leg:
     machine: bool = False  # an answering machine picked up: whatever is said is recorded
     hung_up: bool = False  # the caller hung up: Twilio still posts the action, ignores its TwiML
     side: str = "caller"  # or "agent": which number's fallback URL Twilio would ask
+    pending_params: dict[str, str] | None = None  # a Gather's answer, for its action's request
 
     def params(self, **extra: object) -> dict[str, str]:
         base = {"CallSid": self.sid, "AccountSid": "AC" + "0" * 32, "From": self.from_number,
@@ -144,6 +145,27 @@ def say_seconds(text: str) -> float:
     return max(1.0, len(text.split()) / 2.5)
 
 
+class RestCalls:
+    """`client.calls` of Twilio's REST API: a created call is kept until the exchange plays it."""
+
+    def __init__(self) -> None:
+        self.placed: list[dict[str, str]] = []
+        self.created: list[dict[str, str]] = []
+
+    def create(self, **kwargs: object) -> object:
+        placed = {key: str(value) for key, value in kwargs.items()}
+        self.placed.append(placed)
+        self.created.append(placed)
+        return type("Created", (), {"sid": new_sid()})()
+
+
+class RestApi:
+    """A stand-in for `twilio.rest.Client`: the app's REST requests, played by the exchange."""
+
+    def __init__(self) -> None:
+        self.calls = RestCalls()
+
+
 class Exchange:
     """The simulated telephone network with its queues."""
 
@@ -167,6 +189,9 @@ class Exchange:
         self.agent: Leg | None = None
         self.agent_dial: ET.Element | None = None  # the specialist's <Dial>, waiting on a queue
         self.agent_dial_t = 0.0  # when (on the specialist's leg) that Dial began
+        self.rest = RestApi()  # what the app asks of Twilio's REST API (tests hand it to the app)
+        self.callees: list[tuple[str, list[str], str]] = []  # (answerer, inputs, status) per call
+        self.outbound: list[Leg] = []  # the calls placed through `rest`, as played
 
     # -- HTTP ---------------------------------------------------------------------------
     def fetch(self, leg: Leg, url: str, params: dict[str, str],
@@ -238,11 +263,12 @@ class Exchange:
 
     # -- an outbound call placed through the REST API (the outcome follow-up) -------------
     def answer_outbound(self, placed: dict[str, str], answerer: str = "human",
-                        inputs: list[str] | None = None, status: str = "completed") -> Leg:
+                        inputs: list[str] | None = None, status: str = "completed",
+                        start_t: float = 0.0) -> Leg:
         """Play the call `client.calls.create(**placed)` asked for: answered by a person (who
         gives `inputs`), a machine (which records whatever is said) or a fax, or not answered
         at all (`status` busy, no-answer, failed: only the status callback is posted)."""
-        leg = Leg(new_sid(), placed["from_"], placed["to"], self.start,
+        leg = Leg(new_sid(), placed["from_"], placed["to"], self.start, t=start_t,
                   inputs=deque(inputs or []), machine=answerer == "machine")
         self.script = CallerScript(placed["to"], list(inputs or []))
         if status == "completed":
@@ -372,6 +398,10 @@ class Exchange:
         while True:
             waited = leg.t - leg.enqueued_t
             specialist = self.specialist
+            if self.agent is not None and self.waiting_on(name):
+                # A <Dial><Queue> already waiting connects whoever joins, at once.
+                dial = self.agent_dial
+                return self.bridge(leg, self.agent, dial, self.queue_of(dial))  # type: ignore[arg-type]
             if specialist and leg.t - (leg.first_enqueued_t or 0.0) >= specialist.answer_after:
                 outcome = self.specialist_dials_in(leg, specialist, name)
                 if outcome:
@@ -387,11 +417,28 @@ class Exchange:
             if not wait_url:
                 leg.t += self.play_seconds
                 continue
-            queue = self.queues[name]
-            doc = self.fetch(leg, wait_url, leg.params(
-                QueuePosition=queue.index(leg) + 1, QueueTime=round(waited),
-                AvgQueueTime=round(waited), CurrentQueueSize=len(queue),
-                MaxQueueSize=self.max_queue_size))
+            outcome = self.wait_document(leg, name, wait_url)
+            if outcome:
+                return outcome
+
+    def wait_params(self, leg: Leg, name: str) -> dict[str, str]:
+        queue, waited = self.queues[name], round(leg.t - leg.enqueued_t)
+        if leg.pending_params is not None:  # a Gather's action: its Digits, and the queue's
+            extra, leg.pending_params = leg.pending_params, None
+        else:
+            extra = leg.params()
+        return extra | leg.params(QueuePosition=queue.index(leg) + 1, QueueTime=waited,
+                          AvgQueueTime=waited, CurrentQueueSize=len(queue),
+                          MaxQueueSize=self.max_queue_size)
+
+    def wait_document(self, leg: Leg, name: str, url: str) -> str | None:
+        """One waitUrl document and what it leads to, as Twilio runs it in the queue: Play,
+        Say, Pause, Gather (its action's document runs in the queue too), Redirect (followed,
+        still in the queue), Leave, Hangup; when it runs out, Twilio asks the waitUrl again.
+        Returns 'leave' or 'hangup', or None to go on waiting."""
+        step: str | None = url
+        while step:
+            doc, step = self.fetch(leg, step, self.wait_params(leg, name)), None
             for verb in doc:
                 if verb.tag == "Leave":
                     self.log(leg, "queue", f"caller leaves queue {name}")
@@ -399,8 +446,21 @@ class Exchange:
                 if verb.tag == "Hangup":
                     return "hangup"
                 if verb.tag == "Redirect":
+                    step = (verb.text or "").strip()
                     break
+                if verb.tag == "Gather":
+                    answer = self.gather(leg, verb)
+                    if leg.hung_up:
+                        return "hangup"
+                    if answer is not None:
+                        step = answer[0]
+                        leg.pending_params = answer[1]
+                        break
+                    continue
+                if verb.tag not in {"Say", "Play", "Pause"}:
+                    raise SimulationError(f"<{verb.tag}> is not allowed in a waitUrl document")
                 self.media(leg, verb, "hold")
+        return None
 
     def specialist_dials_in(self, caller: Leg, specialist: Specialist, name: str) -> str | None:
         """The specialist calls in and dials their queue; returns 'bridged' if it was ours."""
@@ -421,6 +481,14 @@ class Exchange:
         agent.t = max(agent.t, caller.t)
         return self.bridge(caller, agent, dial, queue_el)
 
+    @staticmethod
+    def queue_of(dial: ET.Element | None) -> ET.Element | None:
+        return None if dial is None else next((c for c in dial if c.tag == "Queue"), None)
+
+    def waiting_on(self, name: str) -> bool:
+        queue_el = self.queue_of(self.agent_dial)
+        return queue_el is not None and (queue_el.text or "").strip() == name
+
     def agent_run(self, agent: Leg, url: str, params: dict[str, str]) -> None:
         """Follow the specialist's TwiML until they wait on a queue (a `<Dial><Queue>`,
         kept in `agent_dial`) or their call ends."""
@@ -433,6 +501,7 @@ class Exchange:
                     if not any(c.tag == "Queue" for c in verb):
                         raise SimulationError("the specialist's <Dial> has no <Queue>")
                     self.agent_dial, self.agent_dial_t = verb, agent.t
+                    self.place_outbound(verb)
                     return
                 step = self.agent_verb(agent, verb)
                 if step or verb.tag == "Hangup":
@@ -476,6 +545,23 @@ class Exchange:
                 return
             self.agent_run(agent, action, agent.params(DialCallStatus="no-answer",
                                                         DialCallDuration=0))
+
+    def place_outbound(self, dial: ET.Element) -> None:
+        """Calls the app asked Twilio's REST API for (`rest.calls.create`) while the
+        specialist waits: each is played now, answered as `callees` says (in order; a
+        person who presses 1 by default). A callee who never joins the specialist's queue
+        leaves the specialist's Dial to run to its timeout."""
+        while self.rest.calls.placed:
+            placed = self.rest.calls.placed.pop(0)
+            answerer, inputs, status = (self.callees.pop(0) if self.callees
+                                        else ("human", ["1"], "completed"))
+            caller_script = self.script
+            start = self.agent.t if self.agent else 0.0
+            leg = self.answer_outbound(placed, answerer, inputs, status, start_t=start)
+            self.script = caller_script
+            self.outbound.append(leg)
+            if self.agent is not None and self.agent_dial is dial:
+                self.dial_timeouts(self.agent_dial_t + float(dial.get("timeout", "30")))
 
     def agent_leaves(self, agent: Leg) -> None:
         """The specialist's call ends: its status callback."""

@@ -52,6 +52,11 @@ class QueueFigures:
         rank = self.store.zrank(f"q:{provider}:waiting", call_sid)
         return None if rank is None else rank + 1
 
+    def head(self, provider: str) -> tuple[str, float] | None:
+        """The caller at the head of the queue and when they joined it (epoch seconds)."""
+        head = self.store.zrange(f"q:{provider}:waiting", 0, 0)
+        return head[0] if head else None
+
     def next_caller(self, provider: str) -> str | None:
         head = self.store.zrange(f"q:{provider}:waiting", 0, 0)
         return head[0][0] if head else None
