@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from config.shared_store import SharedStore
 from ivr.cli import DEMO_SPECIALISTS
-from ivr.models import CallRecord, Callback
+from ivr.models import Callback, CallRecord
 from ivr.simulator.cli import SimClock
 from ivr.simulator.engine import CallerScript, Exchange
 from ivr.simulator.engine import Specialist as SimSpecialist
