@@ -184,7 +184,7 @@ def test_concurrent_specialists_never_claim_the_same_callback(
         root = twiml(signed.post("/agent/incoming", CallSid=f"CAagent{index}", From=NORTH))
         queue = root.find("Dial/Queue")
         with lock:
-            got.append(queue.text if queue is not None else "")
+            got.append((queue.text or "") if queue is not None else "")
 
     threads = [threading.Thread(target=dial_in, args=(i,)) for i in range(6)]
     for thread in threads:
