@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from config.breaker import DependencyDown
 from config.ontario import Deployment
-from ivr.models import RESULT_ABANDONED, RESULT_INFORMATION, CallRecord
+from ivr.models import CB_OPEN, RESULT_ABANDONED, RESULT_INFORMATION, Callback, CallRecord
 from routing.store.queue_figures import QueueFigures
 
 WINDOW = timedelta(minutes=15)
@@ -73,10 +73,12 @@ class Surge:
 
 
 def callbacks_owed(db: Session, at: datetime) -> Counter[str]:
-    """Callbacks promised and not yet made, by the caller's region: none until the callback
-    half of issue 15 lands its table (the one place to read it)."""
-    del db, at
-    return Counter()
+    """Callbacks promised and not yet made (owed, being dialled, connecting), by the
+    caller's region (`ivr.models.Callback`)."""
+    del at  # an open callback is owed whatever its age (stale ones are given up by the sweep)
+    rows = db.execute(select(Callback.region, func.count()).where(Callback.status.in_(CB_OPEN))
+                      .group_by(Callback.region))
+    return Counter({region or UNKNOWN: n for region, n in rows})
 
 
 def _count(db: Session, column: Any, since: datetime, at: datetime, *conditions: Any) -> Counter[str]:

@@ -18,6 +18,7 @@ from ivr.simulator.cli import SimClock
 from ivr.simulator.engine import CallerScript, Exchange
 from ivr.simulator.engine import Specialist as SimSpecialist
 from ivr.simulator.transport import FlaskTransport
+from ivr.surge import callbacks_owed
 from routing.engine.default_rules import default_document
 from tests.calls import add_specialists
 from tests.conftest import AUTH_TOKEN, PUBLIC_BASE_URL
@@ -77,6 +78,7 @@ def test_caller_keeps_place_is_called_back_first_and_answers_the_survey(
     (owed,) = rows(db)
     assert (owed.status, owed.number, owed.number_source) == ("owed", CALLER_A, "caller_id")
     assert record(db, a.sid).result == "callback"
+    assert callbacks_owed(db, clock.current) == {"north": 1}  # the supervisors' surge view
     # B joins after A; the specialist dials in: A's callback first, then B.
     exchange.callees = [("human", ["1", *SURVEY], "completed")]
     later(exchange, minutes=2)
@@ -94,6 +96,7 @@ def test_caller_keeps_place_is_called_back_first_and_answers_the_survey(
     assert answers(db, callee.sid)["satisfaction"] == "5"  # the survey followed the call back
     assert record(db, callee.sid).result == "answered"
     assert record(db, b.sid).result == "answered"
+    assert callbacks_owed(db, clock.current) == {}
 
 
 def test_invalid_keyed_number_is_asked_twice_more_then_the_caller_stays(
