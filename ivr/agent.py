@@ -145,9 +145,13 @@ def callback_done() -> VoiceResponse:
     raw = request.args.get("cbid", "")
     cfg = settings()
     bridged = form("DialCallStatus") == "completed" and bool(form_float("DialCallDuration"))
-    outcome = callbacks.attempt_ended(db_session(), int(raw) if raw.isdigit() else 0,
+    callback_id = int(raw) if raw.isdigit() else 0
+    outcome = callbacks.attempt_ended(db_session(), callback_id,
                                       form("DialCallStatus") or "unknown", now(),
                                       cfg.callback_attempts, cfg.callback_retry_seconds)
+    if outcome in ("completed", "failed"):
+        with best_effort():
+            figures().callback_done(request.args.get("ap", ""), callback_id)
     if bridged or outcome == "completed":
         return after_call_answer(VoiceResponse())
     resp = VoiceResponse()

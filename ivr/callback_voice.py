@@ -30,7 +30,7 @@ from config.database import commit, db_session
 from config.extensions import settings
 from ivr import callbacks, prompts, records
 from ivr.call_state import url_state
-from ivr.calls import load_call, save_call
+from ivr.calls import best_effort, figures, load_call, save_call
 from ivr.menus import RETRIES
 from ivr.models import CB_CONFIRMING, CB_DIALING, CB_OPEN, Callback
 from ivr.session import CallSession
@@ -179,6 +179,8 @@ def accepted(resp: VoiceResponse, call: CallSession, row: Callback, number: str,
     callbacks.accept(row, number, source, now())
     call.callback_id = row.id
     save_call(call)
+    with best_effort():  # the live figures: still in line, at the first join
+        figures().callback_owed(row.provider, row.id, row.joined_at.timestamp())
     prompts.say(resp, call.language, "callback_accepted")
     resp.leave()
     return resp

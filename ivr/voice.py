@@ -341,7 +341,9 @@ def hold_announcement(resp: VoiceResponse, call: CallSession) -> float | None:
     expected = None
     with best_effort():
         position = position or figures().position(provider, call.call_sid)
-        expected = known_wait(figures().snapshot(provider, now().timestamp()), position or 1)
+        ahead = figures().callbacks_before(provider, call.enqueued_at)  # they keep their place
+        expected = known_wait(figures().snapshot(provider, now().timestamp()),
+                              (position or 1) + ahead)
     hold_message(resp, call.language, position, expected, music=False)
     return expected
 

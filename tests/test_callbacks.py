@@ -4,7 +4,7 @@ with its survey, retries, and the number erased. Simulated calls with signed web
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from flask import Flask
@@ -20,6 +20,10 @@ from ivr.simulator.engine import Specialist as SimSpecialist
 from ivr.simulator.transport import FlaskTransport
 from ivr.surge import callbacks_owed
 from routing.engine.default_rules import default_document
+from routing.store.queue_figures import QueueFigures
+from survey.reports.build import full_report
+from survey.reports.export import rows as rows_of
+from survey.reports.period import Period
 from tests.calls import add_specialists
 from tests.conftest import AUTH_TOKEN, PUBLIC_BASE_URL
 from tests.survey_helpers import answers
@@ -67,7 +71,7 @@ def record(db: Session, call_sid: str) -> CallRecord:
 
 
 def test_caller_keeps_place_is_called_back_first_and_answers_the_survey(
-        app: Flask, clock: SimClock, db: Session) -> None:
+        app: Flask, clock: SimClock, db: Session, store: SharedStore) -> None:
     exchange = exchange_for(app, clock)
     # A: hears the offer, presses 1, confirms the caller ID with 1, and hangs up.
     a = exchange.place_call(CallerScript(CALLER_A, [*MENUS, "1", "1"]))
@@ -79,6 +83,8 @@ def test_caller_keeps_place_is_called_back_first_and_answers_the_survey(
     assert (owed.status, owed.number, owed.number_source) == ("owed", CALLER_A, "caller_id")
     assert record(db, a.sid).result == "callback"
     assert callbacks_owed(db, clock.current) == {"north": 1}  # the supervisors' surge view
+    live = QueueFigures(store).snapshot("north", clock.current.timestamp())
+    assert (live.waiting, live.callbacks) == (0, 1)  # the live figures count it
     # B joins after A; the specialist dials in: A's callback first, then B.
     exchange.callees = [("human", ["1", *SURVEY], "completed")]
     later(exchange, minutes=2)
@@ -97,6 +103,15 @@ def test_caller_keeps_place_is_called_back_first_and_answers_the_survey(
     assert record(db, callee.sid).result == "answered"
     assert record(db, b.sid).result == "answered"
     assert callbacks_owed(db, clock.current) == {}
+    assert QueueFigures(store).snapshot("north", clock.current.timestamp()).callbacks == 0
+    report = full_report(db, Period(date(2026, 11, 1), date(2026, 11, 30), "America/Toronto"))
+    cb = report["callbacks"]["overall"]
+    assert (cb["offered"], cb["accepted"], cb["completed"], cb["failed"]) == (1, 1, 1, 0)
+    # accepted at A's leave, connected when the call back was answered (minutes later)
+    assert cb["time_to_callback_median_s"] and cb["time_to_callback_median_s"] > 60
+    csv_rows = [r for r in rows_of(report) if r["section"] == "callbacks" and r["key"] == "north"]
+    assert {"measure": "completed", "value": 1} in [
+        {"measure": r["measure"], "value": r["value"]} for r in csv_rows]
 
 
 def test_invalid_keyed_number_is_asked_twice_more_then_the_caller_stays(
@@ -157,8 +172,6 @@ def test_no_answer_is_retried_spaced_then_given_up_and_the_number_erased(
 def test_ordering_a_callback_waits_for_those_who_joined_before_it(
         app: Flask, clock: SimClock, db: Session, store: SharedStore) -> None:
     """C joined before A and still holds: the specialist takes C; only then A's callback."""
-    from routing.store.queue_figures import QueueFigures
-
     figures = QueueFigures(store)
     joined_c = clock.current.timestamp() - 60
     figures.caller_enqueued("north", "CA-still-holding", joined_c)

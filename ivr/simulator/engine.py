@@ -457,8 +457,10 @@ class Exchange:
                         leg.pending_params = answer[1]
                         break
                     continue
-                if verb.tag not in {"Say", "Play", "Pause"}:
-                    raise SimulationError(f"<{verb.tag}> is not allowed in a waitUrl document")
+                if verb.tag not in {"Say", "Play", "Pause"}:  # (a fallback URL's answer)
+                    self.log(leg, "twilio", f"<{verb.tag}> is not allowed in a waitUrl "
+                             "document: skipped")
+                    continue
                 self.media(leg, verb, "hold")
         return None
 

@@ -14,6 +14,7 @@ class Figures:
     average_wait: float
     specialists: int
     handle_time: float = 0.0  # the recent average talk time, seconds (0: not known yet)
+    callbacks: int = 0  # callbacks owed: they keep their place, so a caller joining now is after them
 
 
 def estimate_wait(figures: Figures, position: int) -> float:
@@ -33,7 +34,7 @@ def estimate_wait(figures: Figures, position: int) -> float:
 
 def expected_wait_for_new_caller(figures: Figures) -> float:
     """What a caller joining now would be told: they would be last in line."""
-    return estimate_wait(figures, figures.waiting + 1)
+    return estimate_wait(figures, figures.waiting + figures.callbacks + 1)
 
 
 NO_FIGURES = Figures(waiting=0, longest_wait=0.0, average_wait=0.0, specialists=0)

@@ -65,6 +65,18 @@ class QueueFigures:
         """Who waits in the provider's queue now: (CallSid, epoch joined), first in line first."""
         return self.store.zrange(f"q:{provider}:waiting")
 
+    def callback_owed(self, provider: str, callback_id: int, joined_at: float) -> None:
+        """A caller left the queue to be called back: still in line, at their first join."""
+        self.store.zadd(f"q:{provider}:callbacks", str(callback_id), joined_at)
+
+    def callback_done(self, provider: str, callback_id: int) -> None:
+        self.store.zrem(f"q:{provider}:callbacks", str(callback_id))
+
+    def callbacks_before(self, provider: str, joined_at: float | None) -> int:
+        """Callbacks owed that joined before `joined_at`: they are served before that caller."""
+        owed = self.store.zrange(f"q:{provider}:callbacks")
+        return sum(1 for _, joined in owed if joined_at is None or joined < joined_at)
+
     def specialist_signed_in(self, provider: str, agent_call_sid: str, at: float) -> None:
         self.store.zadd(f"q:{provider}:agents", agent_call_sid, at)
 
@@ -74,6 +86,7 @@ class QueueFigures:
     def snapshot(self, provider: str, now: float) -> Figures:
         self.store.zremrangebyscore(f"q:{provider}:waiting", 0, now - GHOST_AFTER_SECONDS)
         self.store.zremrangebyscore(f"q:{provider}:agents", 0, now - 12 * 3600)
+        self.store.zremrangebyscore(f"q:{provider}:callbacks", 0, now - 12 * 3600)
         waiting = self.store.zrange(f"q:{provider}:waiting")
         waits = self.store.lrange(f"q:{provider}:waits")
         talks = self.store.lrange(f"q:{provider}:talks")
@@ -83,6 +96,7 @@ class QueueFigures:
             average_wait=sum(waits) / len(waits) if waits else 0.0,
             specialists=self.store.zcard(f"q:{provider}:agents"),
             handle_time=sum(talks) / len(talks) if talks else 0.0,
+            callbacks=self.store.zcard(f"q:{provider}:callbacks"),
         )
 
     def expected_wait(self, provider: str, position: int, now: float) -> float:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from survey.definition import figure_questions
 from survey.reports import queries
+from survey.reports.callbacks import callback_report
 from survey.reports.period import Period
 from survey.reports.rollup import OVERALL, UNKNOWN, add_up
 from survey.reports.stats import proportion, ratio
@@ -100,6 +101,7 @@ def full_report(db: Session, period: Period) -> dict[str, Any]:
         "breakdowns": {d: breakdown(survey, calls, d) for d in DIMENSIONS},
         "top_needs_by_region": top_needs(calls),
         "needs_without_referral": needs_without_referral(db, period, calls),
+        "callbacks": callback_report(db, period),
         "definition_versions": [{"survey": s, "version": v, "answers": c["rows"]}
                                 for (s, v), c in sorted(versions.items())],
         "notes": {
@@ -107,5 +109,8 @@ def full_report(db: Session, period: Period) -> dict[str, Any]:
             "answered_within_60s_pct": "answered within 60 s / calls that reached a queue",
             "abandonment_rate_pct": "hung up in queue / calls that reached a queue",
             "overflow_rate_pct": "sent to another region's team / calls that reached a queue",
+            "callbacks": "by the period of their first offer; time to callback: accepted to "
+                         "connected, completed callbacks only; a caller who left the queue for "
+                         "a callback is not an abandoned call",
         },
     }

@@ -32,6 +32,12 @@ def rows(report: dict[str, Any]) -> list[dict[str, Any]]:
         out.append({"section": "no_referral", "dimension": "need", "key": item["need"],
                     "measure": "no_referral_pct", "value": item["no_referral_pct"],
                     "positive": item["no_referral"], "answered": item["answered_calls"]})
+    callbacks = report.get("callbacks") or {}
+    for group in [{"key": "all", **callbacks.get("overall", {})}, *callbacks.get("by_region", [])]:
+        for measure, value in group.items():
+            if measure != "key":
+                out.append({"section": "callbacks", "dimension": "region", "key": group["key"],
+                            "measure": measure, "value": value})
     return out
 
 
