@@ -140,5 +140,25 @@ def ensure_demo_staff(provider: str) -> list[tuple[str, str, str]]:
     return made
 
 
+callbacks_cli = AppGroup("callbacks", help="Callbacks owed to callers (issue 15).")
+
+
+@callbacks_cli.command("sweep")
+@click.option("--older-than-hours", default=12, show_default=True, type=int,
+              help="Give up callbacks offered longer ago than this.")
+def callbacks_sweep(older_than_hours: int) -> None:
+    """Give up callbacks still open long after they were offered (the line closed, nobody
+    dialled in), erasing their numbers; cron-safe, run it daily with the privacy purge."""
+    from datetime import timedelta
+
+    from config.clock import now
+    from ivr.callbacks import give_up_stale
+
+    with session_scope(current_app) as db:
+        done = give_up_stale(db, now(), timedelta(hours=older_than_hours))
+    click.echo(f"callbacks given up and numbers erased: {done}")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(specialists_cli)
+    app.cli.add_command(callbacks_cli)

@@ -212,3 +212,18 @@ def test_concurrent_specialists_never_claim_the_same_callback(
     assert sorted(claimed) == sorted(ids)  # each callback once, none twice
     assert got.count("211-north") == 4
     assert all(row.status == "dialing" and row.attempts == 1 for row in rows(db))
+
+
+def test_the_sweep_gives_up_stale_callbacks_and_erases_their_numbers(
+        app: Flask, clock: SimClock, db: Session) -> None:
+    exchange = exchange_for(app, clock)
+    exchange.place_call(CallerScript(CALLER_A, [*MENUS, "1", "1"]))
+    assert rows(db)[0].number == CALLER_A
+    runner = app.test_cli_runner()
+    kept = runner.invoke(args=["callbacks", "sweep"])
+    assert "erased: 0" in kept.output and rows(db)[0].number == CALLER_A  # not stale yet
+    clock.set(clock.current + timedelta(hours=13))
+    result = runner.invoke(args=["callbacks", "sweep"])
+    assert "erased: 1" in result.output, result.output
+    (row,) = rows(db)
+    assert (row.status, row.number, row.last_result) == ("failed", None, "stale")

@@ -23,6 +23,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from ivr.simulator.engine import HELPLINE_NUMBER, RestApi, SimulationError, new_sid, say_seconds
@@ -124,20 +125,25 @@ class SurgeQueue:
         self.at(arrives, lambda: self.menus(caller))
 
     def menus(self, caller: SurgeCaller) -> None:
-        """Incoming, language 1, need 2 (housing), each answered as its Gather ends."""
-        doc = self.post("/voice/incoming", self.params(caller.sid, caller.number))
-        for digits in ("1", "2"):
-            gather = doc.find("Gather")
-            if gather is None:
-                break
-            self.now += sum(say_seconds(s.text or "") for s in gather)
-            doc = self.post(gather.get("action", ""), self.params(caller.sid, caller.number,
-                                                                  Digits=digits))
+        """Incoming, then language 1 and need 2 (housing), each keyed when its prompt ends:
+        every request is an event at its own time, so the app and the queue agree on it."""
+        self.caller_step(caller, "/voice/incoming", {}, ["1", "2"])
+
+    def caller_step(self, caller: SurgeCaller, url: str, extra: dict[str, object],
+                    keys: list[str]) -> None:
+        doc = self.post(url, self.params(caller.sid, caller.number, **extra))
         for verb in doc:
             if verb.tag == "Say":
                 self.now += say_seconds(verb.text or "")
+            elif verb.tag == "Gather" and keys:
+                self.now += sum(say_seconds(s.text or "") for s in verb)
+                key, action = keys[0], verb.get("action", "")
+                self.at(self.now, partial(self.caller_step, caller, action, {"Digits": key},
+                                          keys[1:]))
+                return
             elif verb.tag == "Enqueue":
-                return self.join(caller, verb)
+                self.at(self.now, partial(self.join, caller, verb))
+                return
         caller.outcome = "other"
         self.hang_up(caller)
 
@@ -163,64 +169,41 @@ class SurgeQueue:
                            AvgQueueTime=waited, CurrentQueueSize=len(queue), MaxQueueSize=100,
                            **extra)
 
-    def hold(self, caller: SurgeCaller, name: str) -> None:
-        """One waitUrl document; the next is asked when it ends (unless dequeued meanwhile)."""
+    def hold(self, caller: SurgeCaller, name: str, url: str | None = None,
+             extra: dict[str, object] | None = None) -> None:
+        """One waitUrl document (or a Gather action's, which runs in the queue too), played
+        verb by verb; an answered Gather posts its action when its prompt ends (an event),
+        and when the document runs out Twilio asks the waitUrl again."""
         if caller.outcome != "queued" or caller.queue != name:
             return  # dequeued, or moved to another queue (whose own hold loop runs)
-        url: str | None = caller.wait_url
-        started = self.now
-        while url and caller.outcome == "queued":
-            doc, url = self.post(url, self.queue_params(caller, name)), None
-            for verb in doc:
-                if verb.tag == "Leave":
-                    return self.leaves(caller, name)
-                if verb.tag == "Redirect":
-                    url = (verb.text or "").strip()
-                    break
-                if verb.tag == "Gather":
-                    self.now += sum(say_seconds(s.text or "") for s in verb)
-                    key = self.answer(caller, verb)
-                    if key:
-                        url = verb.get("action", "")
-                        doc = self.post(url, self.queue_params(caller, name, Digits=key))
-                        url = self.follow(caller, name, doc)
-                        if caller.outcome != "queued":
-                            return
-                        break
-                    self.now += float(verb.get("timeout", "5"))
-                elif verb.tag == "Say":
-                    self.now += say_seconds(verb.text or "")
-                elif verb.tag == "Play":
-                    self.now += self.play_seconds
-                elif verb.tag == "Pause":
-                    self.now += float(verb.get("length", "1"))
-        then = max(self.now, started + 1)
-        self.now = started  # the rest of the document plays while other events happen
-        self.at(then, lambda: self.hold(caller, name))
-
-    def follow(self, caller: SurgeCaller, name: str, doc: ET.Element) -> str | None:
-        """A Gather action's document in the queue: menus answered, Leave obeyed."""
-        while True:
-            nxt = None
-            for verb in doc:
-                if verb.tag == "Leave":
-                    self.leaves(caller, name)
-                    return None
-                if verb.tag == "Redirect":
-                    return (verb.text or "").strip()
-                if verb.tag == "Say":
-                    self.now += say_seconds(verb.text or "")
-                if verb.tag == "Gather":
-                    self.now += sum(say_seconds(s.text or "") for s in verb)
-                    nxt = verb.get("action", "")
-                    doc = self.post(nxt, self.queue_params(caller, name, Digits="1"))
-                    break
-            if nxt is None:
-                return None
+        doc = self.post(url or caller.wait_url, self.queue_params(caller, name, **(extra or {})))
+        for verb in doc:
+            if verb.tag == "Leave":
+                return self.leaves(caller, name)
+            if verb.tag == "Redirect":
+                nxt = (verb.text or "").strip()
+                self.at(self.now, partial(self.hold, caller, name, nxt))
+                return
+            if verb.tag == "Gather":
+                self.now += sum(say_seconds(s.text or "") for s in verb)
+                key = self.answer(caller, verb)
+                if key:
+                    action = verb.get("action", "")
+                    self.at(self.now, partial(self.hold, caller, name, action, {"Digits": key}))
+                    return
+                self.now += float(verb.get("timeout", "5"))
+            elif verb.tag == "Say":
+                self.now += say_seconds(verb.text or "")
+            elif verb.tag == "Play":
+                self.now += self.play_seconds
+            elif verb.tag == "Pause":
+                self.now += float(verb.get("length", "1"))
+        self.at(self.now, lambda: self.hold(caller, name))
 
     def answer(self, caller: SurgeCaller, gather: ET.Element) -> str:
-        """The hold message's one Gather is the callback offer."""
-        if "callback/offer" in gather.get("action", "") and caller.takes_callback:
+        """The offer and the caller ID's confirmation: 1 from a caller who takes callbacks."""
+        action = gather.get("action", "")
+        if "/voice/callback/" in action and caller.takes_callback:
             return "1"
         return ""
 
