@@ -3,6 +3,8 @@ holding on; everyone is served in the order they first joined the queue."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -45,12 +47,14 @@ def test_callbacks_and_holding_callers_are_served_in_the_order_they_joined(
     assert len([c for c in called_back if c.status == "completed"]) >= 2
     assert all(c.number is None for c in called_back)  # every number erased once done
     by_caller = {c.call_sid: c for c in called_back if c.status == "completed"}
-    served = []  # (when served, when they first joined) for each caller
+    served: list[tuple[datetime, datetime, str]] = []  # (served, first joined, how)
     for record in db.scalars(select(CallRecord).where(CallRecord.enqueued_at.is_not(None))):
         if record.call_sid in by_caller:
             row = by_caller[record.call_sid]
+            assert row.connected_at is not None
             served.append((row.connected_at, row.joined_at, "callback"))
         elif record.result == "answered" and record.call_sid in {c.sid for c in sim.callers}:
+            assert record.answered_at is not None and record.enqueued_at is not None
             served.append((record.answered_at, record.enqueued_at, "held"))
     assert len(served) == 10  # everyone reached a person
     assert {kind for _, _, kind in served} == {"callback", "held"}
