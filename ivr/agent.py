@@ -81,7 +81,22 @@ def incoming() -> VoiceResponse:
         return dial_callback(resp, claimed, on_duty)
     with best_effort():
         whisper(resp, provider.id)
-    return dial_queue(resp, on_duty)
+    return dial_queue(resp, on_duty, idle_timeout(provider.id))
+
+
+def idle_timeout(provider: str) -> int:
+    """How long to wait on an empty queue: the longest, unless a callback falls due sooner
+    (a retry), which the specialist must not miss by waiting on the queue past it."""
+    try:
+        due = callbacks.next_due(db_session(), provider)
+    except Exception as err:
+        if not durable.is_unavailable(err):
+            raise
+        return QUEUE_DIAL_TIMEOUT
+    if due is None:
+        return QUEUE_DIAL_TIMEOUT
+    seconds = (due - now()).total_seconds() + 1
+    return int(min(QUEUE_DIAL_TIMEOUT, max(MIN_IDLE_TIMEOUT, seconds)))
 
 
 def claim_callback(on_duty: OnDuty) -> callbacks.Claimed | None:
@@ -163,9 +178,11 @@ def callback_done() -> VoiceResponse:
 # On an empty queue <Dial><Queue> waits until a caller joins or the Dial's timeout (Twilio's
 # default 30 s, at most 600 s); a waiting specialist must not be dropped, so wait the longest.
 QUEUE_DIAL_TIMEOUT = 600
+MIN_IDLE_TIMEOUT = 30
 
 
-def dial_queue(resp: VoiceResponse, specialist: OnDuty) -> VoiceResponse:
+def dial_queue(resp: VoiceResponse, specialist: OnDuty,
+               timeout: int = QUEUE_DIAL_TIMEOUT) -> VoiceResponse:
     """Dial the provider's queue. Who the specialist is rides in the URLs, so the bridge
     records its specialist and the sign-out its queue even with the store away.
 
@@ -174,7 +191,7 @@ def dial_queue(resp: VoiceResponse, specialist: OnDuty) -> VoiceResponse:
     """
     provider = routed_provider(specialist.provider)
     dial = resp.dial(action=url_for("agent.after_call", ap=provider.id, sp=specialist.id),
-                     method="POST", timeout=QUEUE_DIAL_TIMEOUT, hangup_on_star=True)
+                     method="POST", timeout=timeout, hangup_on_star=True)
     dial.queue(provider.queue, url=url_for("agent.connect", sp=specialist.id, ap=provider.id),
                method="POST")
     return resp
@@ -300,8 +317,11 @@ def after_call() -> VoiceResponse:
     resp = VoiceResponse()
     waiting = still_waiting()
     if waiting is not None:
+        claimed = claim_callback(waiting)  # a retry that fell due while they waited
+        if claimed is not None:
+            return dial_callback(resp, claimed, waiting)
         prompts.say(resp, "en", "agent_still_waiting")
-        return dial_queue(resp, waiting)
+        return dial_queue(resp, waiting, idle_timeout(waiting.provider))
     return after_call_answer(resp)
 
 

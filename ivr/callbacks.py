@@ -184,6 +184,13 @@ def note_result(db: Session, callback_id: int, result: str) -> None:
         row.last_result = result[:24]
 
 
+def next_due(db: Session, provider: str) -> datetime | None:
+    """When the provider's next owed callback falls due (a retry waiting out its spacing)."""
+    return db.scalar(select(Callback.next_attempt_at).where(
+        Callback.provider == provider, Callback.status == CB_OWED)
+        .order_by(Callback.next_attempt_at).limit(1))
+
+
 def owed_count(db: Session, provider: str | None = None) -> int:
     stmt = select(Callback.id).where(Callback.status.in_((CB_OWED, CB_DIALING, CB_CONNECTED)))
     if provider:

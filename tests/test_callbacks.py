@@ -156,6 +156,11 @@ def test_no_answer_is_retried_spaced_then_given_up_and_the_number_erased(
         exchange.place_call(CallerScript(CALLER_C, [*MENUS, "silence", "hangup"]),
                             SimSpecialist(NORTH, answer_after=0, after_call_keys=[]))
         results.append(rows(db)[0].status)
+        if attempt == 0:  # an idle specialist waits on the empty queue only until it is due
+            signed = SignedClient(app.test_client(), PUBLIC_BASE_URL, AUTH_TOKEN)
+            dial = twiml(signed.post("/agent/incoming", CallSid="CAidle", From=NORTH)).find("Dial")
+            assert dial is not None and dial.find("Queue") is not None
+            assert 30 <= int(dial.get("timeout", "0")) <= settings.callback_retry_seconds + 1
         # too soon: the next try waits for the spacing
         exchange.callees = []
         assert len(exchange.rest.calls.created) == attempt + 1
