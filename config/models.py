@@ -5,7 +5,8 @@ from __future__ import annotations
 import importlib
 
 MODEL_MODULES = ("config.outbox", "accounts.models", "ivr.models", "routing.store.models",
-                 "directory.models", "survey.models", "needs.models", "privacy.models")
+                 "directory.models", "directory.search_tables",
+                 "survey.models", "needs.models", "privacy.models")
 
 
 def import_all_models() -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 DEV_TWILIO_AUTH_TOKEN = "dev-auth-token"  # noqa: S105 - a placeholder for local runs
 DEV_CALLER_HASH_KEY = "dev-caller-hash-key"
 MIN_SECRET_LENGTH = 16
+SEARCH_ENGINES = ("memory", "postgres")
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE_PATH = PROJECT_ROOT / "instance" / "helpline.sqlite3"
@@ -79,6 +80,10 @@ class Settings:
     metrics_token: str = ""  # unset: /metrics answers only loopback requests not via a proxy
     max_request_bytes: int = 1024 * 1024
     search_warm_start: bool = False  # build the directory search index in create_app (from_env: on)
+    # Which engine answers directory searches: "memory" (an index in each worker, the default,
+    # best up to ~100,000 services) or "postgres" (pg_trgm and full-text in the database, for
+    # a province or a country; needs DATABASE_URL on PostgreSQL). See README "Directory".
+    search_engine: str = "memory"
     testing: bool = False
     csrf_in_tests: bool = False
     # Bounded waits (see README "When Redis or PostgreSQL fails"): a webhook answers within
@@ -137,6 +142,7 @@ class Settings:
             contact_lock_hours=_env_int("CONTACT_LOCK_HOURS", base.contact_lock_hours),
             open_data_min_cell=_env_int("OPEN_DATA_MIN_CELL", base.open_data_min_cell),
             search_warm_start=_env_bool("SEARCH_WARM_START", True),
+            search_engine=(os.environ.get("SEARCH_ENGINE") or base.search_engine).strip().lower(),
             signin_limit_per_account=os.environ.get("SIGNIN_LIMIT_PER_ACCOUNT")
             or base.signin_limit_per_account,
             signin_limit_per_address=os.environ.get("SIGNIN_LIMIT_PER_ADDRESS")
@@ -145,6 +151,13 @@ class Settings:
             max_request_bytes=_env_int("MAX_REQUEST_BYTES", base.max_request_bytes),
             demo_clock=_env_bool("DEMO_CLOCK", False),
         )
+
+    def __post_init__(self) -> None:
+        if self.search_engine not in SEARCH_ENGINES:
+            raise ValueError(f"SEARCH_ENGINE must be one of {', '.join(SEARCH_ENGINES)}, "
+                             f"not {self.search_engine!r}")
+        if self.search_engine == "postgres" and self.is_sqlite:
+            raise ValueError("SEARCH_ENGINE=postgres needs DATABASE_URL on PostgreSQL")
 
     @property
     def is_sqlite(self) -> bool:

@@ -32,7 +32,7 @@ from directory.schemas import (
     SearchQuery,
     ServiceQuery,
 )
-from directory.search_index import Filters, SearchIndex
+from directory.search_index import Filters, Searcher
 from directory.search_loader import index_for
 from ivr import screen_pop
 from ivr.interface import may_work_on
@@ -62,7 +62,7 @@ def search(query: SearchQuery) -> Any:
     return jsonify(found)
 
 
-def finds_nothing(index: SearchIndex, q: str, filters: Filters) -> bool:
+def finds_nothing(index: Searcher, q: str, filters: Filters) -> bool:
     """The words themselves match nothing: a search emptied only by its filters (open now,
     a region) says nothing about the directory's vocabulary, so it is not counted."""
     return filters == Filters() or index.search(q, Filters(), 1)["total"] == 0

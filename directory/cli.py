@@ -67,6 +67,23 @@ def generate_cmd(count: int, seed: int, if_empty: bool) -> None:
     click.echo(f"generated {count} services in {time.perf_counter() - started:.1f}s")
 
 
+@directory_cli.command("search-sync")
+def search_sync_cmd() -> None:
+    """Re-index every service in the PostgreSQL search engine's tables (SEARCH_ENGINE=postgres).
+
+    Imports keep the tables in step and a start finds them behind; this is for a switch of
+    engine on a running deployment, or after editing services in the database by hand."""
+    from config.database import session_scope
+    from directory import version
+    from directory.search_sync import rebuild
+
+    started = time.perf_counter()
+    with session_scope(current_app) as db:
+        count = rebuild(db)
+    version.bump(current_app.extensions["store"])  # every worker reloads the engine's counts
+    click.echo(f"indexed {count} services in {time.perf_counter() - started:.1f}s")
+
+
 def service_count() -> int:
     from sqlalchemy import func, select
 

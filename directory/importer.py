@@ -50,6 +50,10 @@ def write(app: Flask, package: Package) -> Summary:
         dep = deployment()  # regions as published now, not only the data files'
     with session_scope(app) as db:
         summary = write_package(db, package, dep)
+        if search_loader.on_postgres(app):
+            from directory.search_sync import sync_source
+
+            sync_source(db, package.source)  # in the import's transaction: all or nothing
     version.bump(app.extensions["store"])
     if search_loader.has_index(app):
         search_loader.refresh(app)  # the importer pays for the new index, not the next search

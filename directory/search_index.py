@@ -14,7 +14,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -87,6 +87,46 @@ def code_matches(code: str, prefix: str) -> bool:
     return len(code) == len(prefix) or len(prefix) <= 2 or code[len(prefix)] in ".-"
 
 
+def phrase_keys_by_length(vocab: Vocabulary) -> dict[int, list[str]]:
+    by_len: dict[int, list[str]] = defaultdict(list)
+    for key in vocab.phrases:
+        by_len[len(key.split())].append(key)
+    return by_len
+
+
+def find_concepts(vocab: Vocabulary, keys_by_len: dict[int, list[str]],
+                  toks: list[str]) -> list[tuple[Concept, list[int]]]:
+    """The concepts the query's tokens say, longest phrases first, each token in one at most;
+    a phrase with a typo still counts (rapidfuzz over the phrases of its length). Both
+    engines plan with it, so they expand a query the same way."""
+    found: list[tuple[Concept, list[int]]] = []
+    covered: set[int] = set()
+    for size in range(min(vocab.max_phrase_len, len(toks)), 0, -1):
+        for start in range(0, len(toks) - size + 1):
+            span = list(range(start, start + size))
+            if covered.intersection(span):
+                continue
+            key = " ".join(toks[start:start + size])
+            concept = vocab.phrases.get(key)
+            if concept is None and len(key) >= 4:
+                match = process.extractOne(key, keys_by_len.get(size, []),
+                                           scorer=fuzz.ratio, score_cutoff=86)
+                concept = vocab.phrases[match[0]] if match else None
+            if concept is not None:
+                found.append((concept, span))
+                covered.update(span)
+    return found
+
+
+class Searcher(Protocol):
+    """What the API and the lookup page ask of a search engine (memory or PostgreSQL)."""
+
+    n: int  # services searched
+
+    def search(self, query: str, filters: Filters | None = None,
+               limit: int = 20) -> dict[str, Any]: ...
+
+
 class SearchIndex:
     def __init__(self, docs: list[DocData], taxonomy_names: dict[str, str],
                  vocab: Vocabulary | None = None) -> None:
@@ -133,9 +173,7 @@ class SearchIndex:
             by_length[len(token)].append(token)
         self.by_length = {length: sorted({t for d in range(-2, 3) for t in by_length.get(length + d, [])})
                           for length in range(1, max(by_length, default=1) + 3)}
-        self.phrase_keys_by_len: dict[int, list[str]] = defaultdict(list)
-        for key in self.vocab.phrases:
-            self.phrase_keys_by_len[len(key.split())].append(key)
+        self.phrase_keys_by_len = phrase_keys_by_length(self.vocab)
 
     def _build_filters(self) -> None:
         regions = sorted({d.region for d in self.docs if d.region})
@@ -291,23 +329,7 @@ class SearchIndex:
         return list(out.values())
 
     def _concepts(self, toks: list[str]) -> list[tuple[Concept, list[int]]]:
-        found: list[tuple[Concept, list[int]]] = []
-        covered: set[int] = set()
-        for size in range(min(self.vocab.max_phrase_len, len(toks)), 0, -1):
-            for start in range(0, len(toks) - size + 1):
-                span = list(range(start, start + size))
-                if covered.intersection(span):
-                    continue
-                key = " ".join(toks[start:start + size])
-                concept = self.vocab.phrases.get(key)
-                if concept is None and len(key) >= 4:
-                    match = process.extractOne(key, self.phrase_keys_by_len.get(size, []),
-                                               scorer=fuzz.ratio, score_cutoff=86)
-                    concept = self.vocab.phrases[match[0]] if match else None
-                if concept is not None:
-                    found.append((concept, span))
-                    covered.update(span)
-        return found
+        return find_concepts(self.vocab, self.phrase_keys_by_len, toks)
 
     def plan(self, query: str) -> QueryPlan:
         codes = [c.upper() for c in QUERY_CODE.findall(query)]

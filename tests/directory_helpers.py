@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from datetime import date, time
 from pathlib import Path
 
@@ -11,11 +12,26 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from accounts.models import User
+from config.settings import SEARCH_ENGINES, Settings
 from directory.importer import write
 from directory.package import Package
 from directory.shared_data import shared_data_dir
 
 PASSWORD = "a-long-password-1"
+
+
+def with_engine(settings: Settings, engine: str) -> Settings:
+    """`settings` searching with `engine`; the PostgreSQL engine is skipped on SQLite.
+
+    Search test modules override the `settings` fixture with `params=SEARCH_ENGINES`, so
+    each behavioural search test runs against both engines in the PostgreSQL pass."""
+    if engine == "postgres" and settings.is_sqlite:
+        pytest.skip("the PostgreSQL search engine needs DATABASE_URL on PostgreSQL "
+                    "(the CI's PostgreSQL pass runs it)")
+    return replace(settings, search_engine=engine)
+
+
+__all__ = ["SEARCH_ENGINES"]
 
 
 def shared_data() -> Path:

@@ -13,17 +13,34 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from config.settings import Settings
 from directory.importer import write
 from directory.models import Referral
 from directory.package import Package
+from directory.search_index import SearchIndex
+from directory.search_loader import index_for
+from directory.search_pg import PgSearch
 from ivr import screen_pop
 from ivr.calls import save_call
 from ivr.models import CallRecord, Specialist
 from ivr.session import CallSession
 from ivr.simulator.cli import SimClock
 from tests.conftest import TORONTO
-from tests.directory_helpers import PASSWORD, add_user, service, small_directory
+from tests.directory_helpers import (
+    PASSWORD,
+    SEARCH_ENGINES,
+    add_user,
+    service,
+    small_directory,
+    with_engine,
+)
 from tests.twilio_helpers import SignedClient
+
+
+@pytest.fixture(params=SEARCH_ENGINES)
+def settings(settings: Settings, request: pytest.FixtureRequest) -> Settings:
+    """Every test here runs against the memory and the PostgreSQL search engine."""
+    return with_engine(settings, request.param)
 
 
 @pytest.fixture
@@ -36,6 +53,13 @@ def specialist(app: Flask, db: Session, client: FlaskClient) -> FlaskClient:
     resp = client.post("/login", data={"email": "sam@example.org", "password": PASSWORD})
     assert resp.status_code == 302
     return client
+
+
+def test_the_configured_engine_answers(app: Flask, settings: Settings,
+                                       specialist: FlaskClient) -> None:
+    engine = index_for(app)
+    assert isinstance(engine, PgSearch if settings.search_engine == "postgres" else SearchIndex)
+    assert ids(specialist, q="pantry", region="east") == ["pantry"]
 
 
 def ids(client: FlaskClient, **params: str) -> list[str]:
@@ -146,6 +170,25 @@ def test_an_import_is_seen_by_the_next_search(app: Flask, specialist: FlaskClien
     service(package, "diapers", "Diaper Bank", [])
     write(app, package)
     assert ids(specialist, q="diaper bank") == ["diapers"]
+
+
+def test_a_reimport_replaces_what_the_search_finds(app: Flask, specialist: FlaskClient) -> None:
+    """A re-import renames a service and moves it: the old name and region no longer find
+    it, the new ones do, with no restart (both engines, the PostgreSQL one re-counting the
+    words it corrects typos to)."""
+    package = Package(source="later")
+    package.organizations.append({"source_id": "org-1", "name": "Later Org"})
+    service(package, "bank", "Diaper Bank", [], region="east")
+    write(app, package)
+    assert ids(specialist, q="diaper", region="east") == ["bank"]
+    package = Package(source="later")
+    package.organizations.append({"source_id": "org-1", "name": "Later Org"})
+    service(package, "bank", "Baby Supplies Depot", [], region="north")
+    write(app, package)
+    assert ids(specialist, q="diaper") == []
+    assert ids(specialist, q="diapr") == []  # the old word is no typo target any more
+    assert ids(specialist, q="baby suplies", region="north") == ["bank"]
+    assert ids(specialist, q="baby", region="east") == []
 
 
 def csrf_token(client: FlaskClient) -> str:

@@ -13,12 +13,25 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from config.settings import Settings
 from directory.feedback import NO_RESULTS, WRONG_RESULT, clean_query
 from directory.models import SearchFeedback, SynonymVersion
 from ivr.models import Specialist
-from tests.directory_helpers import PASSWORD, add_user, small_directory
+from tests.directory_helpers import (
+    PASSWORD,
+    SEARCH_ENGINES,
+    add_user,
+    small_directory,
+    with_engine,
+)
 
 CALL_SID = "CA" + "0123456789abcdef" * 2
+
+
+@pytest.fixture(params=SEARCH_ENGINES)
+def settings(settings: Settings, request: pytest.FixtureRequest) -> Settings:
+    """Every test here runs against the memory and the PostgreSQL search engine."""
+    return with_engine(settings, request.param)
 
 
 @pytest.fixture

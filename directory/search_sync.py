@@ -1,0 +1,157 @@
+"""Keeping the PostgreSQL engine's tables (`directory.search_tables`) in step with the directory.
+
+An import rewrites its source's rows in its own transaction (`sync_source`), so a search on
+any worker sees the import as soon as it commits, and never half of it. `rebuild` fills the
+tables from scratch (first start on PostgreSQL, `flask directory search-sync`). Both read the
+services a batch at a time through the memory engine's loader (the same facts: languages,
+hours past midnight, holiday hours, areas, phones) and write them with COPY, so a million
+services are indexed in bounded memory.
+
+The field tokens are `directory.text`'s, the memory index's own, written as a weighted
+tsvector: name A, alternate name and taxonomy names B, organization C, description D.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from directory.models import Service
+from directory.search_index import DocData
+from directory.search_loader import load_docs
+from directory.text import fold, stem, words
+
+BATCH = 5000
+LOCK_KEY = 211013  # one sync at a time (workers warming together, an import meanwhile)
+FIELD_WEIGHTS = ("A", "B", "B", "C", "D")  # name, alternate name, taxonomy, organization, description
+IN_SYNC = "WHERE service_id IN (SELECT service_id FROM _search_sync_ids)"
+DOC_COLUMNS = ("service_id", "source", "source_id", "name", "sort_name", "organization",
+               "alternate_name", "description", "address", "city", "region", "areas",
+               "accessible", "taxonomy", "languages", "phones", "body")
+DOC_TYPES = ("int4", "text", "text", "text", "text", "text", "text", "text", "text", "text",
+             "text", "text", "bool", "text[]", "text[]", "text[]", "text")  # the tsvector as its text
+
+
+def doc_fields(doc: DocData, taxonomy_names: dict[str, str]) -> list[str | None]:
+    """The texts of the fields, in FIELD_WEIGHTS order (as `SearchIndex` indexes them)."""
+    tax_text = " ".join(taxonomy_names.get(c, "") for c in doc.taxonomy)
+    return [doc.name, doc.alternate_name, tax_text, doc.organization, doc.description]
+
+
+def tsvector(doc: DocData, taxonomy_names: dict[str, str]) -> str:
+    """The tsvector literal: each token once, with one position a field it occurs in.
+
+    Tokens are [a-z0-9]+ (`directory.text.words`), so they need no quoting inside the quotes.
+    """
+    positions: dict[str, list[str]] = {}
+    for number, (weight, value) in enumerate(zip(FIELD_WEIGHTS, doc_fields(doc, taxonomy_names),
+                                                 strict=True), 1):
+        if value:
+            for token in {stem(w) for w in words(value)}:
+                positions.setdefault(token, []).append(f"{number}{weight}")
+    return " ".join(f"'{token}':{','.join(at)}" for token, at in sorted(positions.items()))
+
+
+def doc_row(doc: DocData, taxonomy_names: dict[str, str]) -> tuple[Any, ...]:
+    return (doc.pk, doc.source, doc.source_id, doc.name, fold(doc.name), doc.organization,
+            doc.alternate_name, doc.description, doc.address, doc.city, doc.region,
+            "\n".join(doc.areas), doc.accessible, list(doc.taxonomy), sorted(doc.languages),
+            list(doc.phones), tsvector(doc, taxonomy_names))
+
+
+def _copy(db: Session, table: str, columns: tuple[str, ...], types: tuple[str, ...],
+          rows: Iterator[tuple[Any, ...]] | list[tuple[Any, ...]]) -> None:
+    raw = db.connection().connection.driver_connection  # psycopg's, in the session's transaction
+    assert raw is not None
+    with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        copy.set_types(list(types))
+        for row in rows:
+            copy.write_row(row)
+
+
+def _write(db: Session, docs: list[DocData], names: dict[str, str]) -> None:
+    _copy(db, "dir_search_docs", DOC_COLUMNS, DOC_TYPES, (doc_row(d, names) for d in docs))
+    _copy(db, "dir_search_hours", ("service_id", "weekday", "opens", "closes"),
+          ("int4", "int4", "int4", "int4"),
+          [(d.pk, day, opens, closes) for d in docs for day, opens, closes in d.schedules])
+    _copy(db, "dir_search_holidays", ("service_id", "first_day", "last_day", "opens", "closes"),
+          ("int4", "date", "date", "int4", "int4"),
+          [(d.pk, first, last, opens, closes) for d in docs
+           for first, last, opens, closes in d.holidays])
+
+
+def _id_batches(db: Session, source: str | None) -> Iterator[list[int]]:
+    """The services' ids a batch at a time (keyset pages: no list of a million ids)."""
+    last = 0
+    while True:
+        stmt = select(Service.id).where(Service.id > last).order_by(Service.id).limit(BATCH)
+        if source is not None:
+            stmt = stmt.where(Service.source == source)
+        ids = list(db.scalars(stmt))
+        if not ids:
+            return
+        yield ids
+        last = ids[-1]
+
+
+def _index_batches(db: Session, source: str | None) -> int:
+    count = 0
+    for ids in _id_batches(db, source):
+        if source is not None:
+            _copy(db, "_search_sync_ids", ("service_id",), ("int4",), [(i,) for i in ids])
+        docs, names = load_docs(db, ids)
+        _write(db, docs, names)
+        count += len(docs)
+    return count
+
+
+def _stats(db: Session, sign: int, scope: str) -> None:
+    """Add (`sign` 1) or take away (-1) the token and code counts of the docs in `scope`."""
+    db.execute(text(
+        "INSERT INTO dir_search_terms (term, ndoc) "  # noqa: S608 - built from constants; values are bound
+        f"SELECT word, {sign} * ndoc FROM ts_stat('SELECT body FROM dir_search_docs {scope}') "
+        "ON CONFLICT (term) DO UPDATE SET ndoc = dir_search_terms.ndoc + EXCLUDED.ndoc"))
+    db.execute(text(
+        "INSERT INTO dir_search_codes (code, ndoc) "  # noqa: S608 - built from constants; values are bound
+        f"SELECT code, {sign} * count(DISTINCT service_id) FROM dir_search_docs, "
+        f"unnest(taxonomy) AS code {scope} GROUP BY code "
+        "ON CONFLICT (code) DO UPDATE SET ndoc = dir_search_codes.ndoc + EXCLUDED.ndoc"))
+
+
+def rebuild(db: Session) -> int:
+    """Every service indexed anew; the caller commits. Returns the number indexed."""
+    db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
+    db.execute(text("TRUNCATE dir_search_holidays, dir_search_hours, dir_search_docs, "
+                    "dir_search_terms, dir_search_codes"))
+    count = _index_batches(db, None)
+    _stats(db, 1, "")
+    return count
+
+
+def sync_source(db: Session, source: str) -> int:
+    """Re-index the services of one source (an import); the caller commits."""
+    db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
+    db.execute(text("CREATE TEMP TABLE IF NOT EXISTS _search_sync_ids "
+                    "(service_id int PRIMARY KEY) ON COMMIT DROP"))
+    db.execute(text("TRUNCATE _search_sync_ids"))
+    db.execute(text("INSERT INTO _search_sync_ids SELECT service_id FROM dir_search_docs "
+                    "WHERE source = :source"), {"source": source})
+    _stats(db, -1, IN_SYNC)
+    db.execute(text(f"DELETE FROM dir_search_docs {IN_SYNC}"))  # noqa: S608 - a constant
+    db.execute(text("TRUNCATE _search_sync_ids"))
+    count = _index_batches(db, source)
+    _stats(db, 1, IN_SYNC)
+    db.execute(text("DELETE FROM dir_search_terms WHERE ndoc <= 0"))
+    db.execute(text("DELETE FROM dir_search_codes WHERE ndoc <= 0"))
+    return count
+
+
+def in_step(db: Session) -> bool:
+    """Whether every service has its row (a first start on PostgreSQL, or a switch of
+    engine, finds the table empty or behind and rebuilds it)."""
+    services = db.scalar(select(func.count()).select_from(Service)) or 0
+    indexed = db.scalar(text("SELECT count(*) FROM dir_search_docs")) or 0
+    return int(services) == int(indexed)
