@@ -53,6 +53,12 @@ RANK_SCALE = 5 * 1.6449341
 TRIGRAM_THRESHOLD = "0.25"
 TRIGRAM_CANDIDATES = 60
 CACHE_LIMIT = 50_000
+# The narrow first try (`PgSearch._narrowing`): a word or concept of at most this share of
+# the services (or RARE_MIN of them) is rare; CD_RANK bounds a word's rank when it is only in
+# an organization name (C) and a description (D): ts_rank gives 1.65 for both.
+RARE_SHARE = 0.02
+RARE_MIN = 200
+CD_RANK = 1.7
 SHOWN = ", ".join(f"d.{c}" for c in ("service_id", "source", "source_id", "name", "organization",
                                      "alternate_name", "description", "taxonomy", "phones",
                                      "address", "city", "region"))
@@ -221,12 +227,14 @@ class PgSearch:
         parts: list[str] = []
         ceiling = 0.0
         spans: list[tuple[str, list[int]]] = []
+        boosts: dict[str, float] = {}
         for number, (concept, span) in enumerate(plan.concepts):
             codes = sorted({c for p in concept.taxonomy for c in self.codes_under(p)})
             boost = self._code_boost(codes) * max(len(span), 1)
             ceiling += boost
             if codes:
                 params[f"k{number}"] = codes
+                boosts[f"k{number}"] = boost
                 flags.append(f"k{number}")
                 parts.append(f"CASE WHEN k{number} THEN {boost!r}::float8 ELSE 0 END")
                 spans.append((f"k{number}", span))
@@ -236,6 +244,7 @@ class PgSearch:
             ceiling += boost
             if codes:
                 params[f"c{number}"] = codes
+                boosts[f"c{number}"] = boost
                 flags.append(f"c{number}")
                 parts.append(f"CASE WHEN c{number} THEN {boost!r}::float8 ELSE 0 END")
         tokens: dict[str, str] = {}  # token -> its rank column
@@ -280,7 +289,40 @@ class PgSearch:
             params["anycode"] = all_codes
             matches.append("d.taxonomy && CAST(:anycode AS text[])")
         params["match"] = " OR ".join(matches) or "false"
+        params["narrow"], params["bound"] = self._narrowing(plan, tokens, flags, params, boosts)
         return select, params, ceiling
+
+    def _narrowing(self, plan: QueryPlan, tokens: dict[str, str], flags: list[str],
+                   params: dict[str, Any], boosts: dict[str, float]) -> tuple[str | None, float]:
+        """A narrower match for the first try, and the best score a service outside it can get.
+
+        Outside it are the services matching no rare word, no common word in a name,
+        alternate name or taxonomy name (weights A and B), and no concept or code of few
+        services: at most `CD_RANK` a common word's candidate, plus the common concepts'
+        boosts. When the narrow try's `limit`-th score beats that, no service outside it
+        could rank (not even tie), so its answer is the full query's, without scoring every
+        service a common word ("help", "services") matches. None: no narrower match."""
+        rare = max(self.n * RARE_SHARE, RARE_MIN)
+        rare_tokens = sorted(t for t in tokens if self._ndoc.get(t, 0) <= rare)
+        common = sorted(set(tokens) - set(rare_tokens))
+        rare_flags = [f for f in flags if sum(self.state.code_counts.get(c, 0)
+                                               for c in params[f]) <= rare]
+        if not common and len(rare_flags) == len(flags):
+            return None, 0.0
+        bound = sum(boosts[f] for f in flags if f not in rare_flags)
+        for index, candidates in enumerate(plan.terms):
+            extra = [Candidate(t, 0.8, "synonym") for c, span in plan.concepts if index in span
+                     for t in c.terms if self.known(t)]
+            bound += max((CD_RANK * self.idf(c.token) * c.sim for c in candidates + extra
+                          if c.token in common), default=0.0)
+        words_q = " | ".join(rare_tokens + [f"{t}:AB" for t in common])
+        params["narrow_q"] = words_q
+        parts = ["d.body @@ CAST(:narrow_q AS tsquery)"] if words_q else []
+        codes = sorted({c for f in rare_flags for c in params[f]})
+        if codes:
+            params["narrow_codes"] = codes
+            parts.append("d.taxonomy && CAST(:narrow_codes AS text[])")
+        return " OR ".join(parts) or "false", bound
 
     def filter_sql(self, filters: Filters) -> tuple[list[str], dict[str, Any]]:
         where: list[str] = []
@@ -324,27 +366,52 @@ class PgSearch:
             where, params = self.filter_sql(filters)
             params["limit"] = limit
             if not (plan.terms or plan.codes):
-                ceiling = 1.0
-                inner = ("SELECT d.service_id, d.sort_name, 0.0 AS score FROM dir_search_docs d "  # noqa: S608 - built from constants; values are bound
+                inner = ("SELECT d.service_id, d.sort_name, 1.0 AS score FROM dir_search_docs d "  # noqa: S608 - built from constants; values are bound
                          f"WHERE {' AND '.join(where) or 'true'}")
-            else:
-                scored, scoring_params, ceiling = self.scoring(plan)
-                match = scoring_params.pop("match")
-                params.update(scoring_params)
-                # m: the matching rows, their tsvector read (detoasted) once each
-                inner = (f"WITH m AS MATERIALIZED (SELECT d.service_id, d.sort_name, "  # noqa: S608
-                         f"d.taxonomy, d.body || ''::tsvector AS b FROM dir_search_docs d "
-                         f"WHERE ({match}){''.join(f' AND {w}' for w in where)}) {scored}")
-            rows = conn.execute(text(
-                f"WITH s AS ({inner}), ranked AS (SELECT service_id, sort_name, score, "  # noqa: S608
-                "count(*) OVER () AS total FROM s WHERE score > 0 OR :listing "
-                "ORDER BY score DESC, sort_name COLLATE \"C\", service_id LIMIT :limit) "
-                f"SELECT r.score, r.total, {SHOWN} FROM ranked r JOIN dir_search_docs d "
-                "USING (service_id) ORDER BY r.score DESC, r.sort_name COLLATE \"C\", "
-                "r.service_id"), {**params, "listing": not (plan.terms or plan.codes)}).mappings().all()
+                rows, total = self._ranked(conn, inner, params, with_total=True)
+                return self._answer(rows, total, 1.0, plan)
+            scored, scoring_params, ceiling = self.scoring(plan)
+            match, narrow = scoring_params.pop("match"), scoring_params.pop("narrow")
+            bound = scoring_params.pop("bound")
+            params.update(scoring_params)
+            if narrow is not None:
+                rows, _none = self._ranked(conn, self._matching(narrow, where, scored), params,
+                                           with_total=False)
+                if len(rows) == limit and float(rows[-1]["score"]) > bound:
+                    total = conn.scalar(text(
+                        f"SELECT count(*) FROM dir_search_docs d WHERE ({match})"  # noqa: S608
+                        + "".join(f" AND {w}" for w in where)), params)
+                    return self._answer(rows, int(total or 0), ceiling, plan)
+            rows, total = self._ranked(conn, self._matching(match, where, scored), params,
+                                       with_total=True)
+        return self._answer(rows, total, ceiling, plan)
+
+    @staticmethod
+    def _matching(match: str, where: list[str], scored: str) -> str:
+        """The scored services matching `match` and the filters (m: their tsvector read,
+        detoasted, once each)."""
+        return (f"WITH m AS MATERIALIZED (SELECT d.service_id, d.sort_name, "  # noqa: S608
+                f"d.taxonomy, d.body || ''::tsvector AS b FROM dir_search_docs d "
+                f"WHERE ({match}){''.join(f' AND {w}' for w in where)}) {scored}")
+
+    @staticmethod
+    def _ranked(conn: Connection, inner: str, params: dict[str, Any],
+                with_total: bool) -> tuple[list[Any], int]:
+        """The best `limit` of `inner`'s services, equal scores by folded name then id."""
+        total = ", count(*) OVER () AS total" if with_total else ", 0 AS total"
+        rows = conn.execute(text(
+            f"WITH s AS ({inner}), ranked AS (SELECT service_id, sort_name, score{total} "  # noqa: S608
+            "FROM s WHERE score > 0 ORDER BY score DESC, sort_name COLLATE \"C\", service_id "
+            f"LIMIT :limit) SELECT r.score, r.total, {SHOWN} FROM ranked r JOIN dir_search_docs d "
+            "USING (service_id) ORDER BY r.score DESC, r.sort_name COLLATE \"C\", r.service_id"),
+            params).mappings().all()
+        return list(rows), int(rows[0]["total"]) if rows else 0
+
+    def _answer(self, rows: list[Any], total: int, ceiling: float,
+                plan: QueryPlan) -> dict[str, Any]:
         ceiling = ceiling or 1.0
-        total = int(rows[0]["total"]) if rows else 0
-        return {"results": [self.result(row, min(1.0, float(row["score"]) / ceiling), plan)
+        return {"results": [self.result(row, 0.0 if not (plan.terms or plan.codes) else
+                                        min(1.0, float(row["score"]) / ceiling), plan)
                             for row in rows], "total": total}
 
     def result(self, row: Any, score: float, plan: QueryPlan) -> dict[str, Any]:

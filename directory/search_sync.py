@@ -97,15 +97,10 @@ def _id_batches(db: Session, source: str | None) -> Iterator[list[int]]:
         last = ids[-1]
 
 
-def _index_batches(db: Session, source: str | None) -> int:
-    count = 0
-    for ids in _id_batches(db, source):
-        if source is not None:
-            _copy(db, "_search_sync_ids", ("service_id",), ("int4",), [(i,) for i in ids])
-        docs, names = load_docs(db, ids)
-        _write(db, docs, names)
-        count += len(docs)
-    return count
+def _index(db: Session, ids: list[int]) -> int:
+    docs, names = load_docs(db, ids)
+    _write(db, docs, names)
+    return len(docs)
 
 
 def _stats(db: Session, sign: int, scope: str) -> None:
@@ -126,23 +121,27 @@ def rebuild(db: Session) -> int:
     db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
     db.execute(text("TRUNCATE dir_search_holidays, dir_search_hours, dir_search_docs, "
                     "dir_search_terms, dir_search_codes"))
-    count = _index_batches(db, None)
+    count = sum(_index(db, ids) for ids in _id_batches(db, None))
     _stats(db, 1, "")
     return count
 
 
 def sync_source(db: Session, source: str) -> int:
     """Re-index the services of one source (an import); the caller commits."""
+    return sum(sync_services(db, ids) for ids in _id_batches(db, source))
+
+
+def sync_services(db: Session, ids: list[int]) -> int:
+    """Re-index these services (a batch of at most a few thousand): their rows replaced and
+    the word and code counts moved by the difference; the caller commits."""
     db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
     db.execute(text("CREATE TEMP TABLE IF NOT EXISTS _search_sync_ids "
                     "(service_id int PRIMARY KEY) ON COMMIT DROP"))
     db.execute(text("TRUNCATE _search_sync_ids"))
-    db.execute(text("INSERT INTO _search_sync_ids SELECT service_id FROM dir_search_docs "
-                    "WHERE source = :source"), {"source": source})
+    _copy(db, "_search_sync_ids", ("service_id",), ("int4",), [(i,) for i in ids])
     _stats(db, -1, IN_SYNC)
     db.execute(text(f"DELETE FROM dir_search_docs {IN_SYNC}"))  # noqa: S608 - a constant
-    db.execute(text("TRUNCATE _search_sync_ids"))
-    count = _index_batches(db, source)
+    count = _index(db, ids)
     _stats(db, 1, IN_SYNC)
     db.execute(text("DELETE FROM dir_search_terms WHERE ndoc <= 0"))
     db.execute(text("DELETE FROM dir_search_codes WHERE ndoc <= 0"))

@@ -99,8 +99,7 @@ def _upsert(db: Session, model: type[Any], source: str, records: list[Row], summ
             kind: str) -> dict[str, int]:
     """(source, source_id) -> primary key, after bulk-updating known and inserting new records."""
     columns = _columns(model) - {"id"}
-    existing: dict[str, int] = dict(
-        db.execute(select(model.source_id, model.id).where(model.source == source)).all())
+    existing = _ids_of(db, model, source, [r["source_id"] for r in records])
     new, known = [], []
     for record in records:
         values = {k: v for k, v in record.items() if k in columns} | {"source": source}
@@ -116,7 +115,17 @@ def _upsert(db: Session, model: type[Any], source: str, records: list[Row], summ
     summary.updated[kind] = len(known)
     if not new:
         return existing
-    return dict(db.execute(select(model.source_id, model.id).where(model.source == source)).all())
+    return existing | _ids_of(db, model, source, [v["source_id"] for v in new])
+
+
+def _ids_of(db: Session, model: type[Any], source: str, source_ids: list[str]) -> dict[str, int]:
+    """(source id -> primary key) of the package's own records only, so a package written in
+    batches (the generator's million services) never reads the whole source each batch."""
+    found: dict[str, int] = {}
+    for part in chunks(sorted(set(source_ids))):
+        found.update(db.execute(select(model.source_id, model.id).where(
+            model.source == source, model.source_id.in_(list(part)))).all())
+    return found
 
 
 def _upsert_taxonomy(db: Session, terms: list[Row], links: list[Row],

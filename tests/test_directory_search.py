@@ -294,3 +294,42 @@ def test_equal_scores_rank_by_name_then_id_whatever_the_limit(app: Flask,
     assert hundred == ["legal-01", "legal-twin"] + [f"legal-{n:02d}" for n in range(2, 31)]
     for limit in range(1, 32):
         assert ids(specialist, q="legal aid", limit=str(limit)) == hundred[:limit]
+
+
+def test_the_narrow_first_try_answers_as_the_full_query(app: Flask, settings: Settings,
+                                                       specialist: FlaskClient,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The PostgreSQL engine first scores only the services a query's rare words, or its
+    common words in a name, select; its answer must be the full query's (same services,
+    order, scores and total) whenever it is taken."""
+    if settings.search_engine != "postgres":
+        pytest.skip("the PostgreSQL engine's narrowing")
+    package = Package(source="more")
+    package.organizations.append({"source_id": "org-1", "name": "Food Security Network"})
+    for number in range(30):
+        service(package, f"more-{number:02d}", f"Community Program {number:02d}", [],
+                description="Food and help for families." if number % 3 else None)
+    for number in range(3):  # 'food' in six names and taxonomy names, in 20 descriptions
+        service(package, f"bank-{number}", f"Food Bank {number}", [])
+    write(app, package)
+    engine = index_for(app)
+    assert isinstance(engine, PgSearch)
+    queries = ["food", "help paying rent", "community food", "pantry", "legal aid", "program",
+               "families help", "BD-1800 food", "food families"]
+    monkeypatch.setattr("directory.search_pg.RARE_MIN", 10**9)  # everything rare: full query
+    full = {q: engine.search(q, None, 5) for q in queries}
+    taken = []
+    ranked = PgSearch._ranked
+
+    def spy(conn: Any, inner: str, params: dict[str, Any], with_total: bool) -> Any:
+        rows, total = ranked(conn, inner, params, with_total)
+        if not with_total:
+            taken.append(len(rows) == params["limit"])
+        return rows, total
+
+    monkeypatch.setattr(PgSearch, "_ranked", staticmethod(spy))
+    monkeypatch.setattr("directory.search_pg.RARE_MIN", 0)
+    monkeypatch.setattr("directory.search_pg.RARE_SHARE", 0.0)  # every word common
+    for query in queries:
+        assert engine.search(query, None, 5) == full[query], query
+    assert any(taken)
