@@ -1,29 +1,35 @@
-"""Benchmark: our directory search against full-text baselines, in one run, on the same records.
+"""Benchmark: the directory search engines against full-text baselines, in one run, same records.
 
-    python bench/search.py [--services 56000] [--queries 1000]
+    python bench/search.py --services 52000 [--queries 1000] [--no-memory] [--no-rebuild]
 
-Latency: p50/p95 of a mixed query set (typos, synonyms, French, taxonomy names, plain words,
-some with filters) on the generated Ontario-sized directory, for our in-memory search, SQLite
-FTS5 and, when DATABASE_URL is PostgreSQL, PostgreSQL full-text search. Quality: precision@5
-of each on the labelled queries in bench/data/labelled_queries.json, over the 211 Miami
-records. Prints a table with ratios to our search; no pass/fail, the figures are the output.
+On a PostgreSQL database (DATABASE_URL or --database-url; it is filled once: the 211 Miami
+records, 4,089 services, plus `--services` generated ones), for each engine: build time,
+memory (per worker: what each process holds; shared: one copy for every worker), p50/p95 of
+a mixed query set (labelled queries, taxonomy names, record words with a typo; a third with a
+region filter, applied by our two engines), and precision@5 on bench/data/labelled_queries.json
+over the whole directory (a result is relevant when one of its codes is under a labelled
+code), with ratios to the first engine. Engines: ours in memory (`SearchIndex`), ours on
+PostgreSQL (`PgSearch`), SQLite FTS5 (bm25) and PostgreSQL full-text (ts_rank), terms OR-ed.
+`--no-memory` leaves out the memory engine (1M services: 5 GB a process); `--no-rebuild` keeps
+the PostgreSQL engine's tables as `directory generate` built them. No pass/fail.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import random
-import re
+import resource
 import sqlite3
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -32,111 +38,130 @@ from sqlalchemy import func, select, text  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 
 from app import create_app  # noqa: E402
-from config.database import Base  # noqa: E402
-from config.models import import_all_models  # noqa: E402
+from config.cli import upgrade  # noqa: E402
 from config.settings import Settings  # noqa: E402
 from config.shared_store import MemoryStore  # noqa: E402
 from directory.generator import SOURCE, generate  # noqa: E402
 from directory.importer import import_path  # noqa: E402
 from directory.models import Service  # noqa: E402
-from directory.search_index import DocData, Filters, SearchIndex, code_matches  # noqa: E402
-from directory.search_loader import build_index  # noqa: E402
+from directory.search_index import Filters, code_matches  # noqa: E402
+from directory.search_loader import build_index, build_pg  # noqa: E402
+from directory.search_sync import rebuild  # noqa: E402
 from directory.shared_data import miami_dir  # noqa: E402
 from directory.text import words  # noqa: E402
 
 LABELS = ROOT / "bench" / "data" / "labelled_queries.json"
-Search = Callable[[str, int], list[int]]
+MIAMI = "miami-211-hsds"
+Found = list[list[str]]  # the taxonomy codes of each result
+Run = Callable[[str, Filters, int], Found]
 
 
-def doc_text(doc: DocData, names: dict[str, str]) -> str:
-    parts = [
-        doc.name,
-        doc.alternate_name or "",
-        doc.organization or "",
-        " ".join(names.get(c, "") for c in doc.taxonomy),
-        doc.description or "",
-    ]
-    return " ".join(parts)
+@dataclass
+class Row:
+    name: str
+    build_s: float
+    worker_mb: float
+    shared_mb: float
+    p50: float = 0.0
+    p95: float = 0.0
+    precision: float = 0.0
+
+
+def rss_mb() -> float:
+    """This process's resident memory now (Linux /proc)."""
+    gc.collect()
+    pages = int(Path("/proc/self/statm").read_text().split()[1])
+    return pages * resource.getpagesize() / 2**20
+
+
+def relation_mb(engine: Engine, tables: list[str]) -> float:
+    with engine.connect() as conn:
+        total = sum(int(conn.scalar(text("SELECT pg_total_relation_size(CAST(:t AS regclass))"),
+                                    {"t": t}) or 0) for t in tables)
+    return total / 2**20
+
+
+def body_sql(alias: str = "d") -> str:
+    """The text the baselines index: the same fields, taxonomy names included."""
+    return (f"concat_ws(' ', {alias}.name, {alias}.alternate_name, {alias}.organization, "  # noqa: S608
+            "(SELECT string_agg(t.name, ' ') FROM dir_taxonomy_terms t "
+            f"WHERE t.code = ANY({alias}.taxonomy)), {alias}.description)")
 
 
 class Fts5:
-    """SQLite FTS5 with bm25, over the same text, terms OR-ed (best recall it offers)."""
+    """SQLite FTS5 with bm25 over the same text, terms OR-ed (its best recall), filled from
+    PostgreSQL a batch at a time."""
 
-    def __init__(self, docs: list[DocData], names: dict[str, str]) -> None:
+    def __init__(self, engine: Engine) -> None:
         self.conn = sqlite3.connect(":memory:")
-        self.conn.execute(
-            "CREATE VIRTUAL TABLE docs USING fts5(body, tokenize='porter unicode61 remove_diacritics 2')"
-        )
-        self.conn.executemany(
-            "INSERT INTO docs(rowid, body) VALUES (?, ?)",
-            ((i, doc_text(d, names)) for i, d in enumerate(docs)),
-        )
+        self.conn.execute("CREATE VIRTUAL TABLE docs USING fts5(body, codes UNINDEXED, "
+                          "tokenize='porter unicode61 remove_diacritics 2')")
+        with engine.connect() as pg:
+            result = pg.execution_options(stream_results=True, yield_per=5000).execute(text(
+                f"SELECT d.service_id, {body_sql()}, array_to_string(d.taxonomy, ' ') "  # noqa: S608
+                "FROM dir_search_docs d"))
+            for part in result.partitions():
+                self.conn.executemany("INSERT INTO docs(rowid, body, codes) VALUES (?, ?, ?)",
+                                      [tuple(r) for r in part])
         self.conn.commit()
 
-    def search(self, query: str, limit: int) -> list[int]:
+    def search(self, query: str, _filters: Filters, limit: int) -> Found:
         terms = [f'"{w}"' for w in words(query)]
         if not terms:
             return []
-        rows = self.conn.execute(
-            "SELECT rowid FROM docs WHERE docs MATCH ? ORDER BY bm25(docs) LIMIT ?",
-            (" OR ".join(terms), limit),
-        )
-        return [r[0] for r in rows]
+        rows = self.conn.execute("SELECT codes FROM docs WHERE docs MATCH ? ORDER BY bm25(docs) "
+                                 "LIMIT ?", (" OR ".join(terms), limit))
+        return [str(r[0]).split() for r in rows]
 
 
-class Postgres:
+class PostgresFts:
     """PostgreSQL full-text search (english config, GIN index, ts_rank), terms OR-ed."""
 
-    def __init__(self, engine: Engine, docs: list[DocData], names: dict[str, str], table: str) -> None:
-        self.engine, self.table = engine, table
+    TABLE = "bench_fts_docs"
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
         with engine.begin() as conn:
-            conn.execute(text(f"DROP TABLE IF EXISTS {table}"))
-            conn.execute(text(f"CREATE TABLE {table} (id integer primary key, body tsvector)"))
-            rows = [{"id": i, "body": doc_text(d, names)} for i, d in enumerate(docs)]
-            for start in range(0, len(rows), 5000):
-                conn.execute(
-                    text(f"INSERT INTO {table} VALUES (:id, to_tsvector('english', :body))"),  # noqa: S608
-                    rows[start : start + 5000],
-                )
-            conn.execute(text(f"CREATE INDEX {table}_gin ON {table} USING gin(body)"))
-            conn.execute(text(f"ANALYZE {table}"))
+            conn.execute(text(f"DROP TABLE IF EXISTS {self.TABLE}"))
+            conn.execute(text(
+                f"CREATE TABLE {self.TABLE} AS SELECT d.service_id AS id, d.taxonomy, "  # noqa: S608
+                f"to_tsvector('english', {body_sql()}) AS body FROM dir_search_docs d"))
+            conn.execute(text(f"CREATE INDEX {self.TABLE}_gin ON {self.TABLE} USING gin(body)"))
+            conn.execute(text(f"ANALYZE {self.TABLE}"))
         self.conn = engine.connect()
 
-    def search(self, query: str, limit: int) -> list[int]:
-        terms = [re.sub(r"[^a-z0-9]", "", w) for w in words(query)]
-        terms = [t for t in terms if t]
-        if not terms:
+    def search(self, query: str, _filters: Filters, limit: int) -> Found:
+        terms = ["".join(ch for ch in w if ch.isalnum()) for w in words(query)]
+        if not [t for t in terms if t]:
             return []
-        tsq = " | ".join(terms)
-        rows = self.conn.execute(
-            text(
-                f"SELECT id FROM {self.table}, to_tsquery('english', :q) q WHERE body @@ q "  # noqa: S608
-                "ORDER BY ts_rank(body, q) DESC LIMIT :n"
-            ),
-            {"q": tsq, "n": limit},
-        )
-        return [r[0] for r in rows]
+        rows = self.conn.execute(text(
+            f"SELECT taxonomy FROM {self.TABLE}, to_tsquery('english', :q) q WHERE body @@ q "  # noqa: S608
+            "ORDER BY ts_rank(body, q) DESC LIMIT :n"), {"q": " | ".join(t for t in terms if t),
+                                                        "n": limit})
+        self.conn.commit()
+        return [list(r[0]) for r in rows]
 
     def close(self) -> None:
         self.conn.close()  # first: its open transaction would block the DROP
         with self.engine.begin() as conn:
-            conn.execute(text(f"DROP TABLE IF EXISTS {self.table}"))
+            conn.execute(text(f"DROP TABLE IF EXISTS {self.TABLE}"))
 
 
-def ours(index: SearchIndex) -> Search:
-    def search(query: str, limit: int) -> list[int]:
-        found = index.search(query, Filters(), limit)["results"]
-        return [index.by_source_id[(r["source"], r["id"])] for r in found]
-
-    return search
+def codes_of(engine_search: Callable[[str, Filters, int], dict[str, Any]]) -> Run:
+    return lambda q, f, n: [r["taxonomy"] for r in engine_search(q, f, n)["results"]]
 
 
-def mixed_queries(
-    index: SearchIndex, labels: list[dict[str, object]], count: int, rng: random.Random
-) -> list[tuple[str, Filters]]:
+def mixed_queries(engine: Engine, labels: list[dict[str, Any]], count: int,
+                  rng: random.Random) -> list[tuple[str, Filters]]:
     """Labelled queries, real taxonomy names, and record words with a typo; a third filtered."""
-    names = list({n for n in index.taxonomy_names.values() if len(n) > 3})
-    regions: list[str | None] = [r for r in index.region_codes] or [None]
+    with engine.connect() as conn:
+        names = [n for (n,) in conn.execute(text("SELECT name FROM dir_taxonomy_terms ORDER BY code"))
+                 if len(n) > 3]
+        regions = [r for (r,) in conn.execute(text(
+            "SELECT DISTINCT region FROM dir_search_docs WHERE region IS NOT NULL ORDER BY 1"))]
+        conn.execute(text("SELECT setseed(0.211)"))
+        sample = [n for (n,) in conn.execute(text(
+            "SELECT name FROM dir_search_docs ORDER BY random() LIMIT 2000"))]
     pool = [str(q["q"]) for q in labels]
     out = []
     for number in range(count):
@@ -146,132 +171,152 @@ def mixed_queries(
         elif kind == 1:
             query = rng.choice(names)
         else:
-            word = rng.choice(index.docs[rng.randrange(index.n)].name.split())
+            word = rng.choice(rng.choice(sample).split())
             query = _typo(word, rng) if len(word) > 4 else word
-        filters = Filters(region=rng.choice(regions)) if number % 3 == 2 else Filters()
-        out.append((query, filters))
+        region = rng.choice(regions) if regions and number % 3 == 2 else None
+        out.append((query, Filters(region=region)))
     return out
 
 
 def _typo(word: str, rng: random.Random) -> str:
     position = rng.randrange(1, len(word) - 1)
-    return word[:position] + word[position + 1 :]
+    return word[:position] + word[position + 1:]
 
 
-def latency(run: Callable[[str, Filters], object], queries: list[tuple[str, Filters]]) -> tuple[float, float]:
+def latency(run: Run, queries: list[tuple[str, Filters]]) -> tuple[float, float]:
     for query, filters in queries[:20]:
-        run(query, filters)  # warm up
+        run(query, filters, 20)  # warm up
     times = []
     for query, filters in queries:
         started = time.perf_counter()
-        run(query, filters)
+        run(query, filters, 20)
         times.append((time.perf_counter() - started) * 1000)
     times.sort()
     return statistics.median(times), times[int(len(times) * 0.95) - 1]
 
 
-def precision_at_5(search: Search, docs: list[DocData], labels: list[dict[str, object]]) -> dict[str, float]:
-    by_kind: dict[str, list[float]] = {}
+def precision_at_5(run: Run, labels: list[dict[str, Any]]) -> float:
+    scores = []
     for label in labels:
-        relevant = [str(p) for p in label["relevant"]]  # type: ignore[attr-defined]
-        found = search(str(label["q"]), 5)
-        good = sum(1 for i in found if any(code_matches(c, p) for c in docs[i].taxonomy for p in relevant))
-        by_kind.setdefault(str(label["kind"]), []).append(good / 5)
-    result = {kind: statistics.mean(v) for kind, v in sorted(by_kind.items())}
-    result["all"] = statistics.mean(x for v in by_kind.values() for x in v)
-    return result
+        relevant = [str(p) for p in label["relevant"]]
+        found = run(str(label["q"]), Filters(), 5)
+        scores.append(sum(1 for codes in found
+                          if any(code_matches(c, p) for c in codes for p in relevant)) / 5)
+    return statistics.mean(scores)
 
 
-def make_app(database_url: str):  # type: ignore[no-untyped-def]
-    import_all_models()
-    app = create_app(replace(Settings(), database_url=database_url), store=MemoryStore())
-    Base.metadata.create_all(app.extensions["db_engine"])
-    return app
+def prepare(database_url: str, services: int, pg_rebuild: bool) -> tuple[Any, float | None]:
+    """The app on the bench database, filled once; the PostgreSQL engine's tables built
+    (timed) unless `pg_rebuild` is off."""
+    upgrade(database_url)
+    settings = replace(Settings(), database_url=database_url, search_engine="postgres")
+    app = create_app(settings, store=MemoryStore())
+    engine = app.extensions["db_engine"]
+    with engine.connect() as conn:
+        have_miami = conn.scalar(select(func.count()).select_from(Service)
+                                 .where(Service.source == MIAMI))
+        have = conn.scalar(select(func.count()).select_from(Service).where(Service.source == SOURCE))
+    if not have_miami:
+        print("importing the 211 Miami records ...", flush=True)
+        import_path(app, miami_dir(), MIAMI)
+    if have != services:
+        if have:
+            raise SystemExit(f"the database holds {have} generated services, not {services}: "
+                             "use another database")
+        print(f"generating {services} services ...", flush=True)
+        started = time.perf_counter()
+        generate(app, services)
+        print(f"generated in {time.perf_counter() - started:.0f}s", flush=True)
+    build_s = None
+    if pg_rebuild:
+        with app.extensions["db_sessionmaker"]() as db:
+            started = time.perf_counter()
+            rebuild(db)
+            db.commit()
+            build_s = time.perf_counter() - started
+    raw = engine.raw_connection()
+    try:
+        raw.driver_connection.autocommit = True  # type: ignore[union-attr]
+        for table in ("dir_search_docs", "dir_search_terms", "dir_search_codes"):
+            raw.cursor().execute(f"VACUUM ANALYZE {table}")
+    finally:
+        raw.close()
+    return app, build_s
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--services", type=int, default=56000)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--services", type=int, default=52000, help="generated, beside Miami's")
     parser.add_argument("--queries", type=int, default=1000)
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get("DATABASE_URL") or f"sqlite:///{tempfile.gettempdir()}/bench211.sqlite3",
-    )
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
+    parser.add_argument("--no-memory", action="store_true")
+    parser.add_argument("--no-rebuild", action="store_true")
     args = parser.parse_args()
+    if not args.database_url.startswith("postgresql"):
+        raise SystemExit("needs a PostgreSQL database (--database-url or DATABASE_URL)")
     labels = json.loads(LABELS.read_text(encoding="utf-8"))["queries"]
-    rng = random.Random(211)
-    is_pg = args.database_url.startswith("postgresql")
-
-    app = make_app(args.database_url)
+    app, pg_build = prepare(args.database_url, args.services, not args.no_rebuild)
     engine = app.extensions["db_engine"]
-    with engine.connect() as conn:
-        have = conn.scalar(select(func.count()).select_from(Service).where(Service.source == SOURCE))
-    if have != args.services:
-        print(f"generating {args.services} services into {args.database_url} ...", flush=True)
-        generate(app, args.services)
+    queries = mixed_queries(engine, labels, args.queries, random.Random(211))
+    rows: list[Row] = []
+
+    def measure(row: Row, run: Run) -> Row:
+        row.p50, row.p95 = latency(run, queries)
+        row.precision = precision_at_5(run, labels)
+        rows.append(row)
+        print(f"  {row.name}: done", flush=True)
+        return row
+
+    if not args.no_memory:
+        before = rss_mb()
+        with app.extensions["db_sessionmaker"]() as db:
+            started = time.perf_counter()
+            index = build_index(db)
+            built = time.perf_counter() - started
+        measure(Row("ours, memory", built, rss_mb() - before, 0.0), codes_of(index.search))
+        del index
+    before = rss_mb()
     with app.extensions["db_sessionmaker"]() as db:
         started = time.perf_counter()
-        index = build_index(db)
-        build_s = time.perf_counter() - started
-    big = [d for d in index.docs if d.source == SOURCE]
-    print(
-        f"index: {len(index.docs)} services ({len(big)} generated), "
-        f"{len(index.postings)} words, built in {build_s:.1f}s"
-    )
-
-    queries = mixed_queries(index, labels, args.queries, rng)
-    rows = [("ours (in-memory, rapidfuzz)", latency(lambda q, f: index.search(q, f, 20), queries))]
-    fts = Fts5(index.docs, index.taxonomy_names)
-    rows.append(("SQLite FTS5 (bm25)", latency(lambda q, f: fts.search(q, 20), queries)))
-    pg = None
-    if is_pg:
-        pg = Postgres(engine, index.docs, index.taxonomy_names, "bench_fts_docs")
-        rows.append(("PostgreSQL FTS (ts_rank)", latency(lambda q, f: pg.search(q, 20), queries)))
-        pg.close()
-
-    print(
-        f"\nLatency over {len(queries)} mixed queries, {len(index.docs)} services "
-        "(filters applied by ours only)"
-    )
-    print(f"{'engine':32} {'p50 ms':>8} {'p95 ms':>8} {'p95 / ours':>11}")
-    for name, (p50, p95) in rows:
-        print(f"{name:32} {p50:8.2f} {p95:8.2f} {p95 / rows[0][1][1]:10.2f}x")
-
-    quality(labels, is_pg, args.database_url)
+        pg = build_pg(db, engine)
+        state_s = time.perf_counter() - started
+    shared = relation_mb(engine, ["dir_search_docs", "dir_search_hours", "dir_search_holidays",
+                                  "dir_search_terms", "dir_search_codes"])
+    row = measure(Row("ours, PostgreSQL", (pg_build or 0.0) + state_s, 0.0, shared),
+                  codes_of(pg.search))
+    row.worker_mb = rss_mb() - before  # its state and caches, after the queries
+    before = rss_mb()
+    started = time.perf_counter()
+    fts = Fts5(engine)
+    measure(Row("SQLite FTS5 (bm25)", time.perf_counter() - started, rss_mb() - before, 0.0),
+            fts.search)
+    del fts
+    started = time.perf_counter()
+    pgfts = PostgresFts(engine)
+    measure(Row("PostgreSQL FTS (ts_rank)", time.perf_counter() - started, 0.0,
+                relation_mb(engine, [PostgresFts.TABLE])), pgfts.search)
+    pgfts.close()
+    report(rows, len(queries), args, pg_build is None)
 
 
-def quality(labels: list[dict[str, object]], is_pg: bool, database_url: str) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        app = make_app(f"sqlite:///{tmp}/miami.sqlite3")
-        import_path(app, miami_dir(), "miami-211-hsds")
-        with app.extensions["db_sessionmaker"]() as db:
-            index = build_index(db)
-        engines: list[tuple[str, Search]] = [("ours", ours(index))]
-        fts = Fts5(index.docs, index.taxonomy_names)
-        engines.append(("SQLite FTS5", fts.search))
-        pg = None
-        if is_pg:
-            pg = Postgres(
-                make_app(database_url).extensions["db_engine"],
-                index.docs,
-                index.taxonomy_names,
-                "bench_fts_miami",
-            )
-            engines.append(("PostgreSQL FTS", pg.search))
-        scores = [(name, precision_at_5(search, index.docs, labels)) for name, search in engines]
-        if pg:
-            pg.close()
-    kinds = list(scores[0][1])
-    print(
-        f"\nPrecision@5 on {len(labels)} labelled queries over the 211 Miami records "
-        f"({len(index.docs)} services)"
-    )
-    print(f"{'engine':16}" + "".join(f"{k:>10}" for k in kinds) + f"{'ours / it':>11}")
-    for name, result in scores:
-        ratio = scores[0][1]["all"] / result["all"] if result["all"] else float("inf")
-        print(f"{name:16}" + "".join(f"{result[k]:10.2f}" for k in kinds) + f"{ratio:10.2f}x")
+def report(rows: list[Row], queries: int, args: argparse.Namespace,
+           pg_prebuilt: bool) -> None:
+    total = args.services + 4089
+    base = rows[0]
+    print(f"\n{total} services (4,089 Miami + {args.services} generated), {queries} mixed queries, "
+          f"in process; precision@5 over the whole directory on "
+          f"{len(json.loads(LABELS.read_text())['queries'])} labelled queries")
+    print(f"{'engine':26} {'build s':>8} {'worker MB':>10} {'shared MB':>10} {'p50 ms':>7} "
+          f"{'p95 ms':>7} {'p95/' + base.name.split(',')[-1].strip()[:6]:>11} {'P@5':>5} "
+          f"{'P@5 ratio':>9}")
+    for row in rows:
+        print(f"{row.name:26} {row.build_s:8.1f} {row.worker_mb:10.0f} {row.shared_mb:10.0f} "
+              f"{row.p50:7.2f} {row.p95:7.2f} {row.p95 / base.p95:10.2f}x {row.precision:5.2f} "
+              f"{row.precision / base.precision if base.precision else 0:8.2f}x")
+    if pg_prebuilt:
+        print("(ours, PostgreSQL: tables as `directory generate` built them; build s is the "
+              "state load only)")
 
 
 if __name__ == "__main__":
