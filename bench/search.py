@@ -34,7 +34,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import func, select, text  # noqa: E402
+from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 
 from app import create_app  # noqa: E402
@@ -96,7 +96,7 @@ class Fts5:
         self.conn = sqlite3.connect(":memory:")
         self.conn.execute("CREATE VIRTUAL TABLE docs USING fts5(body, codes UNINDEXED, "
                           "tokenize='porter unicode61 remove_diacritics 2')")
-        with engine.connect() as pg:
+        with engine.begin() as pg:
             result = pg.execution_options(stream_results=True, yield_per=5000).execute(text(
                 f"SELECT d.service_id, {body_sql()}, array_to_string(d.taxonomy, ' ') "  # noqa: S608
                 "FROM dir_search_docs d"))
@@ -234,13 +234,11 @@ def prepare(database_url: str, services: int, pg_rebuild: bool) -> tuple[Any, fl
             rebuild(db)
             db.commit()
             build_s = time.perf_counter() - started
-    raw = engine.raw_connection()
-    try:
-        raw.driver_connection.autocommit = True  # type: ignore[union-attr]
+    vacuum = create_engine(database_url, isolation_level="AUTOCOMMIT")
+    with vacuum.connect() as conn:
         for table in ("dir_search_docs", "dir_search_terms", "dir_search_codes"):
-            raw.cursor().execute(f"VACUUM ANALYZE {table}")
-    finally:
-        raw.close()
+            conn.execute(text(f"VACUUM ANALYZE {table}"))
+    vacuum.dispose()
     return app, build_s
 
 

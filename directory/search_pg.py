@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,14 +36,12 @@ from directory.search_index import (
     PREFIX_SIM,
     TRANSLATION_SIM,
     Candidate,
-    DocData,
     Filters,
     QueryPlan,
     code_matches,
     find_concepts,
     phrase_keys_by_length,
 )
-from directory.search_sync import doc_fields
 from directory.text import QUERY_CODE, fold, stem, words
 from directory.vocabulary import Vocabulary
 
@@ -59,9 +58,9 @@ CACHE_LIMIT = 50_000
 RARE_SHARE = 0.02
 RARE_MIN = 200
 CD_RANK = 1.7
-SHOWN = ", ".join(f"d.{c}" for c in ("service_id", "source", "source_id", "name", "organization",
-                                     "alternate_name", "description", "taxonomy", "phones",
-                                     "address", "city", "region"))
+SHOWN = ", ".join([*(f"d.{c}" for c in ("service_id", "source", "source_id", "name",
+                                         "organization", "taxonomy", "phones", "address",
+                                         "city", "region")), "CAST(d.body AS text) AS body"])
 
 
 @dataclass
@@ -83,6 +82,16 @@ def load_state(db: Session, vocab: Vocabulary) -> PgState:
     counts: dict[str, int] = dict(db.execute(text("SELECT code, ndoc FROM dir_search_codes")).all())
     n = int(db.scalar(text("SELECT count(*) FROM dir_search_docs")) or 0)
     return PgState(vocab=vocab, taxonomy_names=names, code_counts=counts, n=n)
+
+
+POSITIONS = re.compile(r"'([a-z0-9]+)':([0-9A-D,]+)")
+
+
+def field_numbers(body: str) -> dict[str, list[int]]:
+    """token -> the fields it is in (1 name ... 5 description, `FIELDS` order), read from
+    the row's tsvector text (`directory.search_sync.tsvector` writes one position a field)."""
+    return {token: sorted(int(p.rstrip("ABCD")) for p in at.split(","))
+            for token, at in POSITIONS.findall(body)}
 
 
 class PgSearch:
@@ -431,16 +440,10 @@ class PgSearch:
             if codes:
                 reasons.append(f"taxonomy {codes[0]} {names.get(codes[0], '')}"
                                f" (means '{concept.label}')".replace("  ", " "))
-        doc = DocData(pk=row["service_id"], source=row["source"], source_id=row["source_id"],
-                      name=row["name"], organization=row["organization"],
-                      alternate_name=row["alternate_name"], description=row["description"],
-                      taxonomy=taxonomy)
-        fields = [{stem(w) for w in words(value)} if value else set()
-                  for value in doc_fields(doc, names)]
+        fields = field_numbers(row["body"])
         for candidates in plan.terms:
             for cand in sorted(candidates, key=lambda c: -c.sim):
-                hit = [label for (label, _w), toks in zip(FIELDS, fields, strict=True)
-                       if cand.token in toks]
+                hit = [FIELDS[n - 1][0] for n in fields.get(cand.token, ())]
                 if hit:
                     note = "" if cand.token == stem(cand.via) else f" (for '{cand.via}')"
                     reasons.append(f"{hit[0]}: {cand.token}{note}")
