@@ -39,6 +39,8 @@ from sqlalchemy.engine import Engine  # noqa: E402
 
 from app import create_app  # noqa: E402
 from config.cli import upgrade  # noqa: E402
+from config.database import Base  # noqa: E402
+from config.models import import_all_models  # noqa: E402
 from config.settings import Settings  # noqa: E402
 from config.shared_store import MemoryStore  # noqa: E402
 from directory.generator import SOURCE, generate  # noqa: E402
@@ -212,6 +214,8 @@ def prepare(database_url: str, services: int, pg_rebuild: bool) -> tuple[Any, fl
     settings = replace(Settings(), database_url=database_url, search_engine="postgres")
     app = create_app(settings, store=MemoryStore())
     engine = app.extensions["db_engine"]
+    import_all_models()
+    Base.metadata.create_all(engine)  # a bench database from an older branch of the chain
     with engine.connect() as conn:
         have_miami = conn.scalar(select(func.count()).select_from(Service)
                                  .where(Service.source == MIAMI))
