@@ -100,7 +100,7 @@ class PgSearch:
         self.state = state
         self.n = state.n
         self.keys_by_len = phrase_keys_by_length(state.vocab)
-        self._ndoc: dict[str, int] = {}  # token -> services using it (0: none)
+        self._ndoc: dict[str, int] = {}  # the directory's words seen so far -> services using it
         self._fuzzy: dict[str, list[tuple[str, float]]] = {}
         self._prefix: dict[str, list[str]] = {}
         self._code_cache: dict[str, list[str]] = {}
@@ -111,13 +111,10 @@ class PgSearch:
         missing = [t for t in tokens if t not in self._ndoc]
         if not missing:
             return
-        if len(self._ndoc) > CACHE_LIMIT:
-            self._ndoc.clear()
         found: dict[str, int] = dict(conn.execute(text(
             "SELECT term, ndoc FROM dir_search_terms WHERE term = ANY(:terms)"),
             {"terms": missing}).all())
-        for token in missing:
-            self._ndoc[token] = int(found.get(token, 0))
+        self._ndoc.update(found)  # the directory's words only: bounded by its vocabulary
 
     def known(self, token: str) -> bool:
         return self._ndoc.get(token, 0) > 0
@@ -125,11 +122,11 @@ class PgSearch:
     def idf(self, token: str) -> float:
         return math.log(1.0 + max(self.n, 1) / max(self._ndoc.get(token, 0), 1))
 
-    def _fetch_fuzzy(self, conn: Connection, need: list[str]) -> None:
+    def _fetch_fuzzy(self, conn: Connection, need: list[str]) -> dict[str, list[tuple[str, float]]]:
         """Trigram neighbours of each word (pg_trgm's GIN index), re-scored as the memory
         index scores them (rapidfuzz ratio, the same cutoffs, among words of about its length)."""
         if not need:
-            return
+            return {}
         conn.execute(text("SELECT set_config('pg_trgm.similarity_threshold', :t, true)"),
                      {"t": TRIGRAM_THRESHOLD})
         rows = conn.execute(text(
@@ -143,14 +140,17 @@ class PgSearch:
             near[word].add(term)
             self._ndoc[term] = int(ndoc)
         french = self.state.vocab.words
+        found: dict[str, list[tuple[str, float]]] = {}
         for word, choices in near.items():
             choices.update(f for f in french if abs(len(f) - len(word)) <= 2)
             cutoff = 80 if len(word) <= 3 or len(word) >= 8 else 75
-            self._fuzzy[word] = [(choice, score / 100.0) for choice, score, _ in process.extract(
+            found[word] = [(choice, score / 100.0) for choice, score, _ in process.extract(
                 word, sorted(choices), scorer=fuzz.ratio, score_cutoff=cutoff,
                 limit=FUZZY_LIMIT)]
         if len(self._fuzzy) > CACHE_LIMIT:
-            self._fuzzy.clear()
+            self._fuzzy = {}  # query words are unbounded; a plan keeps its own copy
+        self._fuzzy.update(found)
+        return found
 
     def _fetch_prefix(self, conn: Connection, raw: str) -> list[str]:
         cached = self._prefix.get(raw)
@@ -160,9 +160,9 @@ class PgSearch:
                 "ORDER BY term COLLATE \"C\" LIMIT 8"), {"p": raw + "%"}).all()
             for term, ndoc in rows:
                 self._ndoc[term] = int(ndoc)
-            cached = self._prefix[raw] = [term for term, _n in rows]
             if len(self._prefix) > CACHE_LIMIT:
-                self._prefix.clear()
+                self._prefix = {}
+            cached = self._prefix[raw] = [term for term, _n in rows]
         return cached
 
     # ---- planning, as SearchIndex.plan ----------------------------------------------------
@@ -176,17 +176,21 @@ class PgSearch:
         wanted = set(toks) | {e for t in toks for e in vocab.words.get(t, ())}
         wanted |= {t for concept, _span in concepts for t in concept.terms}
         self._lookup(conn, wanted)
-        need = sorted({t for t in toks if len(t) >= 3 and t not in self._fuzzy and (
+        cache = self._fuzzy
+        fuzzy = {t: cache[t] for t in toks if t in cache}
+        need = sorted({t for t in toks if len(t) >= 3 and t not in fuzzy and (
             not (self.known(t) or t in vocab.words) or self._ndoc.get(t, 0) < 3)})
-        self._fetch_fuzzy(conn, need)
-        self._lookup(conn, {e for t in toks for m, _s in self._fuzzy.get(t, ())
+        fuzzy.update(self._fetch_fuzzy(conn, need))
+        self._lookup(conn, {e for t in toks for m, _s in fuzzy.get(t, ())
                             for e in (m, *vocab.words.get(m, ()))})
         ends_open = bool(query) and not query[-1].isspace()
-        terms = [self._expand(conn, t, raw_words[i], ends_open and i == len(toks) - 1)
+        terms = [self._expand(conn, t, raw_words[i], ends_open and i == len(toks) - 1,
+                              fuzzy.get(t, []))
                  for i, t in enumerate(toks)]
         return QueryPlan(terms=terms, concepts=concepts, codes=codes)
 
-    def _expand(self, conn: Connection, token: str, raw: str, last: bool) -> list[Candidate]:
+    def _expand(self, conn: Connection, token: str, raw: str, last: bool,
+                fuzzy: list[tuple[str, float]]) -> list[Candidate]:
         out: dict[str, Candidate] = {}
         words_fr = self.state.vocab.words
 
@@ -197,7 +201,7 @@ class PgSearch:
         add(token, 1.0)
         for english in words_fr.get(token, ()):
             add(english, TRANSLATION_SIM)
-        for match, sim in self._fuzzy.get(token, ()):
+        for match, sim in fuzzy:
             add(match, sim)
             for english in words_fr.get(match, ()):
                 add(english, sim * TRANSLATION_SIM)
