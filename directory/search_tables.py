@@ -9,7 +9,7 @@ using it (the IDF, and the words a typo is corrected to, found by `pg_trgm`);
 the import's own transaction.
 
 The tables exist on SQLite too (empty, unused), so one schema serves both; the extensions
-and the GIN indexes are PostgreSQL's (created by migration 0011, and by `create_all` here).
+and the GIN indexes are PostgreSQL's (created by migration 0012, and by `create_all` here).
 """
 
 from __future__ import annotations

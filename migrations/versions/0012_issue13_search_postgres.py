@@ -1,8 +1,8 @@
 """issue 13: the PostgreSQL search engine's tables; pg_trgm, unaccent and the GIN indexes
 (PostgreSQL only: on SQLite the tables are made, empty and unused, so one schema serves both)
 
-Revision ID: 0011_issue13_search_postgres
-Revises: 0010_issue15_disaster_mode
+Revision ID: 0012_issue13_search_postgres
+Revises: 0011_issue15_callbacks
 
 """
 from alembic import op
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 
-revision = '0011_issue13_search_postgres'
-down_revision = '0010_issue15_disaster_mode'
+revision = '0012_issue13_search_postgres'
+down_revision = '0011_issue15_callbacks'
 branch_labels = None
 depends_on = None
 
