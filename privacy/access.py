@@ -10,7 +10,8 @@ Erasure keeps what the figures need and nothing that links them to the person: c
 lose their pseudonym (times, region, need, result stay), survey answers are detached from the
 call (a fresh random id per call: they still count, and can no longer be joined to the call,
 its referrals or its record), contact-record notes (free text) are cleared, and follow-up
-contacts are deleted. Both requests are audited in `privacy_requests` (who, when, the counts;
+contacts are deleted; callbacks lose their number and pseudonym, and one still owed is
+cancelled. Both requests are audited in `privacy_requests` (who, when, the counts;
 never the number or its pseudonyms).
 """
 
@@ -26,13 +27,15 @@ from sqlalchemy.orm import Session
 
 from config.pseudonym import CallerHasher, canonical_number
 from directory.models import Referral, Service
-from ivr.models import CallRecord
+from ivr.models import CB_CANCELLED, CB_COMPLETED, CB_FAILED, Callback, CallRecord
 from needs.models import ContactNeed, ContactRecord
 from privacy.models import PrivacyRequest
 from survey.models import FollowUpContact, SurveyAnswer
 
 CALL_FIELDS = ("call_sid", "started_at", "ended_at", "language", "interpreter_language", "region",
                "need", "provider", "result", "queue_seconds", "talk_seconds", "overflowed")
+CALLBACK_FIELDS = ("call_sid", "status", "region", "offered_at", "accepted_at", "attempts",
+                   "connected_at", "ended_at")
 CONTACT_FIELDS = ("call_sid", "channel", "status", "language", "call_date", "attempts",
                   "created_at", "next_attempt_at", "finished_at")
 
@@ -46,15 +49,18 @@ class Holdings:
     answers: list[SurveyAnswer] = field(default_factory=list)
     referrals: list[tuple[Referral, Service]] = field(default_factory=list)
     records: list[ContactRecord] = field(default_factory=list)
+    callbacks: list[Callback] = field(default_factory=list)
 
     @property
     def call_sids(self) -> list[str]:
-        return sorted({c.call_sid for c in self.calls} | {c.call_sid for c in self.contacts})
+        return sorted({c.call_sid for c in self.calls} | {c.call_sid for c in self.contacts}
+                      | {c.call_sid for c in self.callbacks}
+                      | {c.callback_call_sid for c in self.callbacks if c.callback_call_sid})
 
     def counts(self) -> dict[str, int]:
         return {"calls": len(self.calls), "follow_up_contacts": len(self.contacts),
                 "survey_answers": len(self.answers), "referrals": len(self.referrals),
-                "contact_records": len(self.records)}
+                "contact_records": len(self.records), "callbacks": len(self.callbacks)}
 
 
 def _plain(value: Any) -> Any:
@@ -74,6 +80,9 @@ def find(db: Session, hasher: CallerHasher, number: str, at: datetime,
     found.contacts = list(db.scalars(select(FollowUpContact).where(or_(
         FollowUpContact.phone == canonical, FollowUpContact.phone_hash.in_(digests)))
         .order_by(FollowUpContact.created_at)))
+    found.callbacks = list(db.scalars(select(Callback).where(or_(
+        Callback.number == canonical, Callback.caller_hash.in_(digests)))
+        .order_by(Callback.offered_at)))
     sids = found.call_sids
     if sids:
         found.answers = list(db.scalars(select(SurveyAnswer).where(SurveyAnswer.call_sid.in_(sids))
@@ -102,6 +111,8 @@ def export(found: Holdings) -> dict[str, Any]:
                              "needs": [{"code": n.taxonomy_code, "met": n.met,
                                         "unmet_reason": n.unmet_reason, "note": n.note}
                                        for n in r.needs]} for r in found.records],
+        "callbacks": [{**{k: _plain(getattr(c, k)) for k in CALLBACK_FIELDS},
+                       "number_held": c.number is not None} for c in found.callbacks],
     }
 
 
@@ -119,6 +130,10 @@ def erase(db: Session, found: Holdings) -> None:
     if record_ids:
         db.execute(update(ContactNeed).where(ContactNeed.record_id.in_(record_ids)).values(note=None)
                    .execution_options(synchronize_session=False))
+    for callback in found.callbacks:  # no number kept, nothing owed any more, no pseudonym
+        if callback.status not in (CB_COMPLETED, CB_FAILED):
+            callback.status = CB_CANCELLED
+        callback.number, callback.caller_hash, callback.last_result = None, None, "erased"
     contact_ids = [c.id for c in found.contacts]
     if contact_ids:
         db.execute(delete(FollowUpContact).where(FollowUpContact.id.in_(contact_ids))

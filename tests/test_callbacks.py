@@ -232,3 +232,21 @@ def test_the_sweep_gives_up_stale_callbacks_and_erases_their_numbers(
     assert "erased: 1" in result.output, result.output
     (row,) = rows(db)
     assert (row.status, row.number, row.last_result) == ("failed", None, "stale")
+
+
+def test_an_access_request_finds_and_erases_an_owed_callback(
+        app: Flask, clock: SimClock, db: Session) -> None:
+    exchange = exchange_for(app, clock)
+    exchange.place_call(CallerScript(CALLER_A, [*MENUS, "1", "1"]))
+    exchange.place_call(CallerScript(CALLER_B, [*MENUS, "1", "1"]))
+    runner = app.test_cli_runner()
+    exported = runner.invoke(args=["privacy", "export", "--number", CALLER_A])
+    assert '"number_held": true' in exported.output and CALLER_A not in exported.output
+    erased = runner.invoke(args=["privacy", "erase", "--number", CALLER_A, "--yes"])
+    assert "1 callbacks" in erased.output, erased.output
+    mine, other = rows(db)
+    assert (mine.status, mine.number, mine.caller_hash) == ("cancelled", None, None)
+    assert (other.status, other.number) == ("owed", CALLER_B)  # someone else's is kept
+    signed = SignedClient(app.test_client(), PUBLIC_BASE_URL, AUTH_TOKEN)
+    queue = twiml(signed.post("/agent/incoming", CallSid="CAagent", From=NORTH)).find("Dial/Queue")
+    assert queue is not None and queue.text == f"cb-{other.id}"  # never the erased one

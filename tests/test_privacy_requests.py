@@ -85,7 +85,7 @@ def test_erase_keeps_the_counts_and_nothing_that_links_them(app: Flask, clock: S
     assert [c.phone for c in contacts] == [OTHER]  # the caller's follow-up is gone
     again = json.loads(run(app, "export", "--number", CALLER))
     assert again == {"calls": [], "follow_up_contacts": [], "survey_answers": [], "referrals": [],
-                     "contact_records": []}
+                     "contact_records": [], "callbacks": []}
     assert [e.kind for e in db.scalars(select(PrivacyRequest).order_by(PrivacyRequest.id))] == [
         "erase", "export"]
 
