@@ -279,6 +279,20 @@ def test_one_call_through_disaster_mode_bulletin_information_then_pooled_overflo
         "answered", "east", True, "other")
 
 
+def test_callbacks_are_offered_from_the_lower_wait_only_while_it_is_on(
+        app: Flask, client: FlaskClient, clock: SimClock) -> None:
+    offer = "To keep your place in line and be called back"
+    # the published rules offer no callback: two minutes on hold and nothing
+    ordinary = place_call(app, clock, "+18075550123", ["1", "1"], hangup_after=CALLBACK_AFTER_SECONDS + 60)
+    assert offer not in ordinary.transcript.render()
+    turn(client, ON)
+    call = place_call(app, clock, "+18075550123", ["1", "1"], hangup_after=CALLBACK_AFTER_SECONDS + 60)
+    lines = call.transcript.lines
+    joined = next(line.t for line in lines if "211-north" in line.text)
+    offered = next(line.t for line in lines if offer in line.text)
+    assert offered - joined >= CALLBACK_AFTER_SECONDS  # from the lower wait, not at once
+
+
 def test_turning_it_off_restores_the_published_rules_exactly(
         app: Flask, client: FlaskClient, twilio: SignedClient) -> None:
     explain = {"from": "+17057260123", "at": "2026-11-23T10:00", "rules": "published"}
