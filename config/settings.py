@@ -19,6 +19,7 @@ SEARCH_ENGINES = ("memory", "postgres")
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE_PATH = PROJECT_ROOT / "instance" / "helpline.sqlite3"
+TWILIO_MAX_QUEUE_SIZE = 5000  # the Queue resource's max_size limit
 
 
 def _env_int(name: str, default: int) -> int:
@@ -72,6 +73,11 @@ class Settings:
     callback_retry_seconds: int = 300
     callback_ring_seconds: int = 25
     callback_wait_seconds: int = 60
+    # The size of each provider's Twilio queue (the Queue resource's max_size, set through the
+    # REST API: Twilio's own default is 100, its limit 5000): callers past it get queue-full and
+    # the overflow route. Disaster mode raises it to `disaster_queue_size` and off restores it.
+    queue_size: int = 100
+    disaster_queue_size: int = 1000
     contact_lock_hours: int = 72  # a contact record locks this long after the call; later edits are audited
     open_data_min_cell: int = 5  # open data withholds counts below this (small-cell suppression)
     # Staff sign-in: failed attempts allowed (Flask-Limiter notation), per account and address.
@@ -132,6 +138,8 @@ class Settings:
             callback_retry_seconds=_env_int("CALLBACK_RETRY_SECONDS", base.callback_retry_seconds),
             callback_ring_seconds=_env_int("CALLBACK_RING_SECONDS", base.callback_ring_seconds),
             callback_wait_seconds=_env_int("CALLBACK_WAIT_SECONDS", base.callback_wait_seconds),
+            queue_size=_env_int("QUEUE_MAX_SIZE", base.queue_size),
+            disaster_queue_size=_env_int("DISASTER_QUEUE_MAX_SIZE", base.disaster_queue_size),
             webhook_budget_seconds=_env_float("WEBHOOK_BUDGET_SECONDS", base.webhook_budget_seconds),
             redis_timeout_seconds=_env_float("REDIS_TIMEOUT_SECONDS", base.redis_timeout_seconds),
             db_connect_timeout_seconds=_env_int("DB_CONNECT_TIMEOUT_SECONDS",
@@ -158,6 +166,10 @@ class Settings:
                              f"not {self.search_engine!r}")
         if self.search_engine == "postgres" and self.is_sqlite:
             raise ValueError("SEARCH_ENGINE=postgres needs DATABASE_URL on PostgreSQL")
+        for name, size in (("QUEUE_MAX_SIZE", self.queue_size),
+                           ("DISASTER_QUEUE_MAX_SIZE", self.disaster_queue_size)):
+            if not 1 <= size <= TWILIO_MAX_QUEUE_SIZE:
+                raise ValueError(f"{name} must be from 1 to {TWILIO_MAX_QUEUE_SIZE}, not {size}")
 
     @property
     def is_sqlite(self) -> bool:

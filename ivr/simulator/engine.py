@@ -159,11 +159,68 @@ class RestCalls:
         return type("Created", (), {"sid": new_sid()})()
 
 
+@dataclass
+class RestQueue:
+    """A Queue resource: `sid`, `friendly_name`, `max_size`, as Twilio's REST API lists them."""
+
+    sid: str
+    friendly_name: str
+    max_size: int
+
+
+class RestQueueContext:
+    def __init__(self, queue: RestQueue) -> None:
+        self.queue = queue
+
+    def update(self, max_size: int | None = None, friendly_name: str | None = None) -> RestQueue:
+        if max_size is not None:
+            self.queue.max_size = checked_queue_size(max_size)
+        if friendly_name is not None:
+            self.queue.friendly_name = friendly_name
+        return self.queue
+
+
+def checked_queue_size(size: int) -> int:
+    """Twilio refuses a max_size outside 1..5000 (TWILIO.md)."""
+    if not 1 <= int(size) <= 5000:
+        raise SimulationError(f"a queue's max_size is from 1 to 5000, not {size}")
+    return int(size)
+
+
+class RestQueues:
+    """`client.queues` of Twilio's REST API: list, create, and `queues(sid).update(...)`.
+
+    A queue the app never created is made by its first <Enqueue> with the default size
+    (`Exchange.queue_size`), as Twilio does; these are the ones the app created or resized."""
+
+    def __init__(self) -> None:
+        self.by_sid: dict[str, RestQueue] = {}
+
+    def __call__(self, sid: str) -> RestQueueContext:
+        if sid not in self.by_sid:
+            raise SimulationError(f"no queue {sid}")
+        return RestQueueContext(self.by_sid[sid])
+
+    def list(self, limit: int | None = None) -> list[RestQueue]:
+        return list(self.by_sid.values())[:limit]
+
+    def create(self, friendly_name: str, max_size: int = 100) -> RestQueue:
+        if any(q.friendly_name == friendly_name for q in self.by_sid.values()):
+            raise SimulationError(f"a queue named {friendly_name} exists")  # Twilio: 400
+        queue = RestQueue("QU" + uuid.uuid4().hex, friendly_name, checked_queue_size(max_size))
+        self.by_sid[queue.sid] = queue
+        return queue
+
+    def size_of(self, name: str) -> int | None:
+        return next((q.max_size for q in self.by_sid.values() if q.friendly_name == name), None)
+
+
 class RestApi:
     """A stand-in for `twilio.rest.Client`: the app's REST requests, played by the exchange."""
 
     def __init__(self) -> None:
         self.calls = RestCalls()
+        self.queues = RestQueues()
 
 
 class Exchange:
@@ -379,7 +436,7 @@ class Exchange:
         name = (verb.text or "").strip()
         action, wait_url = verb.get("action"), verb.get("waitUrl")
         queue = self.queues.setdefault(name, [])
-        if len(queue) >= self.max_queue_size:
+        if len(queue) >= self.queue_size(name):
             self.log(leg, "queue", f"{name} is full")
             return (action, leg.params(QueueResult="queue-full", QueueTime=0)) if action else None
         queue.append(leg)
@@ -421,6 +478,11 @@ class Exchange:
             if outcome:
                 return outcome
 
+    def queue_size(self, name: str) -> int:
+        """The queue's max size: as set through the REST API, else Twilio's default."""
+        size = self.rest.queues.size_of(name)
+        return self.max_queue_size if size is None else size
+
     def wait_params(self, leg: Leg, name: str) -> dict[str, str]:
         queue, waited = self.queues[name], round(leg.t - leg.enqueued_t)
         if leg.pending_params is not None:  # a Gather's action: its Digits, and the queue's
@@ -429,7 +491,7 @@ class Exchange:
             extra = leg.params()
         return extra | leg.params(QueuePosition=queue.index(leg) + 1, QueueTime=waited,
                           AvgQueueTime=waited, CurrentQueueSize=len(queue),
-                          MaxQueueSize=self.max_queue_size)
+                          MaxQueueSize=self.queue_size(name))
 
     def wait_document(self, leg: Leg, name: str, url: str) -> str | None:
         """One waitUrl document and what it leads to, as Twilio runs it in the queue: Play,

@@ -22,6 +22,7 @@ from config.versioned_cache import VersionedCache
 from routing.engine.disaster import OFF, DisasterMode
 from routing.store import audit
 from routing.store.models import DisasterModeChange
+from routing.store.queue_sizes import owe_resize
 
 VERSION_KEY = "disaster:version"
 TEXT_FIELDS = ("event", "bulletin_en", "bulletin_fr", "info_en", "info_fr")
@@ -110,6 +111,8 @@ def _change(db: Session, actor: str, at: datetime, active: bool,
         f"disaster mode off{f' ({before.event})' if before.on else ''}"
     audit.record(db, at, actor, action, "disaster mode", _audited(before), _audited(after),
                  summary=summary)
+    if active != before.on:  # the queues' size goes with the mode (a text change keeps it)
+        owe_resize(db, active, at)
     return after
 
 
