@@ -44,3 +44,15 @@ def test_upgrade_creates_every_table(tmp_path: Path) -> None:
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             admin.dispose()
+
+
+def test_the_migrations_are_one_chain() -> None:
+    """One head: two helpers' migrations revising the same parent upgrade fine with
+    `heads` (so the test above passes) but leave `flask db upgrade <rev>` ambiguous."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).resolve().parent.parent
+                                                  / "migrations"))
+    assert len(ScriptDirectory.from_config(config).get_heads()) == 1
