@@ -43,7 +43,7 @@ def staff_cmd(provider: str) -> None:
 
 
 def load_directory(services: int) -> None:
-    """A small generated directory when there is none (it copies the 211 Miami records)."""
+    """A small generated directory when there is none (its taxonomy codes come from the 211 Miami records)."""
     from directory.cli import service_count
     from directory.generator import generate
     from directory.shared_data import miami_dir

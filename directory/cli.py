@@ -58,7 +58,7 @@ def generate_cmd(count: int, seed: int, if_empty: bool) -> None:
         return
     if not miami_dir().is_dir():
         raise click.ClickException(
-            f"no 211 Miami data at {miami_dir()} (the generator copies its records): "
+            f"no 211 Miami data at {miami_dir()} (the generator takes its services' taxonomy codes from it): "
             "set SHARED_DATA_DIR, or import a directory with `flask directory import`")
     started = time.perf_counter()
     summary = generate(current_app._get_current_object(), count, seed)  # type: ignore[attr-defined]
