@@ -270,7 +270,7 @@ def commit(db: Session) -> None:
             log.warning("%d outbox row(s) committed with no deliverer; the sweep delivers them",
                         len(owed))
             return
-        deliverer.deliver([entry.id for entry in owed], bind=db.get_bind())
+        deliverer.after_commit([(entry.id, entry.kind) for entry in owed], bind=db.get_bind())
 
 
 @event.listens_for(Session, "after_rollback")

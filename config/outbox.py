@@ -15,13 +15,19 @@ deliverers (the boundary and a sweep) do not both run it; a process that dies mi
 leaves a lease that runs out. A row can still be delivered twice (a process dying between
 the effect and the mark), so handlers are idempotent: the rq handlers name the job after
 what it does, and enqueueing a job id again replaces the job.
+
+Kinds declared `background=True` call another service over the network (Twilio's REST API):
+the commit hands them to the outbox's own thread (`deliver_soon`) instead of running them on
+the request's, so a slow or unreachable Twilio never holds up a webhook's answer.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -38,6 +44,7 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[dict[str, Any]], None]  # delivers the payload, or raises
 HANDLERS: dict[str, Handler] = {}
+BACKGROUND: set[str] = set()  # kinds delivered off the request's thread (`deliver_soon`)
 
 LEASE = timedelta(seconds=60)  # a deliverer that has not finished by then is presumed dead
 KEEP_DELIVERED = timedelta(days=7)  # delivered rows are kept this long, for inspection
@@ -61,11 +68,14 @@ class OutboxEntry(Base):
     last_error: Mapped[str | None] = mapped_column(String(200))
 
 
-def handler(kind: str) -> Callable[[Handler], Handler]:
-    """Declare how a kind of effect is delivered (the same function now and on a sweep)."""
+def handler(kind: str, background: bool = False) -> Callable[[Handler], Handler]:
+    """Declare how a kind of effect is delivered (the same function now and on a sweep);
+    `background`: after the commit on the outbox's thread, not the request's."""
 
     def decorate(fn: Handler) -> Handler:
         HANDLERS[kind] = fn
+        if background:
+            BACKGROUND.add(kind)
         return fn
 
     return decorate
@@ -88,6 +98,44 @@ class Outbox:
     def __init__(self, app: Flask) -> None:
         self.app = app
         self._stop = threading.Event()
+        self._pool: tuple[int, ThreadPoolExecutor] | None = None
+        self._pending = 0
+        self._idle = threading.Condition()
+
+    def after_commit(self, owed: Sequence[tuple[int, str]],
+                     bind: Engine | Connection | None = None) -> None:
+        """The rows a commit owes, by (id, kind): background kinds to `deliver_soon`, the
+        rest at once on this thread."""
+        now = [entry_id for entry_id, kind in owed if kind not in BACKGROUND]
+        later = [entry_id for entry_id, kind in owed if kind in BACKGROUND]
+        if now:
+            self.deliver(now, bind=bind)
+        if later:
+            self.deliver_soon(later)
+
+    def deliver_soon(self, ids: Sequence[int]) -> None:
+        """Deliver these rows on the outbox's thread (made after a fork, never inherited);
+        what fails there stays owed for the sweep, as with `deliver`."""
+        if self._pool is None or self._pool[0] != os.getpid():
+            self._pool = (os.getpid(), ThreadPoolExecutor(max_workers=2,
+                                                          thread_name_prefix="outbox"))
+        with self._idle:
+            self._pending += 1
+        self._pool[1].submit(self._deliver_counted, list(ids))
+
+    def _deliver_counted(self, ids: list[int]) -> None:
+        try:
+            self.deliver(ids)
+        finally:
+            with self._idle:
+                self._pending -= 1
+                self._idle.notify_all()
+
+    def settle(self, timeout: float = 10.0) -> bool:
+        """Wait until what `deliver_soon` was handed is done (the simulator: Twilio receives
+        a REST request the app sent right after answering before the next webhook)."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._pending == 0, timeout)
 
     def now(self) -> datetime:
         return self.app.extensions["clock"]()  # type: ignore[no-any-return]

@@ -9,7 +9,7 @@ ever dialled. Accepting says goodbye and `<Leave/>`s the queue; the Enqueue acti
 (`voice.queue_result`) then hangs up.
 
 The call back is placed through Twilio's REST API from the outbox (`callback.place`, after
-the claim is committed) with answering-machine detection: a machine or fax is hung up on
+the claim is committed, on the outbox's thread: never in the specialist's webhook) with answering-machine detection: a machine or fax is hung up on
 without a word; a person hears a neutral opening and presses 1, and only then hears it is
 2-1-1 and joins the callback's own queue, where the specialist who claimed it is already
 waiting (`ivr.agent`). Its Enqueue action is the usual one, so the survey follows.
@@ -301,7 +301,7 @@ def status() -> VoiceResponse:
     return empty()
 
 
-@outbox.handler(PLACE)
+@outbox.handler(PLACE, background=True)
 def place(payload: dict[str, Any]) -> None:
     """Place the call back (once per attempt: a second delivery finds the sid recorded)."""
     engine = current_app.extensions["db_engine"]

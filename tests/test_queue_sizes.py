@@ -3,6 +3,7 @@ resized through the REST API (after the commit, from the outbox), and restored w
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -39,6 +40,7 @@ def exchange(app: Flask, clock: SimClock, db: Session) -> Exchange:
 def turn(client: FlaskClient, body: dict[str, Any]) -> None:
     resp = client.put("/api/admin/disaster", json=body, headers=auth("admin"))
     assert resp.status_code == 200, resp.get_json()
+    client.application.extensions["outbox"].settle()  # the REST calls go after the answer
 
 
 def sizes(sim: Exchange) -> dict[str, int]:
@@ -88,4 +90,33 @@ def test_twilio_down_leaves_the_resize_owed_and_the_mode_on(
     assert sizes(exchange) == {}
     app.extensions["twilio_client_factory"] = lambda: exchange.rest
     assert app.extensions["outbox"].sweep() == 1
+    assert set(sizes(exchange).values()) == {app.extensions["settings"].disaster_queue_size}
+
+
+def test_the_rest_call_goes_after_the_answer_never_holding_it_up(
+        app: Flask, client: FlaskClient, exchange: Exchange) -> None:
+    """A Twilio that hangs: the admin (and, for callbacks, the specialist's webhook) has the
+    answer while the REST request is still waiting; it completes afterwards."""
+    events: list[str] = []
+    release = threading.Event()
+
+    class Hanging:
+        def __init__(self) -> None:
+            self.queues = exchange.rest.queues
+
+        def __getattr__(self, name: str) -> Any:
+            raise AttributeError(name)
+
+    def hanging() -> Any:
+        events.append("rest started")
+        release.wait(10)
+        events.append("rest done")
+        return Hanging()
+
+    app.extensions["twilio_client_factory"] = hanging
+    resp = client.put("/api/admin/disaster", json=ON, headers=auth("admin"))
+    events.append(f"answered {resp.status_code}")
+    release.set()
+    assert app.extensions["outbox"].settle()
+    assert events.index("answered 200") < events.index("rest done")
     assert set(sizes(exchange).values()) == {app.extensions["settings"].disaster_queue_size}

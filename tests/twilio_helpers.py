@@ -10,6 +10,8 @@ from prometheus_client import REGISTRY
 from twilio.request_validator import RequestValidator
 from werkzeug.test import TestResponse
 
+from ivr.simulator.transport import settle
+
 
 class SignedClient:
     def __init__(self, client: FlaskClient, public_base_url: str, auth_token: str) -> None:
@@ -27,8 +29,10 @@ class SignedClient:
         parts = urlsplit(full)
         path = parts.path + (f"?{parts.query}" if parts.query else "")
         sig = self.validator.compute_signature(full, params) if signature is None else signature
-        return self.client.post(path, data=params,
+        resp = self.client.post(path, data=params,
                                 headers={**headers, "X-Twilio-Signature": sig})
+        settle(self.client.application)  # as Twilio sees it: the answer's REST calls arrived
+        return resp
 
 
 def twiml(resp: TestResponse) -> ET.Element:

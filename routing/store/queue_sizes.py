@@ -31,7 +31,7 @@ def owe_resize(db: Session, disaster_on: bool, at: datetime) -> None:
     outbox.owe(db, RESIZE, {"size": size}, at)
 
 
-@outbox.handler(RESIZE)
+@outbox.handler(RESIZE, background=True)
 def resize(payload: dict[str, Any]) -> None:
     """Every provider's queue at `size`: updated where Twilio has it, created where not."""
     size = int(payload["size"])
