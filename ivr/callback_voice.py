@@ -9,10 +9,11 @@ ever dialled. Accepting says goodbye and `<Leave/>`s the queue; the Enqueue acti
 (`voice.queue_result`) then hangs up.
 
 The call back is placed through Twilio's REST API from the outbox (`callback.place`, after
-the claim is committed, on the outbox's thread: never in the specialist's webhook) with answering-machine detection: a machine or fax is hung up on
-without a word; a person hears a neutral opening and presses 1, and only then hears it is
-2-1-1 and joins the callback's own queue, where the specialist who claimed it is already
-waiting (`ivr.agent`). Its Enqueue action is the usual one, so the survey follows.
+the claim is committed, on the outbox's thread: never in the specialist's webhook) with
+answering-machine detection: a machine or fax is hung up on without a word; a person hears a
+neutral opening and presses 1, and only then hears it is 2-1-1 and joins the callback's own
+queue, where the specialist who claimed it is already waiting (`ivr.agent`). Its Enqueue
+action is the usual one, so the survey follows.
 """
 
 from __future__ import annotations
