@@ -241,25 +241,27 @@ class PgSearch:
         ceiling = 0.0
         spans: list[tuple[str, list[int]]] = []
         boosts: dict[str, float] = {}
+
+        def flag(name: str, codes: list[str], boost: float) -> bool:
+            """One code-set flag column worth `boost`; none for an empty set."""
+            if not codes:
+                return False
+            params[name], boosts[name] = codes, boost
+            flags.append(name)
+            parts.append(f"CASE WHEN {name} THEN {boost!r}::float8 ELSE 0 END")
+            return True
+
         for number, (concept, span) in enumerate(plan.concepts):
             codes = sorted({c for p in concept.taxonomy for c in self.codes_under(p)})
             boost = self._code_boost(codes) * max(len(span), 1)
             ceiling += boost
-            if codes:
-                params[f"k{number}"] = codes
-                boosts[f"k{number}"] = boost
-                flags.append(f"k{number}")
-                parts.append(f"CASE WHEN k{number} THEN {boost!r}::float8 ELSE 0 END")
+            if flag(f"k{number}", codes, boost):
                 spans.append((f"k{number}", span))
         for number, code in enumerate(plan.codes):
             codes = self.codes_under(code)
             boost = self._code_boost(codes)
             ceiling += boost
-            if codes:
-                params[f"c{number}"] = codes
-                boosts[f"c{number}"] = boost
-                flags.append(f"c{number}")
-                parts.append(f"CASE WHEN c{number} THEN {boost!r}::float8 ELSE 0 END")
+            flag(f"c{number}", codes, boost)
         tokens: dict[str, str] = {}  # token -> its rank column
         term_cols: list[str] = []
         coverage: list[str] = []

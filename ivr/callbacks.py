@@ -191,13 +191,6 @@ def next_due(db: Session, provider: str) -> datetime | None:
         .order_by(Callback.next_attempt_at).limit(1))
 
 
-def owed_count(db: Session, provider: str | None = None) -> int:
-    stmt = select(Callback.id).where(Callback.status.in_((CB_OWED, CB_DIALING, CB_CONNECTED)))
-    if provider:
-        stmt = stmt.where(Callback.provider == provider)
-    return len(db.scalars(stmt).all())
-
-
 def give_up_stale(db: Session, at: datetime, older_than: timedelta = timedelta(hours=12)) -> int:
     """Callbacks still open long after they were accepted (the line closed, nobody dialled
     in) are given up, and their numbers erased; unconfirmed numbers too. For the sweep."""
