@@ -11,12 +11,11 @@ from flask import Blueprint, current_app, request, url_for
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from config import durable, outbox
-from config.breaker import DependencyDown
 from config.clock import now
 from config.database import db_session
 from config.extensions import deployment, settings, store
 from ivr import callback_voice, callbacks, prompts, records, screen_pop
-from ivr.calls import best_effort, figures, load_call, save_call
+from ivr.calls import best_effort, best_effort_shared, figures, load_call, save_call
 from ivr.metrics import degraded
 from ivr.roster import Lookup, OnDuty, Roster
 from ivr.session import CallSession
@@ -103,7 +102,7 @@ def claim_callback(on_duty: OnDuty) -> callbacks.Claimed | None:
     """The oldest owed callback that joined before the head of the Twilio queue, claimed
     for this specialist, with the call back owed (placed once the claim is committed).
     Without the store or the database: none (the queue's callers are not kept waiting)."""
-    try:
+    with best_effort_shared():
         head = figures().head(on_duty.provider)
         claimed = callbacks.claim_next(db_session(), store(), on_duty.provider,
                                        head[1] if head else None, on_duty.id, now())
@@ -111,12 +110,7 @@ def claim_callback(on_duty: OnDuty) -> callbacks.Claimed | None:
             outbox.owe(db_session(), callback_voice.PLACE,
                        {"id": claimed.id, "attempt": claimed.attempt}, now())
         return claimed
-    except Exception as err:
-        if not (isinstance(err, DependencyDown) or durable.is_unavailable(err)):
-            raise
-        degraded("redis" if isinstance(err, DependencyDown) else "database")
-        db_session().rollback()
-        return None
+    return None
 
 
 def dial_callback(resp: VoiceResponse, claimed: callbacks.Claimed,

@@ -17,6 +17,8 @@ from flask import has_request_context, request
 
 from config.breaker import DependencyDown
 from config.clock import now
+from config.database import db_session
+from config.durable import is_unavailable
 from config.extensions import settings, store
 from config.shared_store import SharedStore
 from ivr.call_state import apply_url_state
@@ -40,6 +42,20 @@ def best_effort() -> Iterator[None]:
         yield
     except DependencyDown:
         degraded("redis")
+
+
+@contextmanager
+def best_effort_shared() -> Iterator[None]:
+    """Work that needs the store and the database and that the call can do without (a
+    callback offered or claimed): if either is away, count it, roll the request's session
+    back and carry on with the plain path."""
+    try:
+        yield
+    except Exception as err:
+        if not (isinstance(err, DependencyDown) or is_unavailable(err)):
+            raise
+        degraded("redis" if isinstance(err, DependencyDown) else "database")
+        db_session().rollback()
 
 
 def load_call(call_sid: str) -> CallSession:

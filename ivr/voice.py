@@ -10,22 +10,18 @@ from __future__ import annotations
 import logging
 import math
 import urllib.parse
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from flask import Blueprint, current_app, request, url_for
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
-from config.breaker import DependencyDown
 from config.clock import now
 from config.database import db_session
-from config.durable import is_unavailable
 from config.extensions import caller_hasher, deployment, settings, store
 from config.ontario import data_files
 from ivr import callback_voice, prompts, records
 from ivr.call_state import STATE_PARAMS, url_state
-from ivr.calls import best_effort, figures, load_call, save_call, sessions
+from ivr.calls import best_effort, best_effort_shared, figures, load_call, save_call, sessions
 from ivr.matching import (
     match_info_choice,
     match_info_request,
@@ -318,21 +314,9 @@ def hold() -> VoiceResponse:
     if not prompts.say_interpreter_hold(resp, call.interpreter):  # else: in their language
         expected = hold_announcement(resp, call)
     if callback_voice.offer_due(call, waited, expected):
-        with best_effort_offer():
+        with best_effort_shared():  # the offer needs its row: without it the caller holds on
             callback_voice.add_offer(resp, call)
     return hold_music(resp, None if not limit else limit - waited)
-
-
-@contextmanager
-def best_effort_offer() -> Iterator[None]:
-    """The offer needs its row (the database): when that fails the caller simply holds on."""
-    try:
-        yield
-    except Exception as err:
-        if not (isinstance(err, DependencyDown) or is_unavailable(err)):
-            raise
-        log.warning("callback offer skipped: %s", type(err).__name__)
-        db_session().rollback()
 
 
 def hold_announcement(resp: VoiceResponse, call: CallSession) -> float | None:
