@@ -15,7 +15,7 @@ from config.clock import now
 from config.database import db_session
 from config.extensions import deployment, settings, store
 from ivr import callback_voice, callbacks, prompts, records, screen_pop
-from ivr.calls import best_effort, best_effort_shared, figures, load_call, save_call
+from ivr.calls import best_effort, best_effort_shared, database_allowed, figures, load_call, save_call
 from ivr.metrics import degraded
 from ivr.roster import Lookup, OnDuty, Roster
 from ivr.session import CallSession
@@ -86,6 +86,8 @@ def incoming() -> VoiceResponse:
 def idle_timeout(provider: str) -> int:
     """How long to wait on an empty queue: the longest, unless a callback falls due sooner
     (a retry), which the specialist must not miss by waiting on the queue past it."""
+    if not database_allowed():
+        return QUEUE_DIAL_TIMEOUT
     try:
         due = callbacks.next_due(db_session(), provider)
     except Exception as err:
@@ -102,6 +104,9 @@ def claim_callback(on_duty: OnDuty) -> callbacks.Claimed | None:
     """The oldest owed callback that joined before the head of the Twilio queue, claimed
     for this specialist, with the call back owed (placed once the claim is committed).
     Without the store or the database: none (the queue's callers are not kept waiting)."""
+    if not database_allowed():
+        degraded("database")
+        return None
     with best_effort_shared():
         head = figures().head(on_duty.provider)
         claimed = callbacks.claim_next(db_session(), store(), on_duty.provider,

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from flask import has_request_context, request
+from flask import current_app, has_request_context, request
 
 from config.breaker import DependencyDown
 from config.clock import now
@@ -42,6 +42,13 @@ def best_effort() -> Iterator[None]:
         yield
     except DependencyDown:
         degraded("redis")
+
+
+def database_allowed() -> bool:
+    """False while the database's breaker is open: optional reads are skipped rather than
+    tried (a pool checkout refused by the breaker surfaces as SQLAlchemy's
+    InvalidRequestError "This connection is closed", not as the database being away)."""
+    return bool(current_app.extensions["db_breaker"].allow())
 
 
 @contextmanager

@@ -21,7 +21,15 @@ from config.extensions import caller_hasher, deployment, settings, store
 from config.ontario import data_files
 from ivr import callback_voice, prompts, records
 from ivr.call_state import STATE_PARAMS, url_state
-from ivr.calls import best_effort, best_effort_shared, figures, load_call, save_call, sessions
+from ivr.calls import (
+    best_effort,
+    best_effort_shared,
+    database_allowed,
+    figures,
+    load_call,
+    save_call,
+    sessions,
+)
 from ivr.matching import (
     match_info_choice,
     match_info_request,
@@ -313,7 +321,7 @@ def hold() -> VoiceResponse:
     expected = None
     if not prompts.say_interpreter_hold(resp, call.interpreter):  # else: in their language
         expected = hold_announcement(resp, call)
-    if callback_voice.offer_due(call, waited, expected):
+    if callback_voice.offer_due(call, waited, expected) and database_allowed():
         with best_effort_shared():  # the offer needs its row: without it the caller holds on
             callback_voice.add_offer(resp, call)
     return hold_music(resp, None if not limit else limit - waited)
