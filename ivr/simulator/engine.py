@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from config.voices import is_allowed
+from ivr.simulator.rest import RestApi
 from ivr.simulator.transcript import Transcript
 from ivr.simulator.transport import Transport, absolute
 
@@ -143,84 +144,6 @@ def new_sid() -> str:
 
 def say_seconds(text: str) -> float:
     return max(1.0, len(text.split()) / 2.5)
-
-
-class RestCalls:
-    """`client.calls` of Twilio's REST API: a created call is kept until the exchange plays it."""
-
-    def __init__(self) -> None:
-        self.placed: list[dict[str, str]] = []
-        self.created: list[dict[str, str]] = []
-
-    def create(self, **kwargs: object) -> object:
-        placed = {key: str(value) for key, value in kwargs.items()}
-        self.placed.append(placed)
-        self.created.append(placed)
-        return type("Created", (), {"sid": new_sid()})()
-
-
-@dataclass
-class RestQueue:
-    """A Queue resource: `sid`, `friendly_name`, `max_size`, as Twilio's REST API lists them."""
-
-    sid: str
-    friendly_name: str
-    max_size: int
-
-
-class RestQueueContext:
-    def __init__(self, queue: RestQueue) -> None:
-        self.queue = queue
-
-    def update(self, max_size: int | None = None, friendly_name: str | None = None) -> RestQueue:
-        if max_size is not None:
-            self.queue.max_size = checked_queue_size(max_size)
-        if friendly_name is not None:
-            self.queue.friendly_name = friendly_name
-        return self.queue
-
-
-def checked_queue_size(size: int) -> int:
-    """Twilio refuses a max_size outside 1..5000 (TWILIO.md)."""
-    if not 1 <= int(size) <= 5000:
-        raise SimulationError(f"a queue's max_size is from 1 to 5000, not {size}")
-    return int(size)
-
-
-class RestQueues:
-    """`client.queues` of Twilio's REST API: list, create, and `queues(sid).update(...)`.
-
-    A queue the app never created is made by its first <Enqueue> with the default size
-    (`Exchange.queue_size`), as Twilio does; these are the ones the app created or resized."""
-
-    def __init__(self) -> None:
-        self.by_sid: dict[str, RestQueue] = {}
-
-    def __call__(self, sid: str) -> RestQueueContext:
-        if sid not in self.by_sid:
-            raise SimulationError(f"no queue {sid}")
-        return RestQueueContext(self.by_sid[sid])
-
-    def list(self, limit: int | None = None) -> list[RestQueue]:
-        return list(self.by_sid.values())[:limit]
-
-    def create(self, friendly_name: str, max_size: int = 100) -> RestQueue:
-        if any(q.friendly_name == friendly_name for q in self.by_sid.values()):
-            raise SimulationError(f"a queue named {friendly_name} exists")  # Twilio: 400
-        queue = RestQueue("QU" + uuid.uuid4().hex, friendly_name, checked_queue_size(max_size))
-        self.by_sid[queue.sid] = queue
-        return queue
-
-    def size_of(self, name: str) -> int | None:
-        return next((q.max_size for q in self.by_sid.values() if q.friendly_name == name), None)
-
-
-class RestApi:
-    """A stand-in for `twilio.rest.Client`: the app's REST requests, played by the exchange."""
-
-    def __init__(self) -> None:
-        self.calls = RestCalls()
-        self.queues = RestQueues()
 
 
 class Exchange:
