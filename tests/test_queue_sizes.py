@@ -120,3 +120,24 @@ def test_the_rest_call_goes_after_the_answer_never_holding_it_up(
     assert app.extensions["outbox"].settle()
     assert events.index("answered 200") < events.index("rest done")
     assert set(sizes(exchange).values()) == {app.extensions["settings"].disaster_queue_size}
+
+
+def test_the_stand_in_refuses_what_twilio_refuses(exchange: Exchange) -> None:
+    """The simulator is only as true as Twilio's rules: 1..5000, known sids, one name each."""
+    from twilio.base.exceptions import TwilioRestException
+
+    from ivr.simulator.rest import RestFault
+
+    queues = exchange.rest.queues
+    made = queues.create(friendly_name="p-east", max_size=100)
+    with pytest.raises(RestFault):
+        queues(made.sid).update(max_size=6000)
+    with pytest.raises(RestFault):
+        queues.create(friendly_name="p-north", max_size=0)
+    with pytest.raises(TwilioRestException) as unknown:
+        queues("QUnope").update(max_size=200)
+    assert (unknown.value.status, unknown.value.code) == (404, 20404)
+    with pytest.raises(TwilioRestException) as twice:
+        queues.create(friendly_name="p-east")
+    assert twice.value.code == 22003
+    assert queues(made.sid).update(max_size=5000).max_size == 5000 == queues.size_of("p-east")

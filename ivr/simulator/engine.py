@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import http.client
 import urllib.parse
-import uuid
 import xml.etree.ElementTree as ET
 from collections import deque
 from collections.abc import Callable
@@ -25,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from config.voices import is_allowed
-from ivr.simulator.rest import RestApi
+from ivr.simulator.rest import RestApi, new_sid
 from ivr.simulator.transcript import Transcript
 from ivr.simulator.transport import Transport, absolute
 
@@ -136,10 +135,6 @@ def answered_by(detection: str | None, answerer: str) -> str | None:
     if answerer == "machine":
         return "machine_start" if detection == "Enable" else "machine_end_beep"
     return answerer
-
-
-def new_sid() -> str:
-    return "CA" + uuid.uuid4().hex
 
 
 def say_seconds(text: str) -> float:

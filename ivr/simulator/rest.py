@@ -1,21 +1,20 @@
 """A stand-in for `twilio.rest.Client`: the REST requests the app makes, kept for the exchange.
 
 The app is handed `RestApi()` where it would have Twilio's client (`twilio_client_factory`);
-each request is checked as Twilio checks it (a call that is not in progress cannot be
-redirected, a conference that ended has no participants to change) and raises Twilio's own
-`TwilioRestException` when Twilio would refuse it. What is accepted is queued for
-`ivr.simulator.engine.Exchange`, which plays it on the legs it keeps.
+each request is checked as Twilio checks it (a queue that does not exist, a second queue of
+the same name) and raises Twilio's own `TwilioRestException` when Twilio would refuse it.
+What is accepted is kept for `ivr.simulator.engine.Exchange`, which plays it.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from twilio.base.exceptions import TwilioRestException
 
 API = "https://api.twilio.com/2010-04-01/Accounts/AC" + "0" * 32
-NOT_FOUND, NOT_IN_PROGRESS = 20404, 21220
+NOT_FOUND = 20404
 
 
 class RestFault(RuntimeError):
@@ -35,47 +34,21 @@ class Created:
     sid: str
 
 
-class RestCallContext:
-    def __init__(self, calls: RestCalls, sid: str) -> None:
-        self.calls, self.sid = calls, sid
-
-    def update(self, **kwargs: object) -> Created:
-        """Redirect a live call (`url`/`twiml`) or end it (`status="completed"`)."""
-        if self.sid not in self.calls.active:
-            raise refused(400, f"/Calls/{self.sid}.json",
-                          "Call is not in-progress. Cannot redirect.", NOT_IN_PROGRESS)
-        if not ({"url", "twiml", "status"} & kwargs.keys()):
-            raise RestFault("a call update needs url, twiml or status")
-        update = {"sid": self.sid} | {key: str(value) for key, value in kwargs.items()}
-        self.calls.updates.append(update)
-        self.calls.updated.append(update)
-        return Created(self.sid)
-
-
 class RestCalls:
-    """`client.calls`: `create(...)` and `calls(sid).update(...)`.
-
-    `placed` is what the exchange has still to play, `created` every call ever asked for;
-    `active` the calls in progress now (the exchange keeps it), `updates` the redirects
-    still to play and `updated` all of them."""
+    """`client.calls`: `placed` is what the exchange has still to play, `created` every call
+    ever asked for."""
 
     def __init__(self) -> None:
         self.placed: list[dict[str, str]] = []
         self.created: list[dict[str, str]] = []
-        self.active: set[str] = set()
-        self.updates: list[dict[str, str]] = []
-        self.updated: list[dict[str, str]] = []
-
-    def __call__(self, sid: str) -> RestCallContext:
-        return RestCallContext(self, sid)
 
     def create(self, **kwargs: object) -> Created:
         if "to" not in kwargs or "from_" not in kwargs or not ({"url", "twiml"} & kwargs.keys()):
             raise RestFault("a call needs to, from_ and url (or twiml)")
-        placed = {key: str(value) for key, value in kwargs.items()} | {"sid": new_sid()}
+        placed = {key: str(value) for key, value in kwargs.items()}
         self.placed.append(placed)
         self.created.append(placed)
-        return Created(placed["sid"])
+        return Created(new_sid())
 
 
 @dataclass
@@ -135,129 +108,10 @@ class RestQueues:
         return next((q.max_size for q in self.by_sid.values() if q.friendly_name == name), None)
 
 
-@dataclass
-class LiveConference:
-    """A conference in progress, as the exchange keeps it: who is in, by label and CallSid."""
-
-    sid: str
-    name: str
-    participants: dict[str, str] = field(default_factory=dict)  # CallSid -> label
-    ended: bool = False
-
-    def call_sid(self, label_or_sid: str) -> str | None:
-        if label_or_sid in self.participants:
-            return label_or_sid
-        return next((sid for sid, label in self.participants.items() if label == label_or_sid), None)
-
-
-@dataclass
-class ParticipantRequest:
-    """One accepted Participants (or Conference) request, for the exchange to play."""
-
-    op: str  # create | update | delete | end
-    conference: str  # the conference's friendly name
-    call_sid: str | None = None
-    args: dict[str, str] = field(default_factory=dict)
-
-
-class RestParticipantContext:
-    def __init__(self, conferences: RestConferences, conf: LiveConference, target: str) -> None:
-        self.conferences, self.conf, self.target = conferences, conf, target
-
-    def _call_sid(self) -> str:
-        sid = self.conf.call_sid(self.target)
-        if sid is None:
-            raise refused(404, f"/Conferences/{self.conf.sid}/Participants/{self.target}.json",
-                          "The requested resource was not found", NOT_FOUND)
-        return sid
-
-    def update(self, **kwargs: object) -> Created:
-        sid = self._call_sid()
-        if kwargs.get("coaching") in (True, "true") and not kwargs.get("call_sid_to_coach"):
-            raise RestFault("coaching needs call_sid_to_coach")
-        self.conferences.queue(ParticipantRequest("update", self.conf.name, sid, strings(kwargs)))
-        return Created(sid)
-
-    def delete(self) -> bool:
-        self.conferences.queue(ParticipantRequest("delete", self.conf.name, self._call_sid()))
-        return True
-
-
-class RestParticipants:
-    def __init__(self, conferences: RestConferences, conf: LiveConference) -> None:
-        self.conferences, self.conf = conferences, conf
-
-    def __call__(self, label_or_sid: str) -> RestParticipantContext:
-        return RestParticipantContext(self.conferences, self.conf, label_or_sid)
-
-    def create(self, from_: str, to: str, **kwargs: object) -> Created:
-        """Dial `to` into the conference (Twilio: a new outbound call, then it joins)."""
-        label = str(kwargs.get("label") or "")
-        if label and self.conf.call_sid(label):
-            raise refused(400, f"/Conferences/{self.conf.sid}/Participants.json",
-                          f"A participant labelled {label} is in the conference", 16025)
-        sid = new_sid()
-        args = strings(kwargs) | {"from_": from_, "to": to}
-        self.conferences.queue(ParticipantRequest("create", self.conf.name, sid, args))
-        return Created(sid)
-
-
-class RestConferenceContext:
-    def __init__(self, conferences: RestConferences, conf: LiveConference) -> None:
-        self.conferences, self.conf = conferences, conf
-        self.participants = RestParticipants(conferences, conf)
-
-    def update(self, status: str | None = None, **kwargs: object) -> Created:
-        if status == "completed":
-            self.conferences.queue(ParticipantRequest("end", self.conf.name))
-        return Created(self.conf.sid)
-
-
-def strings(kwargs: dict[str, object]) -> dict[str, str]:
-    """Parameters as Twilio receives them: booleans as 'true'/'false'."""
-    return {key: (str(value).lower() if isinstance(value, bool) else str(value))
-            for key, value in kwargs.items() if value is not None}
-
-
-class RestConferences:
-    """`client.conferences(sid)`: its participants, and `update(status="completed")`.
-
-    A conference is addressed by its SID (CF...); to add a participant Twilio also takes the
-    friendly name. One that ended, or never began, answers 404 (error 20404)."""
-
-    def __init__(self) -> None:
-        self.live: dict[str, LiveConference] = {}  # by friendly name, kept by the exchange
-        self.pending: list[ParticipantRequest] = []
-        self.played: list[ParticipantRequest] = []
-
-    def __call__(self, sid_or_name: str) -> RestConferenceContext:
-        conf = next((c for c in self.live.values()
-                     if not c.ended and sid_or_name in (c.sid, c.name)), None)
-        if conf is None:
-            raise refused(404, f"/Conferences/{sid_or_name}.json",
-                          "The requested resource was not found", NOT_FOUND)
-        return RestConferenceContext(self, conf)
-
-    def queue(self, request: ParticipantRequest) -> None:
-        self.pending.append(request)
-        self.played.append(request)
-
-    def started(self, name: str) -> LiveConference:
-        """The exchange: a first participant joined the conference named `name`."""
-        conf = self.live.get(name)
-        if conf is None or conf.ended:
-            conf = self.live[name] = LiveConference(new_sid("CF"), name)
-        return conf
-
-
 class RestApi:
-    """`twilio.rest.Client` as far as the app uses it: calls, queues, conferences."""
+    """`twilio.rest.Client` as far as the app uses it: calls and queues."""
 
     def __init__(self) -> None:
         self.calls = RestCalls()
         self.queues = RestQueues()
-        self.conferences = RestConferences()
-
-
-__all__ = ["Created", "RestApi", "RestFault", "TwilioRestException", "checked_queue_size", "new_sid"]
 

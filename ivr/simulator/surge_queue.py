@@ -26,7 +26,8 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from ivr.simulator.engine import HELPLINE_NUMBER, RestApi, SimulationError, new_sid, say_seconds
+from ivr.simulator.engine import HELPLINE_NUMBER, SimulationError, say_seconds
+from ivr.simulator.rest import RestApi, new_sid
 from ivr.simulator.transport import Transport
 
 
