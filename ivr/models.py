@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Integer, String
+from sqlalchemy import JSON, Boolean, Float, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from config.database import Base, UTCDateTime
@@ -18,6 +18,16 @@ RESULT_TRANSFERRED = "transferred"  # routing sent it to another number
 RESULT_INFORMATION = "information"  # disaster mode: heard the recorded information, no queue
 RESULT_IN_PROGRESS = "in_progress"
 RESULT_CALLBACK = "callback"  # the caller left the queue to be called back (see Callback)
+
+# How a call came to the crisis line (CallRecord.crisis_via).
+CRISIS_VIA_MENU = "menu"  # the caller pressed the crisis key in the need menu
+CRISIS_VIA_SPECIALIST = "specialist"  # the specialist transferred the call
+CRISIS_VIA = (CRISIS_VIA_MENU, CRISIS_VIA_SPECIALIST)
+
+# Transfers (CallTransfer): how, to what, and how it went (None while pending).
+TRANSFER_KINDS = ("warm", "cold")
+TRANSFER_TARGET_KINDS = ("number", "provider", "line", "crisis")
+TRANSFER_OUTCOMES = ("answered", "no-answer", "busy", "failed", "canceled")
 
 # What became of a callback offer (Callback.status).
 CB_OFFERED = "offered"  # heard "press 1 to be called back"; did not (yet) accept
@@ -56,6 +66,10 @@ class CallRecord(Base):
     result: Mapped[str] = mapped_column(String(16), default=RESULT_IN_PROGRESS, index=True)
     specialist_id: Mapped[int | None] = mapped_column(Integer)
     routing_trace: Mapped[Any | None] = mapped_column(JSON)
+    # Written by ivr.call_extras (the conference's call controls and the crisis option).
+    crisis: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    crisis_via: Mapped[str | None] = mapped_column(String(16))  # CRISIS_VIA_*
+    hold_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Specialist(Base):
@@ -103,3 +117,48 @@ class Callback(Base):
     connected_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_result: Mapped[str | None] = mapped_column(String(24))
+
+
+class InterpreterSession(Base):
+    """A tele-interpreter on a call, from joining to leaving; `minutes` is set when it ends.
+    (call_sid, started_at) is the natural key that makes a replayed write harmless."""
+
+    __tablename__ = "interpreter_sessions"
+    __table_args__ = (UniqueConstraint("call_sid", "started_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_sid: Mapped[str] = mapped_column(String(64), index=True)
+    vendor: Mapped[str] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    minutes: Mapped[float | None] = mapped_column(Float)
+
+
+class CallTransfer(Base):
+    """A transfer of a call, warm or cold, to a number, a provider's queue or a configured
+    line; `outcome` is None while the far end rings. (call_sid, at) is its natural key."""
+
+    __tablename__ = "call_transfers"
+    __table_args__ = (UniqueConstraint("call_sid", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_sid: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(8))  # TRANSFER_KINDS
+    target_kind: Mapped[str] = mapped_column(String(16))  # TRANSFER_TARGET_KINDS
+    target: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str | None] = mapped_column(String(16))  # TRANSFER_OUTCOMES
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class CallHold(Base):
+    """One hold period's length, keyed by a write id made when it was recorded: adding to
+    CallRecord.hold_seconds is not idempotent, so the record holds the sum of these."""
+
+    __tablename__ = "call_holds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_sid: Mapped[str] = mapped_column(String(64), index=True)
+    write_id: Mapped[str] = mapped_column(String(32), unique=True)
+    seconds: Mapped[float] = mapped_column(Float)

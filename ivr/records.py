@@ -44,6 +44,10 @@ def _at(epoch: float | None) -> datetime | None:
     return datetime.fromtimestamp(epoch, UTC) if epoch else None
 
 
+# Columns that ivr.call_extras writes: a record's own upserts leave them to their defaults
+# on insert (a row made with every column None, as journaled before they existed, too).
+EXTRAS = ("crisis", "crisis_via", "hold_seconds")
+
 CONTEXT = ("caller_hash", "language", "interpreter_language", "region", "region_source", "need",
            "provider", "overflowed", "routing_trace")
 
@@ -109,7 +113,8 @@ def _statement(dialect: str, kind: str, lost: bool = False) -> Any:
 def apply_record(db: Session, payload: dict[str, Any]) -> None:
     """The upsert itself: run at once, or later from the journal (the same statement)."""
     stmt = _statement(db.get_bind().dialect.name, payload["kind"], bool(payload.get("lost")))
-    db.execute(stmt, payload["row"])
+    db.execute(stmt, {name: value for name, value in payload["row"].items()
+                      if name not in EXTRAS or value is not None})
 
 
 @durable.register("call_talk")
