@@ -333,3 +333,49 @@ def test_the_narrow_first_try_answers_as_the_full_query(app: Flask, settings: Se
     for query in queries:
         assert engine.search(query, None, 5) == full[query], query
     assert any(taken)
+
+
+def boost_directory(app: Flask) -> None:
+    """Pairs of services that the words alone score the same (so the tie rule puts 'Alpha'
+    first), one of each pair under a code a concept or a query's code names."""
+    package = Package(source="boosts")
+    package.organizations.append({"source_id": "org-1", "name": "Neighbourhood Network"})
+    package.taxonomy = [{"code": "BD-1800.9000", "name": "Neighbourhood Outlets"},
+                        {"code": "LV-1600.1000", "name": "Neighbourhood Offices"},
+                        {"code": "PH-9999", "name": "Neighbourhood Offices"}]
+    service(package, "grocer-a", "Alpha Groceries Outlet", ["PH-9999"])
+    service(package, "grocer-z", "Zeta Groceries Outlet", ["BD-1800.9000"])  # 'groceries': BD-1800
+    service(package, "market", "Omega Market", ["BD-1800.9000"])  # no word of 'groceries'
+    service(package, "clinic-a", "Alpha Tooth Clinic", ["PH-9999"])
+    service(package, "clinic-z", "Zeta Tooth Clinic", ["LV-1600.1000"])
+    write(app, package)
+
+
+def order_of(client: FlaskClient, q: str, wanted: set[str]) -> list[str]:
+    """`wanted`'s services in the order the search ranks them, the same at every limit."""
+    full = ids(client, q=q, limit="100")
+    for limit in range(1, len(full) + 1):
+        assert ids(client, q=q, limit=str(limit)) == full[:limit], (q, limit)
+    return [i for i in full if i in wanted]
+
+
+def test_a_concept_ranks_its_taxonomy_first(app: Flask, specialist: FlaskClient) -> None:
+    """'groceries' is the concept BD-1800 (synonyms.json): of two services with the word in
+    the same place of the name, the one under BD-1800 goes first, although the tie rule
+    alone would put 'Alpha' first; a service under the concept with no query word is found."""
+    boost_directory(app)
+    assert order_of(specialist, "groceries", {"grocer-a", "grocer-z"}) == ["grocer-z", "grocer-a"]
+    assert "market" in ids(specialist, q="groceries", limit="100")
+    assert order_of(specialist, "neighbourhood outlets", {"grocer-a", "grocer-z"}) == [
+        "grocer-z", "grocer-a"]  # no concept: the words decide (only Zeta's taxonomy has them)
+
+
+def test_a_code_in_the_query_ranks_its_services_first(app: Flask,
+                                                      specialist: FlaskClient) -> None:
+    """'LV-1600 tooth clinic': the service under LV-1600 goes before its namesake Alpha,
+    which the tie rule alone would put first."""
+    boost_directory(app)
+    wanted = {"clinic-a", "clinic-z"}
+    assert order_of(specialist, "tooth clinic", wanted) == ["clinic-a", "clinic-z"]
+    assert order_of(specialist, "LV-1600 tooth clinic", wanted) == ["clinic-z", "clinic-a"]
+    assert order_of(specialist, "tooth clinic LV-1600", wanted) == ["clinic-z", "clinic-a"]
