@@ -59,6 +59,8 @@ class Settings:
     session_ttl_seconds: int = 4 * 3600
     max_queue_wait_seconds: int = 900
     fallback_number: str = "+14165550100"  # a staffed line of last resort when every queue is full
+    # The need menu's crisis option dials this (9-8-8, Canada's suicide crisis helpline).
+    crisis_line_number: str = "988"
     # Text-to-speech voices from Twilio's table (config/data/tts_voices.csv); no en-CA voice exists.
     voice_en: str = "Polly.Joanna"
     voice_fr: str = "Google.fr-CA-Standard-A"
@@ -134,6 +136,7 @@ class Settings:
             hold_music_url=os.environ.get("HOLD_MUSIC_URL") or base.hold_music_url,
             hold_music_seconds=_env_int("HOLD_MUSIC_SECONDS", base.hold_music_seconds),
             fallback_number=os.environ.get("FALLBACK_NUMBER") or base.fallback_number,
+            crisis_line_number=os.environ.get("CRISIS_LINE_NUMBER") or base.crisis_line_number,
             callback_attempts=_env_int("CALLBACK_ATTEMPTS", base.callback_attempts),
             callback_retry_seconds=_env_int("CALLBACK_RETRY_SECONDS", base.callback_retry_seconds),
             callback_ring_seconds=_env_int("CALLBACK_RING_SECONDS", base.callback_ring_seconds),

@@ -81,6 +81,25 @@ def match_info_request(digits: str | None, speech: str | None, language: str) ->
                                   score_cutoff=91.0) for word in spoken if len(word) >= 6)
 
 
+CRISIS_DIGIT = "8"  # the need menu's crisis option, offered first (1-6 needs, 9 disaster info)
+
+
+def match_crisis(digits: str | None, speech: str | None, language: str) -> bool:
+    """The caller asked for the crisis line (8, or "crisis", "suicide", "crise").
+
+    Word by word against whole words, as `match_info_request` does, so that a word inside
+    a longer one is not taken for it; the caller's words in either language count (a
+    crisis is no time to insist on the language chosen)."""
+    key = (digits or "").strip()[:1]
+    if key:
+        return key == CRISIS_DIGIT
+    words = list({**_words(language, "crisis_words"), **_words("en", "crisis_words"),
+                  **_words("fr", "crisis_words")})
+    spoken = utils.default_process(speech or "").split()
+    return any(process.extractOne(word, words, scorer=fuzz.ratio, processor=utils.default_process,
+                                  score_cutoff=90.0) for word in spoken if len(word) >= 5)
+
+
 def match_info_choice(digits: str | None, speech: str | None, language: str) -> str | None:
     """After the information: 'repeat' (1), 'specialist' (2), or None (not understood)."""
     choice = {"1": "repeat", "2": "specialist"}.get((digits or "").strip()[:1])

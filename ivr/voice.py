@@ -19,7 +19,7 @@ from config.clock import now
 from config.database import db_session
 from config.extensions import caller_hasher, deployment, settings, store
 from config.ontario import data_files
-from ivr import callback_voice, prompts, records
+from ivr import callback_voice, crisis, prompts, records
 from ivr.call_state import STATE_PARAMS, url_state
 from ivr.calls import (
     best_effort,
@@ -31,6 +31,7 @@ from ivr.calls import (
     sessions,
 )
 from ivr.matching import (
+    match_crisis,
     match_info_choice,
     match_info_request,
     match_interpreter_language,
@@ -238,7 +239,8 @@ def need_menu(resp: VoiceResponse, call: CallSession, attempt: int, bulletins: b
     def speak(gather: Gather) -> None:
         if attempt:
             prompts.say(gather, call.language, "need_not_understood")
-        if mode.on:  # first: in a disaster, many callers need only this
+        prompts.say(gather, call.language, "crisis_offer")  # first, always (key 8)
+        if mode.on:  # next: in a disaster, many callers need only this
             prompts.say(gather, call.language, "disaster_info_offer", event=mode.event)
         prompts.say(gather, call.language, "need_menu")
 
@@ -249,6 +251,8 @@ def need_menu(resp: VoiceResponse, call: CallSession, attempt: int, bulletins: b
 @webhook(fallback=safe_route_here)
 def need() -> VoiceResponse:
     call, attempt, resp = load_call(form("CallSid")), attempt_arg(), VoiceResponse()
+    if match_crisis(form("Digits"), form("SpeechResult"), call.language):
+        return crisis.put_through(resp, call)
     if disaster_mode().on and match_info_request(form("Digits"), form("SpeechResult"),
                                                  call.language):
         call.informed = True
@@ -443,6 +447,13 @@ def transfer_result() -> VoiceResponse:
     resp = VoiceResponse()
     resp.hangup()
     return resp
+
+
+@bp.post("/crisis-result")
+@webhook(fallback=safe_route_here)
+def crisis_result() -> VoiceResponse:
+    """The crisis line's Dial ended: answered, the call ends; not, a specialist at once."""
+    return crisis.after_dial(load_call(form("CallSid")), form("DialCallStatus"))
 
 
 def status_fallback() -> VoiceResponse:

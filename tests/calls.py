@@ -28,10 +28,13 @@ def place_call(app: Flask, clock: SimClock, from_number: str, inputs: list[str],
                specialist: str | None = None, answer_after: float = 30.0,
                hangup_after: float | None = None, patience: float = 3600.0,
                max_queue_size: int = 100, talk: float = 180.0, ends: str = STAR,
-               play_seconds: float = PLAY_SECONDS) -> Exchange:
+               play_seconds: float = PLAY_SECONDS,
+               unanswered: frozenset[str] = frozenset()) -> Exchange:
+    """`unanswered`: numbers a <Dial><Number> rings out on (DialCallStatus no-answer)."""
     transport = FlaskTransport(app, PUBLIC_BASE_URL, AUTH_TOKEN)
     exchange = Exchange(transport, clock.current, clock_sink=clock.set,
                         max_queue_size=max_queue_size, play_seconds=play_seconds)
+    exchange.unanswered.update(unanswered)
     script = CallerScript(from_number, list(inputs), hangup_in_queue_after=hangup_after,
                           patience=patience)
     agent = (SimSpecialist(specialist, answer_after=answer_after, talk_seconds=talk, ends=ends)

@@ -165,6 +165,7 @@ class Exchange:
         self.agent_dial: ET.Element | None = None  # the specialist's <Dial>, waiting on a queue
         self.agent_dial_t = 0.0  # when (on the specialist's leg) that Dial began
         self.rest = RestApi()  # what the app asks of Twilio's REST API (tests hand it to the app)
+        self.unanswered: set[str] = set()  # numbers a <Dial><Number> rings out on (no-answer)
         self.callees: list[tuple[str, list[str], str]] = []  # (answerer, inputs, status) per call
         self.outbound: list[Leg] = []  # the calls placed through `rest`, as played
 
@@ -343,8 +344,13 @@ class Exchange:
     def dial_number(self, leg: Leg, verb: ET.Element) -> tuple[str, dict[str, str]] | None:
         number = next((c.text for c in verb if c.tag == "Number"), None)
         self.log(leg, "211", f"transfers the call to {number}")
-        leg.t += 60
         action = verb.get("action")
+        if number in self.unanswered:  # rings out: Twilio's no-answer after the Dial's timeout
+            leg.t += float(verb.get("timeout", "30"))
+            self.log(leg, "network", f"{number} does not answer")
+            return (action, leg.params(DialCallStatus="no-answer", DialCallDuration=0)) \
+                if action else None
+        leg.t += 60
         if action:
             return action, leg.params(DialCallStatus="completed", DialCallDuration=60)
         return None
