@@ -9,9 +9,11 @@ from flask import Flask
 
 from config import api_schema, database, demo_clock, headers, health, url_ids
 from config.breaker import Breaker
+from config.call_lines import check_crisis_number
 from config.clock import Clock, system_clock
 from config.durable import DurableWriter
 from config.journal import Journal
+from config.ontario import data_files
 from config.pseudonym import CallerHasher
 from config.settings import Settings
 from config.shared_store import SharedStore, guard, make_store
@@ -26,6 +28,8 @@ def create_app(
     """Build the app. `store` and `clock` are injectable so tests and the simulator control them."""
     settings = settings or Settings.from_env()
     settings.check_production_secrets()
+    data_files()  # the data files are read, and checked, at start: bad data stops it here
+    check_crisis_number(settings.crisis_line_number)
     https = settings.is_https
     app = Flask(__name__, instance_relative_config=False)
     app.config.update(

@@ -14,6 +14,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
+from config.call_lines import CallLines, load_call_lines
+
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
 
@@ -73,6 +75,8 @@ class Deployment:
     postal_prefixes: dict[str, str]  # FSA or 2-char prefix -> region
     interpreter_languages: tuple[InterpreterLanguage, ...]
     needs: tuple[Need, ...] = field(default=())
+    # Interpreter vendors and configured transfer lines (config.call_lines).
+    call_lines: CallLines = field(default_factory=CallLines)
 
     def provider_for_region(self, region_id: str) -> Provider:
         return self.providers[self.regions[region_id].provider]
@@ -113,6 +117,7 @@ def load_deployment(data_dir: Path = DATA_DIR) -> Deployment:
     needs_spec = json.loads((data_dir / "needs.json").read_text(encoding="utf-8"))
     area_defaults, exchanges = _area_codes(data_dir / "area_codes.csv")
     municipalities, municipality_names = _municipalities(data_dir / "municipalities.csv")
+    languages = _interpreter_languages(data_dir / "interpreter_languages.csv")
     return Deployment(
         timezone=spec["timezone"],
         safe_route_provider=spec["safe_route_provider"],
@@ -130,18 +135,23 @@ def load_deployment(data_dir: Path = DATA_DIR) -> Deployment:
         municipalities=municipalities,
         municipality_names=municipality_names,
         postal_prefixes={r["prefix"].upper(): r["region"] for r in _rows(data_dir / "postal_prefixes.csv")},
-        interpreter_languages=tuple(
-            InterpreterLanguage(
-                code=r["code"], name_en=r["name_en"], name_fr=r["name_fr"],
-                aliases=tuple(a.strip() for a in r["aliases"].split("|") if a.strip()),
-            )
-            for r in _rows(data_dir / "interpreter_languages.csv")
-        ),
+        interpreter_languages=languages,
         needs=tuple(
             Need(id=n["id"], digit=n["digit"], taxonomy=tuple(n["taxonomy"]),
                  words={"en": tuple(n["en"]), "fr": tuple(n["fr"])})
             for n in needs_spec["needs"]
         ),
+        call_lines=load_call_lines(data_dir, {lang.code for lang in languages}),
+    )
+
+
+def _interpreter_languages(path: Path) -> tuple[InterpreterLanguage, ...]:
+    return tuple(
+        InterpreterLanguage(
+            code=r["code"], name_en=r["name_en"], name_fr=r["name_fr"],
+            aliases=tuple(a.strip() for a in r["aliases"].split("|") if a.strip()),
+        )
+        for r in _rows(path)
     )
 
 
