@@ -11,7 +11,9 @@ lose their pseudonym (times, region, need, result stay), survey answers are deta
 call (a fresh random id per call: they still count, and can no longer be joined to the call,
 its referrals or its record), contact-record notes (free text) are cleared, and follow-up
 contacts are deleted; callbacks lose their number and pseudonym, and one still owed is
-cancelled. Both requests are audited in `privacy_requests` (who, when, the counts;
+cancelled. A call's interpreter sessions, holds and transfers stay (they hold no more than
+the call's record does), except a transfer's dialled number, which is cleared: it may be
+one the caller gave. Both requests are audited in `privacy_requests` (who, when, the counts;
 never the number or its pseudonyms).
 """
 
@@ -27,13 +29,25 @@ from sqlalchemy.orm import Session
 
 from config.pseudonym import CallerHasher, canonical_number
 from directory.models import Referral, Service
-from ivr.models import CB_CANCELLED, CB_COMPLETED, CB_FAILED, Callback, CallRecord
+from ivr.models import (
+    CB_CANCELLED,
+    CB_COMPLETED,
+    CB_FAILED,
+    Callback,
+    CallRecord,
+    CallTransfer,
+    InterpreterSession,
+)
 from needs.models import ContactNeed, ContactRecord
 from privacy.models import PrivacyRequest
 from survey.models import FollowUpContact, SurveyAnswer
 
 CALL_FIELDS = ("call_sid", "started_at", "ended_at", "language", "interpreter_language", "region",
-               "need", "provider", "result", "queue_seconds", "talk_seconds", "overflowed")
+               "need", "provider", "result", "queue_seconds", "talk_seconds", "overflowed",
+               "crisis", "crisis_via", "hold_seconds")
+INTERPRETER_FIELDS = ("call_sid", "vendor", "language", "started_at", "ended_at", "minutes")
+TRANSFER_FIELDS = ("call_sid", "kind", "target_kind", "target", "outcome", "at", "ended_at")
+ERASED_TARGET = "erased"
 CALLBACK_FIELDS = ("call_sid", "status", "region", "offered_at", "accepted_at", "attempts",
                    "connected_at", "ended_at")
 CONTACT_FIELDS = ("call_sid", "channel", "status", "language", "call_date", "attempts",
@@ -50,6 +64,8 @@ class Holdings:
     referrals: list[tuple[Referral, Service]] = field(default_factory=list)
     records: list[ContactRecord] = field(default_factory=list)
     callbacks: list[Callback] = field(default_factory=list)
+    interpreters: list[InterpreterSession] = field(default_factory=list)
+    transfers: list[CallTransfer] = field(default_factory=list)
 
     @property
     def call_sids(self) -> list[str]:
@@ -60,7 +76,8 @@ class Holdings:
     def counts(self) -> dict[str, int]:
         return {"calls": len(self.calls), "follow_up_contacts": len(self.contacts),
                 "survey_answers": len(self.answers), "referrals": len(self.referrals),
-                "contact_records": len(self.records), "callbacks": len(self.callbacks)}
+                "contact_records": len(self.records), "callbacks": len(self.callbacks),
+                "interpreter_sessions": len(self.interpreters), "transfers": len(self.transfers)}
 
 
 def _plain(value: Any) -> Any:
@@ -92,6 +109,10 @@ def find(db: Session, hasher: CallerHasher, number: str, at: datetime,
             .where(Referral.call_sid.in_(sids)).order_by(Referral.id))]
         found.records = list(db.scalars(select(ContactRecord)
                                         .where(ContactRecord.call_sid.in_(sids))))
+        found.interpreters = list(db.scalars(select(InterpreterSession).where(
+            InterpreterSession.call_sid.in_(sids)).order_by(InterpreterSession.started_at)))
+        found.transfers = list(db.scalars(select(CallTransfer).where(
+            CallTransfer.call_sid.in_(sids)).order_by(CallTransfer.at)))
     return found
 
 
@@ -113,6 +134,10 @@ def export(found: Holdings) -> dict[str, Any]:
                                        for n in r.needs]} for r in found.records],
         "callbacks": [{**{k: _plain(getattr(c, k)) for k in CALLBACK_FIELDS},
                        "number_held": c.number is not None} for c in found.callbacks],
+        "interpreter_sessions": [{k: _plain(getattr(i, k)) for k in INTERPRETER_FIELDS}
+                                 for i in found.interpreters],
+        "transfers": [{k: _plain(getattr(t, k)) for k in TRANSFER_FIELDS}
+                      for t in found.transfers],
     }
 
 
@@ -134,6 +159,9 @@ def erase(db: Session, found: Holdings) -> None:
         if callback.status not in (CB_COMPLETED, CB_FAILED):
             callback.status = CB_CANCELLED
         callback.number, callback.caller_hash, callback.last_result = None, None, "erased"
+    for transfer in found.transfers:  # a number dialled for the caller may be theirs
+        if transfer.target_kind == "number":
+            transfer.target = ERASED_TARGET
     contact_ids = [c.id for c in found.contacts]
     if contact_ids:
         db.execute(delete(FollowUpContact).where(FollowUpContact.id.in_(contact_ids))

@@ -85,7 +85,8 @@ def test_erase_keeps_the_counts_and_nothing_that_links_them(app: Flask, clock: S
     assert [c.phone for c in contacts] == [OTHER]  # the caller's follow-up is gone
     again = json.loads(run(app, "export", "--number", CALLER))
     assert again == {"calls": [], "follow_up_contacts": [], "survey_answers": [], "referrals": [],
-                     "contact_records": [], "callbacks": []}
+                     "contact_records": [], "callbacks": [], "interpreter_sessions": [],
+                     "transfers": []}
     assert [e.kind for e in db.scalars(select(PrivacyRequest).order_by(PrivacyRequest.id))] == [
         "erase", "export"]
 

@@ -12,8 +12,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from config.extensions import deployment
 from needs.models import CALL_TYPES, UNMET_REASONS
 from needs.reports import queries
+from needs.reports.calls import calls_section
 from needs.reports.queries import Scope
 from needs.taxonomy import Taxonomy, ancestors, load_taxonomy, parent
 from survey.reports.queries import tune_for_reports
@@ -135,8 +137,13 @@ def needs_report(db: Session, scope: Scope) -> dict[str, Any]:
         "top_gaps_by_region": top_gaps_by_region(top, reasons, taxonomy),
         "by_region": by_region(queries.by_region(db, scope), records),
         "by_fsa": by_fsa(queries.fsa_cube(db, scope)),
+        "calls": calls_section(db, scope, {lang.code: lang.name_en
+                                           for lang in deployment().interpreter_languages}),
         "reasons": UNMET_REASONS,
         "notes": {"counts": "needs on completed contact records, by the call's date "
                             "(a record with two needs counts twice); 'records' counts calls",
-                  "roll_up": "each term counts the needs coded at it and at every term below it"},
+                  "roll_up": "each term counts the needs coded at it and at every term below it",
+                  "calls": "calls that began in the period (region: the call's; FSA: its contact "
+                           "record's): crisis calls, hold time (mean per answered call), "
+                           "interpreter minutes and transfers with their outcomes"},
     }

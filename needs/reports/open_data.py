@@ -14,8 +14,10 @@ from typing import Any
 
 from config.spreadsheet import safe_row
 
-NOT_COUNTS = {"level"}
-AVERAGES = {"avg_wrap_up_s": "records"}
+NOT_COUNTS = {"level", "hold_seconds"}
+# An average (or a sum of minutes) is withheld with the count it is over.
+AVERAGES = {"avg_wrap_up_s": "records", "mean_hold_s": "answered", "minutes": "sessions",
+            "interpreter_minutes": "interpreter_sessions"}
 
 
 def _withheld(value: int, threshold: int) -> int | None:
@@ -62,7 +64,8 @@ def csv_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
                 for sub, n in value.items():
                     out.append({"section": section, "region": region, "key": key, "name": name,
                                 "measure": f"{measure}:{sub}", "value": n})
-            elif measure not in ("code", "name", "parent", "region", "fsa", "month", "level"):
+            elif measure not in ("code", "name", "parent", "region", "fsa", "month", "level",
+                                 "language", "kind", "target_kind", "target"):
                 out.append({"section": section, "region": region, "key": key, "name": name,
                             "measure": measure, "value": value})
 
@@ -79,7 +82,23 @@ def csv_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
         add("by_region", region["region"], region, region=region["region"])
     for fsa in report["by_fsa"]:
         add("by_fsa", fsa["fsa"], fsa, region=fsa["region"] or "")
+    calls_rows(report["calls"], add)
     return out
+
+
+def calls_rows(calls: dict[str, Any], add: Any) -> None:
+    """The calls section: totals, crisis by route, interpreters (and per vendor), transfers."""
+    add("calls", "all", calls["totals"])
+    add("calls_crisis", "all", {"crisis_by_via": calls["crisis_by_via"]})
+    for lang in calls["interpreters_by_language"]:
+        add("calls_interpreters", lang["language"],
+            {k: v for k, v in lang.items() if k != "by_vendor"}, lang["name"])
+        for vendor, figures in lang["by_vendor"].items():
+            add("calls_interpreters", f"{lang['language']}:{vendor}", figures, lang["name"])
+    for moved in calls["transfers"]:
+        add("calls_transfers", f"{moved['kind']}:{moved['target_kind']}:{moved['target']}", moved)
+    for region in calls["by_region"]:
+        add("calls_by_region", region["region"], region, region=region["region"])
 
 
 def to_csv(report: dict[str, Any]) -> str:
