@@ -26,8 +26,8 @@ from ivr.routing_step import enqueue_call
 from ivr.session import CallSession
 
 RING_SECONDS = 30  # how long the crisis line rings before the caller comes back to us
-NOT_ANSWERED = {"busy": "busy", "no-answer": "no-answer", "failed": "failed",
-                "canceled": "canceled"}
+ANSWERED = {"completed", "answered"}  # Twilio's DialCallStatus when the far end took the call
+NOT_ANSWERED = {"busy", "no-answer", "failed", "canceled"}
 
 
 def put_through(resp: VoiceResponse, call: CallSession) -> VoiceResponse:
@@ -49,9 +49,11 @@ def put_through(resp: VoiceResponse, call: CallSession) -> VoiceResponse:
 
 
 def after_dial(call: CallSession, status: str) -> VoiceResponse:
-    """Answered: the call ends with it. Not answered: told so, then a specialist."""
+    """Answered: the call ends with it. Anything else (not answered, or a status we do not
+    know): told so, then a specialist; a caller in crisis is never simply hung up on."""
     resp = VoiceResponse()
-    outcome = NOT_ANSWERED.get(status, "answered")
+    outcome = ("answered" if status in ANSWERED
+               else status if status in NOT_ANSWERED else "failed")
     if call.call_sid:
         call_extras.transfer_ended(call.call_sid, outcome, now())
     if outcome == "answered":

@@ -19,8 +19,8 @@ from tests.twilio_helpers import Fallbacks, SignedClient, spoken, twiml, verbs
 
 WEBHOOKS = [
     "/voice/incoming", "/voice/language", "/voice/interpreter", "/voice/location", "/voice/need",
-    "/voice/hold", "/voice/queue-result", "/voice/transfer-result", "/voice/status",
-    "/agent/incoming", "/agent/connect", "/agent/after-call", "/agent/status", "/survey/start",
+    "/voice/hold", "/voice/queue-result", "/voice/transfer-result", "/voice/crisis-result",
+    "/voice/status", "/agent/incoming", "/agent/connect", "/agent/after-call", "/agent/status", "/survey/start",
 ]
 
 GARBAGE = {
@@ -88,6 +88,9 @@ NO_INPUT = {
     "/voice/queue-result": Expect(("Say", "Enqueue"), ("something went wrong",),
                                   queue="211-central"),
     "/voice/transfer-result": Expect(("Hangup",)),
+    # No DialCallStatus is not an answer: a caller in crisis is put through to a specialist.
+    "/voice/crisis-result": Expect(("Say", "Say", "Enqueue"),
+                                   ("could not reach the crisis line", "Please hold")),
     "/voice/status": Expect(()),
     "/agent/incoming": Expect(("Say", "Hangup"), ("not registered as a 2-1-1 specialist line",)),
     "/agent/connect": Expect(("Say",), ("Connecting you with a specialist now.",)),
