@@ -20,7 +20,8 @@ from tests.twilio_helpers import Fallbacks, SignedClient, spoken, twiml, verbs
 WEBHOOKS = [
     "/voice/incoming", "/voice/language", "/voice/interpreter", "/voice/location", "/voice/need",
     "/voice/hold", "/voice/queue-result", "/voice/transfer-result", "/voice/crisis-result",
-    "/voice/status", "/agent/incoming", "/agent/connect", "/agent/after-call", "/agent/status", "/survey/start",
+    "/voice/status", "/agent/incoming", "/agent/connect", "/agent/after-call", "/agent/status",
+    "/survey/start",
 ]
 
 GARBAGE = {
