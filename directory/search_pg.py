@@ -4,9 +4,11 @@ for a directory too big to hold in every worker (a province, a country).
 A query is planned as the memory index plans it, with the same tokens, synonyms (the files'
 and the admins'), French words and taxonomy concepts (`find_concepts`); typos are corrected
 against the directory's own words with `pg_trgm` (trigram candidates, then rapidfuzz with the
-memory index's cutoffs), the last word also completed as a prefix. One SQL statement then
-scores the services matching any candidate word (GIN full-text) or any concept's taxonomy
-code (GIN on the codes): per query word the best candidate's `ts_rank` (field weights name
+memory index's cutoffs), the last word also completed as a prefix. The matches are counted
+from the words' and codes' id postings (`intarray`), and SQL scores a bounded candidate set
+of them (`directory.search_pg_tiers`: the rare words' services and the common words' by the
+field they are in, only as many as needed to prove the top `limit`; every match when that
+would take too many): per query word the best candidate's `ts_rank` (field weights name
 > alternate name and taxonomy > organization > description) times its IDF and closeness,
 plus the concepts' boosts, times the share of query words covered, as in `SearchIndex.score`.
 Filters are SQL on the same row; equal scores go by the folded name (byte order), then id,
@@ -42,6 +44,7 @@ from directory.search_index import (
     find_concepts,
     phrase_keys_by_length,
 )
+from directory.search_pg_tiers import Candidates, Scored, Step, candidates_sql, total_sql
 from directory.text import QUERY_CODE, fold, stem, words
 from directory.vocabulary import Vocabulary
 
@@ -52,12 +55,6 @@ RANK_SCALE = 5 * 1.6449341
 TRIGRAM_THRESHOLD = "0.25"
 TRIGRAM_CANDIDATES = 60
 CACHE_LIMIT = 50_000
-# The narrow first try (`PgSearch._narrowing`): a word or concept of at most this share of
-# the services (or RARE_MIN of them) is rare; CD_RANK bounds a word's rank when it is only in
-# an organization name (C) and a description (D): ts_rank gives 1.65 for both.
-RARE_SHARE = 0.02
-RARE_MIN = 200
-CD_RANK = 1.7
 SHOWN = ", ".join([*(f"d.{c}" for c in ("service_id", "source", "source_id", "name",
                                          "organization", "taxonomy", "phones", "address",
                                          "city", "region")), "CAST(d.body AS text) AS body"])
@@ -104,6 +101,7 @@ class PgSearch:
         self._fuzzy: dict[str, list[tuple[str, float]]] = {}
         self._prefix: dict[str, list[str]] = {}
         self._code_cache: dict[str, list[str]] = {}
+        self._sizes: dict[str, tuple[int, int, int, int]] = {}  # token -> tiers A, B, C, all
 
     # ---- the directory's words (cached per state) ---------------------------------------
 
@@ -115,6 +113,19 @@ class PgSearch:
             "SELECT term, ndoc FROM dir_search_terms WHERE term = ANY(:terms)"),
             {"terms": missing}).all())
         self._ndoc.update(found)  # the directory's words only: bounded by its vocabulary
+
+    def sizes(self, conn: Connection, tokens: list[str]) -> dict[str, tuple[int, int, int, int]]:
+        """Services with each token in its name (tier A), alternate or taxonomy name (B),
+        organization (C), and in all (the candidates' sizes, `search_pg_tiers.steps`)."""
+        missing = [t for t in tokens if t not in self._sizes]
+        if missing:
+            rows = conn.execute(text(
+                "SELECT term, cardinality(docs_a), cardinality(docs_b), cardinality(docs_c), ndoc "
+                "FROM dir_search_terms WHERE term = ANY(:terms)"), {"terms": missing}).all()
+            if len(self._sizes) > CACHE_LIMIT:
+                self._sizes = {}
+            self._sizes.update({term: (a, b, c, n) for term, a, b, c, n in rows})
+        return {t: self._sizes.get(t, (0, 0, 0, 0)) for t in tokens}
 
     def known(self, token: str) -> bool:
         return self._ndoc.get(token, 0) > 0
@@ -230,11 +241,12 @@ class PgSearch:
 
     # ---- the SQL ----------------------------------------------------------------------------
 
-    def scoring(self, plan: QueryPlan) -> tuple[str, dict[str, Any], float]:
+    def scoring(self, plan: QueryPlan) -> tuple[str, dict[str, Any], float, Scored]:
         """The scoring SELECT over the matching rows `m` (one `ts_rank` a distinct word, one
         flag a concept, then a query word's best candidate, then the score, each layer
-        fenced with OFFSET 0 so PostgreSQL computes it once a row), its parameters, and the
-        ceiling (the best score a service could get, as in `SearchIndex.score`)."""
+        fenced with OFFSET 0 so PostgreSQL computes it once a row), its parameters, the
+        ceiling (the best score a service could get, as in `SearchIndex.score`), and what
+        the candidates' bound needs (`search_pg_tiers`)."""
         params: dict[str, Any] = {"rw": RANK_WEIGHTS}
         flags: list[str] = []  # k0... (concepts), c0... (codes in the query)
         parts: list[str] = []
@@ -265,12 +277,15 @@ class PgSearch:
         tokens: dict[str, str] = {}  # token -> its rank column
         term_cols: list[str] = []
         coverage: list[str] = []
+        weighted: list[list[tuple[str, float]]] = []
         for index, candidates in enumerate(plan.terms):
             extra = [Candidate(t, 0.8, "synonym") for c, span in plan.concepts if index in span
                      for t in c.terms if self.known(t)]
             best, exprs = 0.0, []
+            weighted.append([])
             for cand in candidates + extra:
                 weight = self.idf(cand.token) * cand.sim
+                weighted[-1].append((cand.token, weight))
                 best = max(best, MAX_WEIGHT * weight)
                 column = tokens.setdefault(cand.token, f"r{len(tokens)}")
                 exprs.append(f"{column} * {weight!r}::float8")
@@ -286,7 +301,7 @@ class PgSearch:
             rank_cols.append(f"CASE WHEN m.b @@ {query} THEN LEAST(ts_rank(CAST(:rw AS float4[]), "
                              f"m.b, {query}) * {RANK_SCALE!r}::float8, {MAX_WEIGHT!r}) ELSE 0 END "
                              f"AS {column}")
-        flag_cols = [f"(m.taxonomy && CAST(:{f} AS text[])) AS {f}" for f in flags]
+        flag_cols = [f"m.{f}" for f in flags]
         score = " + ".join(parts) or "0"
         if plan.terms:
             score = (f"({score}) * (0.4 + 0.6 * ({' + '.join(coverage)}) / "
@@ -295,49 +310,11 @@ class PgSearch:
         terms = ", ".join(["service_id", "sort_name", *term_cols, *flags])
         select = (f"SELECT service_id, sort_name, {score} AS score FROM (SELECT {terms} FROM ("  # noqa: S608 - built from constants; values are bound
                   f"SELECT {ranks} FROM m OFFSET 0) AS ranks OFFSET 0) AS terms")
-        matches = []
-        if tokens:
-            params["any"] = " | ".join(sorted(tokens))
-            matches.append("d.body @@ CAST(:any AS tsquery)")
-        all_codes = sorted({c for f in flags for c in params[f]})
-        if all_codes:
-            params["anycode"] = all_codes
-            matches.append("d.taxonomy && CAST(:anycode AS text[])")
-        params["match"] = " OR ".join(matches) or "false"
-        params["narrow"], params["bound"] = self._narrowing(plan, tokens, flags, params, boosts)
-        return select, params, ceiling
-
-    def _narrowing(self, plan: QueryPlan, tokens: dict[str, str], flags: list[str],
-                   params: dict[str, Any], boosts: dict[str, float]) -> tuple[str | None, float]:
-        """A narrower match for the first try, and the best score a service outside it can get.
-
-        Outside it are the services matching no rare word, no common word in a name,
-        alternate name or taxonomy name (weights A and B), and no concept or code of few
-        services: at most `CD_RANK` a common word's candidate, plus the common concepts'
-        boosts. When the narrow try's `limit`-th score beats that, no service outside it
-        could rank (not even tie), so its answer is the full query's, without scoring every
-        service a common word ("help", "services") matches. None: no narrower match."""
-        rare = max(self.n * RARE_SHARE, RARE_MIN)
-        rare_tokens = sorted(t for t in tokens if self._ndoc.get(t, 0) <= rare)
-        common = sorted(set(tokens) - set(rare_tokens))
-        rare_flags = [f for f in flags if sum(self.state.code_counts.get(c, 0)
-                                               for c in params[f]) <= rare]
-        if not common and len(rare_flags) == len(flags):
-            return None, 0.0
-        bound = sum(boosts[f] for f in flags if f not in rare_flags)
-        for index, candidates in enumerate(plan.terms):
-            extra = [Candidate(t, 0.8, "synonym") for c, span in plan.concepts if index in span
-                     for t in c.terms if self.known(t)]
-            bound += max((CD_RANK * self.idf(c.token) * c.sim for c in candidates + extra
-                          if c.token in common), default=0.0)
-        words_q = " | ".join(rare_tokens + [f"{t}:AB" for t in common])
-        params["narrow_q"] = words_q
-        parts = ["d.body @@ CAST(:narrow_q AS tsquery)"] if words_q else []
-        codes = sorted({c for f in rare_flags for c in params[f]})
-        if codes:
-            params["narrow_codes"] = codes
-            parts.append("d.taxonomy && CAST(:narrow_codes AS text[])")
-        return " OR ".join(parts) or "false", bound
+        params["all_terms"] = sorted(tokens)
+        params["all_codes"] = sorted({c for f in flags for c in params[f]})
+        scored = Scored(terms=weighted, flags={f: (params[f], boosts[f]) for f in flags},
+                        spans=dict(spans))
+        return select, params, ceiling, scored
 
     def filter_sql(self, filters: Filters) -> tuple[list[str], dict[str, Any]]:
         where: list[str] = []
@@ -385,29 +362,31 @@ class PgSearch:
                          f"WHERE {' AND '.join(where) or 'true'}")
                 rows, total = self._ranked(conn, inner, params, with_total=True)
                 return self._answer(rows, total, 1.0, plan)
-            scored, scoring_params, ceiling = self.scoring(plan)
-            match, narrow = scoring_params.pop("match"), scoring_params.pop("narrow")
-            bound = scoring_params.pop("bound")
+            scored, scoring_params, ceiling, bounds = self.scoring(plan)
             params.update(scoring_params)
-            if narrow is not None:
-                rows, _none = self._ranked(conn, self._matching(narrow, where, scored), params,
-                                           with_total=False)
-                if len(rows) == limit and float(rows[-1]["score"]) > bound:
-                    total = conn.scalar(text(
-                        f"SELECT count(*) FROM dir_search_docs d WHERE ({match})"  # noqa: S608
-                        + "".join(f" AND {w}" for w in where)), params)
-                    return self._answer(rows, int(total or 0), ceiling, plan)
-            rows, total = self._ranked(conn, self._matching(match, where, scored), params,
-                                       with_total=True)
+            sizes = self.sizes(conn, params["all_terms"])
+            most = (sum(n for _a, _b, _c, n in sizes.values())
+                    + sum(self.state.code_counts.get(c, 0) for c in params["all_codes"]))
+            total = int(conn.scalar(text(total_sql(where, most)), params) or 0)
+            if total == 0:
+                return self._answer([], 0, ceiling, plan)
+            tries = Candidates(bounds, sizes, self.state.code_counts, limit)
+            step = tries.first()
+            while step is not None:
+                rows = self._try(conn, step, where, list(bounds.flags), scored, params)
+                kth = float(rows[-1]["score"]) if len(rows) == limit else None
+                if step.complete or (kth is not None and kth > step.bound):
+                    return self._answer(rows, total, ceiling, plan)
+                step = tries.next(kth)
+            rows = self._try(conn, tries.every_match(), where, list(bounds.flags), scored, params)
         return self._answer(rows, total, ceiling, plan)
 
-    @staticmethod
-    def _matching(match: str, where: list[str], scored: str) -> str:
-        """The scored services matching `match` and the filters (m: their tsvector read,
-        detoasted, once each)."""
-        return (f"WITH m AS MATERIALIZED (SELECT d.service_id, d.sort_name, "  # noqa: S608
-                f"d.taxonomy, d.body || ''::tsvector AS b FROM dir_search_docs d "
-                f"WHERE ({match}){''.join(f' AND {w}' for w in where)}) {scored}")
+    def _try(self, conn: Connection, step: Step, where: list[str], flags: list[str],
+             scored: str, params: dict[str, Any]) -> list[Any]:
+        """The best `limit` of the step's candidates (`search_pg_tiers`)."""
+        sql, extra = candidates_sql(step, where, flags, scored)
+        rows, _none = self._ranked(conn, sql, {**params, **extra}, with_total=False)
+        return rows
 
     @staticmethod
     def _ranked(conn: Connection, inner: str, params: dict[str, Any],

@@ -9,6 +9,8 @@ services are indexed in bounded memory.
 
 The field tokens are `directory.text`'s, the memory index's own, written as a weighted
 tsvector: name A, alternate name and taxonomy names B, organization C, description D.
+Each word's and code's count and sorted id postings (all, and a word's by field weight A, B,
+C) are moved by an import's difference: its old rows' taken out, its new rows' added.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ BATCH = 5000
 LOCK_KEY = 211013  # one sync at a time (workers warming together, an import meanwhile)
 FIELD_WEIGHTS = ("A", "B", "B", "C", "D")  # name, alternate name, taxonomy, organization, description
 IN_SYNC = "WHERE service_id IN (SELECT service_id FROM _search_sync_ids)"
+IN_SYNC_D = "WHERE d.service_id IN (SELECT service_id FROM _search_sync_ids)"
+TERM_POSTINGS = ("docs", "docs_a", "docs_b", "docs_c")
 DOC_COLUMNS = ("service_id", "source", "source_id", "name", "sort_name", "organization",
                "alternate_name", "description", "address", "city", "region", "areas",
                "accessible", "taxonomy", "languages", "phones", "body")
@@ -103,17 +107,43 @@ def _index(db: Session, ids: list[int]) -> int:
     return len(docs)
 
 
-def _stats(db: Session, sign: int, scope: str) -> None:
-    """Add (`sign` 1) or take away (-1) the token and code counts of the docs in `scope`."""
+def postings(scope: str) -> str:
+    """Each word of the docs in `scope` with their ids, sorted (all; and those with it in a
+    field weighted A, B, C: the search's candidate tiers), and each code with its ids."""
+    tier = ", ".join(f"COALESCE(array_agg(d.service_id ORDER BY d.service_id) FILTER (WHERE "
+                     f"'{w}' = ANY(u.weights)), '{{}}') AS docs_{w.lower()}" for w in "ABC")
+    return (f"SELECT u.lexeme AS term, array_agg(d.service_id ORDER BY d.service_id) AS docs, "  # noqa: S608 - built from constants
+            f"{tier} FROM dir_search_docs d, unnest(d.body) AS u {scope} GROUP BY u.lexeme")
+
+
+def code_postings(scope: str) -> str:
+    return ("SELECT code, array_agg(DISTINCT d.service_id ORDER BY d.service_id) AS docs "  # noqa: S608 - built from constants
+            f"FROM dir_search_docs d, unnest(d.taxonomy) AS code {scope} GROUP BY code")
+
+
+def _add_postings(db: Session, scope: str) -> None:
+    """Add the words and codes of the docs in `scope` (ids not in the postings yet)."""
     db.execute(text(
-        "INSERT INTO dir_search_terms (term, ndoc) "  # noqa: S608 - built from constants; values are bound
-        f"SELECT word, {sign} * ndoc FROM ts_stat('SELECT body FROM dir_search_docs {scope}') "
-        "ON CONFLICT (term) DO UPDATE SET ndoc = dir_search_terms.ndoc + EXCLUDED.ndoc"))
+        "INSERT INTO dir_search_terms (term, ndoc, docs, docs_a, docs_b, docs_c) "  # noqa: S608 - built from constants
+        f"SELECT term, cardinality(docs), docs, docs_a, docs_b, docs_c FROM ({postings(scope)}) p "
+        "ON CONFLICT (term) DO UPDATE SET ndoc = dir_search_terms.ndoc + EXCLUDED.ndoc, "
+        + ", ".join(f"{c} = dir_search_terms.{c} | EXCLUDED.{c}" for c in TERM_POSTINGS)))
     db.execute(text(
-        "INSERT INTO dir_search_codes (code, ndoc) "  # noqa: S608 - built from constants; values are bound
-        f"SELECT code, {sign} * count(DISTINCT service_id) FROM dir_search_docs, "
-        f"unnest(taxonomy) AS code {scope} GROUP BY code "
-        "ON CONFLICT (code) DO UPDATE SET ndoc = dir_search_codes.ndoc + EXCLUDED.ndoc"))
+        "INSERT INTO dir_search_codes (code, ndoc, docs) "  # noqa: S608 - built from constants
+        f"SELECT code, cardinality(docs), docs FROM ({code_postings(scope)}) p "
+        "ON CONFLICT (code) DO UPDATE SET ndoc = dir_search_codes.ndoc + EXCLUDED.ndoc, "
+        "docs = dir_search_codes.docs | EXCLUDED.docs"))
+
+
+def _remove_postings(db: Session, scope: str) -> None:
+    """Take the docs in `scope` out of their words' and codes' postings and counts."""
+    db.execute(text(
+        "UPDATE dir_search_terms t SET ndoc = t.ndoc - cardinality(p.docs), "  # noqa: S608 - built from constants
+        + ", ".join(f"{c} = t.{c} - p.{c}" for c in TERM_POSTINGS)
+        + f" FROM ({postings(scope)}) p WHERE t.term = p.term"))
+    db.execute(text(
+        "UPDATE dir_search_codes t SET ndoc = t.ndoc - cardinality(p.docs), "  # noqa: S608 - built from constants
+        f"docs = t.docs - p.docs FROM ({code_postings(scope)}) p WHERE t.code = p.code"))
 
 
 def rebuild(db: Session) -> int:
@@ -122,7 +152,7 @@ def rebuild(db: Session) -> int:
     db.execute(text("TRUNCATE dir_search_holidays, dir_search_hours, dir_search_docs, "
                     "dir_search_terms, dir_search_codes"))
     count = sum(_index(db, ids) for ids in _id_batches(db, None))
-    _stats(db, 1, "")
+    _add_postings(db, "")
     return count
 
 
@@ -139,10 +169,10 @@ def sync_services(db: Session, ids: list[int]) -> int:
                     "(service_id int PRIMARY KEY) ON COMMIT DROP"))
     db.execute(text("TRUNCATE _search_sync_ids"))
     _copy(db, "_search_sync_ids", ("service_id",), ("int4",), [(i,) for i in ids])
-    _stats(db, -1, IN_SYNC)
+    _remove_postings(db, IN_SYNC_D)
     db.execute(text(f"DELETE FROM dir_search_docs {IN_SYNC}"))  # noqa: S608 - a constant
     count = _index(db, ids)
-    _stats(db, 1, IN_SYNC)
+    _add_postings(db, IN_SYNC_D)
     db.execute(text("DELETE FROM dir_search_terms WHERE ndoc <= 0"))
     db.execute(text("DELETE FROM dir_search_codes WHERE ndoc <= 0"))
     return count

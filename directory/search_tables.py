@@ -4,9 +4,11 @@ One row a service with everything a search filters, ranks and shows (so a search
 table): the tokens of each field in a weighted `tsvector` (the same tokens the memory index
 makes, by `directory.text`), the taxonomy codes and languages as arrays, the opening hours
 and holiday hours as rows. `dir_search_terms` holds every token with the number of services
-using it (the IDF, and the words a typo is corrected to, found by `pg_trgm`);
-`dir_search_codes` the same for taxonomy codes. Kept in step by `directory.search_sync` in
-the import's own transaction.
+using it (the IDF, and the words a typo is corrected to, found by `pg_trgm`) and their ids
+(`docs`, sorted; `docs_a`, `docs_b`, `docs_c`: those with it in a field of that weight), which
+a search unions with `intarray` to count its matches and to take its candidates (migration
+0014); `dir_search_codes` the same for taxonomy codes. Kept in step by
+`directory.search_sync` in the import's own transaction.
 
 The tables exist on SQLite too (empty, unused), so one schema serves both; the extensions
 and the GIN indexes are PostgreSQL's (created by migration 0012, and by `create_all` here).
@@ -24,7 +26,11 @@ from config.database import Base
 
 TEXT_ARRAY = ARRAY(Text).with_variant(JSON(), "sqlite")
 TS_VECTOR = TSVECTOR().with_variant(Text(), "sqlite")
-EXTENSIONS = ("pg_trgm", "unaccent")
+INT_ARRAY = ARRAY(Integer).with_variant(JSON(), "sqlite")
+EXTENSIONS = ("pg_trgm", "unaccent", "intarray")
+# The union of many sorted id arrays (intarray's `|` as an aggregate): a query's matches.
+UNION_AGGREGATE = ("CREATE OR REPLACE AGGREGATE dir_search_union(int[]) "
+                   "(SFUNC = _int_union, STYPE = int[], INITCOND = '{}')")
 
 
 class SearchDoc(Base):
@@ -33,7 +39,7 @@ class SearchDoc(Base):
         Index("ix_dir_search_docs_body", "body", postgresql_using="gin"),
         Index("ix_dir_search_docs_taxonomy", "taxonomy", postgresql_using="gin"),
         Index("ix_dir_search_docs_order", "sort_name", "service_id"),
-        Index("ix_dir_search_docs_region", "region"),
+        Index("ix_dir_search_docs_region", "region", "service_id"),  # the ids passing a filter
     )
 
     service_id: Mapped[int] = mapped_column(
@@ -92,6 +98,10 @@ class SearchTerm(Base):
 
     term: Mapped[str] = mapped_column(Text, primary_key=True)
     ndoc: Mapped[int] = mapped_column(Integer)
+    docs: Mapped[list[int]] = mapped_column(INT_ARRAY, server_default="{}")
+    docs_a: Mapped[list[int]] = mapped_column(INT_ARRAY, server_default="{}")  # in the name
+    docs_b: Mapped[list[int]] = mapped_column(INT_ARRAY, server_default="{}")  # alternate, taxonomy
+    docs_c: Mapped[list[int]] = mapped_column(INT_ARRAY, server_default="{}")  # organization
 
 
 class SearchCode(Base):
@@ -99,8 +109,11 @@ class SearchCode(Base):
 
     code: Mapped[str] = mapped_column(String(64), primary_key=True)
     ndoc: Mapped[int] = mapped_column(Integer)
+    docs: Mapped[list[int]] = mapped_column(INT_ARRAY, server_default="{}")
 
 
 for _name in EXTENSIONS:  # before the trigram index needs it (tests build with create_all)
     event.listen(SearchTerm.__table__, "before_create",
                  DDL(f"CREATE EXTENSION IF NOT EXISTS {_name}").execute_if(dialect="postgresql"))
+event.listen(SearchTerm.__table__, "after_create",
+             DDL(UNION_AGGREGATE).execute_if(dialect="postgresql"))

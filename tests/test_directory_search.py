@@ -10,16 +10,18 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
 from directory.importer import write
 from directory.models import Referral
 from directory.package import Package
-from directory.search_index import SearchIndex
+from directory.search_index import Filters, SearchIndex
 from directory.search_loader import index_for
 from directory.search_pg import PgSearch
+from directory.search_pg_tiers import Candidates, Step
+from directory.search_sync import rebuild
 from ivr import screen_pop
 from ivr.calls import save_call
 from ivr.models import CallRecord, Specialist
@@ -191,6 +193,39 @@ def test_a_reimport_replaces_what_the_search_finds(app: Flask, specialist: Flask
     assert ids(specialist, q="baby", region="east") == []
 
 
+def test_an_import_keeps_the_postings_as_a_rebuild_makes_them(app: Flask, settings: Settings,
+                                                            specialist: FlaskClient) -> None:
+    """The PostgreSQL engine's words and codes, their counts and id postings (all, and by
+    field weight), moved by an import's difference, are what a rebuild from scratch makes."""
+    if settings.search_engine != "postgres":
+        pytest.skip("the PostgreSQL engine's tables")
+    package = Package(source="later")
+    package.organizations.append({"source_id": "org-1", "name": "Later Org"})
+    service(package, "bank", "Diaper Bank", ["BD-1800.2000"], region="east")
+    service(package, "depot", "Food Depot", ["BD-1850"], description="Diapers and food.")
+    write(app, package)
+    package.services[0]["name"] = "Baby Food Pantry"  # re-imported: renamed, other codes
+    package.service_taxonomy[0]["code"] = "LV-1600"
+    write(app, package)
+    tables = {"dir_search_terms": "term, ndoc, docs, docs_a, docs_b, docs_c",
+              "dir_search_codes": "code, ndoc, docs"}
+
+    def contents() -> dict[str, list[Any]]:
+        with app.extensions["db_engine"].connect() as conn:
+            return {t: [tuple(r) for r in conn.execute(text(
+                f"SELECT {c} FROM {t} ORDER BY 1"))] for t, c in tables.items()}  # noqa: S608
+
+    synced = contents()
+    words = {row[0]: row for row in synced["dir_search_terms"]}
+    assert "bank" not in words  # the old name's words moved out
+    assert words["diaper"][1] == 1 and words["diaper"][3] == []  # the depot's description only
+    assert "LV-1600" in {row[0] for row in synced["dir_search_codes"]}
+    with app.extensions["db_sessionmaker"]() as db:
+        rebuild(db)
+        db.commit()
+    assert contents() == synced
+
+
 def csrf_token(client: FlaskClient) -> str:
     page = client.get("/directory/lookup").get_data(as_text=True)
     match = re.search(r'name="csrf-token" content="([^"]+)"', page)
@@ -296,18 +331,20 @@ def test_equal_scores_rank_by_name_then_id_whatever_the_limit(app: Flask,
         assert ids(specialist, q="legal aid", limit=str(limit)) == hundred[:limit]
 
 
-def test_the_narrow_first_try_answers_as_the_full_query(app: Flask, settings: Settings,
-                                                       specialist: FlaskClient,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    """The PostgreSQL engine first scores only the services a query's rare words, or its
-    common words in a name, select; its answer must be the full query's (same services,
-    order, scores and total) whenever it is taken."""
+def test_the_candidates_answer_as_the_full_query(app: Flask, settings: Settings,
+                                                specialist: FlaskClient,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The PostgreSQL engine first scores only the candidates of a query (its common words'
+    services by the field they are in, `directory.search_pg_tiers`); its answer must be the
+    full query's (same services, order, scores and total) whenever it is taken."""
     if settings.search_engine != "postgres":
-        pytest.skip("the PostgreSQL engine's narrowing")
+        pytest.skip("the PostgreSQL engine's candidates")
     package = Package(source="more")
     package.organizations.append({"source_id": "org-1", "name": "Food Security Network"})
     for number in range(30):
-        service(package, f"more-{number:02d}", f"Community Program {number:02d}", [],
+        service(package, f"more-{number:02d}", f"Community Program {number:02d}",
+                ["BD-1800.2000"] if number % 4 == 0 else [],
+                region="north" if number % 2 else "east",
                 description="Food and help for families." if number % 3 else None)
     for number in range(3):  # 'food' in six names and taxonomy names, in 20 descriptions
         service(package, f"bank-{number}", f"Food Bank {number}", [])
@@ -315,24 +352,30 @@ def test_the_narrow_first_try_answers_as_the_full_query(app: Flask, settings: Se
     engine = index_for(app)
     assert isinstance(engine, PgSearch)
     queries = ["food", "help paying rent", "community food", "pantry", "legal aid", "program",
-               "families help", "BD-1800 food", "food families"]
-    monkeypatch.setattr("directory.search_pg.RARE_MIN", 10**9)  # everything rare: full query
-    full = {q: engine.search(q, None, 5) for q in queries}
-    taken = []
-    ranked = PgSearch._ranked
+               "families help", "BD-1800 food", "food families", "community program",
+               "food pantry", "network"]
+    cases = [(q, f, limit) for q in queries for f in (Filters(), Filters(region="north"))
+             for limit in (1, 5)]
+    monkeypatch.setattr("directory.search_pg_tiers.Candidates.first", lambda _self: None)
+    full = {case: engine.search(*case) for case in cases}
+    monkeypatch.undo()
+    full_path = []
+    every_match = Candidates.every_match
 
-    def spy(conn: Any, inner: str, params: dict[str, Any], with_total: bool) -> Any:
-        rows, total = ranked(conn, inner, params, with_total)
-        if not with_total:
-            taken.append(len(rows) == params["limit"])
-        return rows, total
+    def spy(tries: Candidates) -> Step:
+        full_path.append(tries)
+        return every_match(tries)
 
-    monkeypatch.setattr(PgSearch, "_ranked", staticmethod(spy))
-    monkeypatch.setattr("directory.search_pg.RARE_MIN", 0)
-    monkeypatch.setattr("directory.search_pg.RARE_SHARE", 0.0)  # every word common
-    for query in queries:
-        assert engine.search(query, None, 5) == full[query], query
-    assert any(taken)
+    monkeypatch.setattr(Candidates, "every_match", spy)
+    monkeypatch.setattr("directory.search_pg_tiers.RARE_DOCS", 0)  # every word common
+    for case in cases:
+        assert engine.search(*case) == full[case], case
+    assert len(full_path) < len(cases) / 2  # most were answered by their candidates
+    monkeypatch.setattr("directory.search_pg_tiers.RARE_DOCS", 10**6)  # every word rare
+    full_path.clear()
+    for case in cases:
+        assert engine.search(*case) == full[case], case
+    assert full_path == []
 
 
 def boost_directory(app: Flask) -> None:
