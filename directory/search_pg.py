@@ -68,6 +68,7 @@ class PgState:
     taxonomy_names: dict[str, str]
     code_counts: dict[str, int]
     n: int
+    region_counts: dict[str, int] = field(default_factory=dict)
     codes: list[str] = field(default_factory=list)  # sorted, for prefix lookups
 
     def __post_init__(self) -> None:
@@ -78,7 +79,10 @@ def load_state(db: Session, vocab: Vocabulary) -> PgState:
     names: dict[str, str] = dict(db.execute(text("SELECT code, name FROM dir_taxonomy_terms")).all())
     counts: dict[str, int] = dict(db.execute(text("SELECT code, ndoc FROM dir_search_codes")).all())
     n = int(db.scalar(text("SELECT count(*) FROM dir_search_docs")) or 0)
-    return PgState(vocab=vocab, taxonomy_names=names, code_counts=counts, n=n)
+    regions: dict[str, int] = dict(db.execute(text(
+        "SELECT region, count(*) FROM dir_search_docs WHERE region IS NOT NULL GROUP BY region")).all())
+    return PgState(vocab=vocab, taxonomy_names=names, code_counts=counts, n=n,
+                   region_counts=regions)
 
 
 POSITIONS = re.compile(r"'([a-z0-9]+)':([0-9A-D,]+)")
@@ -370,7 +374,9 @@ class PgSearch:
             total = int(conn.scalar(text(total_sql(where, most)), params) or 0)
             if total == 0:
                 return self._answer([], 0, ceiling, plan)
-            tries = Candidates(bounds, sizes, self.state.code_counts, limit)
+            share = (self.state.region_counts.get(filters.region, 0) / max(self.n, 1)
+                     if filters.region else 1.0)
+            tries = Candidates(bounds, sizes, self.state.code_counts, limit, share)
             step = tries.first()
             while step is not None:
                 rows = self._try(conn, step, where, list(bounds.flags), scored, params)

@@ -28,6 +28,7 @@ TIER_COLUMNS = ("docs_a", "docs_b", "docs_c")
 RARE_DOCS = 300  # a word or code of at most this many services: take them all
 MAX_CANDIDATES = 3000  # more than this: score every match (as before the tiers)
 FIRST = 800  # services in the first candidate set
+MIN_SHARE = 0.05  # a filter is not counted on to pass fewer than this share of candidates
 # Filters on more candidates than this: the ids passing them taken first, to intersect with
 # the candidates (for fewer, each candidate's row is read and filtered).
 FILTER_BY_IDS = 1500
@@ -63,8 +64,12 @@ class Candidates:
     none when that needs more than `MAX_CANDIDATES` (then every match is scored)."""
 
     def __init__(self, scored: Scored, sizes: dict[str, tuple[int, int, int, int]],
-                 code_counts: dict[str, int], limit: int) -> None:
+                 code_counts: dict[str, int], limit: int, share: float = 1.0) -> None:
+        """`share`: about this share of the services pass the filters (a region's), so
+        about that share of the candidates are read; sets are sized by what is read."""
         self.scored, self.sizes, self.limit = scored, sizes, limit
+        scale = 1.0 / min(max(share, MIN_SHARE), 1.0)
+        self.most, self.first_size = int(MAX_CANDIDATES * scale), int(FIRST * scale)
         self.flag_docs = {f: sum(code_counts.get(c, 0) for c in codes)
                           for f, (codes, _b) in scored.flags.items()}
         tokens = sorted({t for term in scored.terms for t, _w in term})
@@ -104,7 +109,7 @@ class Candidates:
     def _move(self) -> bool:
         """Make the best move (bound lowered per service added) that keeps the set within
         `MAX_CANDIDATES`; False when none lowers the bound."""
-        now, room = self.bound(self.levels, self.taken), MAX_CANDIDATES - self.estimate()
+        now, room = self.bound(self.levels, self.taken), self.most - self.estimate()
         best: tuple[float, str, str] | None = None
         for token, level in self.levels.items():
             cost = self._size(token, level + 1) - self._size(token, level) if level < COMPLETE else 0
@@ -133,9 +138,9 @@ class Candidates:
             c for codes, _b in self.scored.flags.values() for c in codes}), 0.0, 0, True)
 
     def first(self) -> Step | None:
-        while self.estimate() < max(FIRST, self.limit) and self._move():
+        while self.estimate() < max(self.first_size, self.limit) and self._move():
             pass
-        return self.step() if self.estimate() <= MAX_CANDIDATES else None
+        return self.step() if self.estimate() <= self.most else None
 
     def next(self, kth: float | None) -> Step | None:
         """The next set: its bound below `kth` (the last set's `limit`-th score), or twice
