@@ -364,8 +364,8 @@ class PgSearch:
             if not (plan.terms or plan.codes):
                 inner = ("SELECT d.service_id, d.sort_name, 1.0 AS score FROM dir_search_docs d "  # noqa: S608 - built from constants; values are bound
                          f"WHERE {' AND '.join(where) or 'true'}")
-                rows, total = self._ranked(conn, inner, params, with_total=True)
-                return self._answer(rows, total, 1.0, plan)
+                rows, _none = self._ranked(conn, inner, params, with_total=False)
+                return self._answer(rows, self._browsed(conn, filters, where, params), 1.0, plan)
             scored, scoring_params, ceiling, bounds = self.scoring(plan)
             params.update(scoring_params)
             sizes = self.sizes(conn, params["all_terms"])
@@ -386,6 +386,17 @@ class PgSearch:
                 step = tries.next(kth)
             rows = self._try(conn, tries.every_match(), where, list(bounds.flags), scored, params)
         return self._answer(rows, total, ceiling, plan)
+
+    def _browsed(self, conn: Connection, filters: Filters, where: list[str],
+                 params: dict[str, Any]) -> int:
+        """How many services a search without words lists: every one, a region's (both
+        known from the state), or those passing the filters, counted."""
+        if filters == Filters():
+            return self.n
+        if filters == Filters(region=filters.region):
+            return self.state.region_counts.get(filters.region or "", 0)
+        return int(conn.scalar(text(
+            f"SELECT count(*) FROM dir_search_docs d WHERE {' AND '.join(where)}"), params) or 0)  # noqa: S608
 
     def _try(self, conn: Connection, step: Step, where: list[str], flags: list[str],
              scored: str, params: dict[str, Any]) -> list[Any]:

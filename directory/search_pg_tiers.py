@@ -32,6 +32,9 @@ MIN_SHARE = 0.05  # a filter is not counted on to pass fewer than this share of 
 # Filters on more candidates than this: the ids passing them taken first, to intersect with
 # the candidates (for fewer, each candidate's row is read and filtered).
 FILTER_BY_IDS = 1500
+# The union of id arrays, smallest first: a big array merged last, not copied at each step
+# (the 118 codes of two concepts after 26,000 ids: 27 ms; smallest first: 2.6 ms).
+UNION_X = "dir_search_union(x ORDER BY cardinality(x))"
 MARGIN = 1.0 + 1e-6  # float rounding between PostgreSQL's arithmetic and ours
 
 
@@ -175,9 +178,9 @@ def candidates_sql(step: Step, where: list[str], flags: list[str],
     parts.append("SELECT docs FROM dir_search_terms WHERE term = ANY(CAST(:tier_all AS text[]))")
     parts.append("SELECT docs FROM dir_search_codes WHERE code = ANY(CAST(:cand_codes AS text[]))")
     intersect = bool(where) and step.estimate > FILTER_BY_IDS
-    union = "dir_search_union(x)" + (f" & {passing(where)}" if intersect else "")
+    union = f"{UNION_X}" + (f" & {passing(where)}" if intersect else "")
     ctes = [f"u AS (SELECT {union} AS ids FROM ({' UNION ALL '.join(parts)}) p)"]  # noqa: S608
-    ctes += [f"{f}_ids AS (SELECT unnest(u.ids & (SELECT dir_search_union(docs) "  # noqa: S608 - constants
+    ctes += [f"{f}_ids AS (SELECT unnest(u.ids & (SELECT dir_search_union(docs ORDER BY cardinality(docs)) "  # noqa: S608 - constants
              f"FROM dir_search_codes WHERE code = ANY(CAST(:{f} AS text[])))) AS service_id FROM u)"
              for f in flags]
     columns = "".join(f", {f}_ids.service_id IS NOT NULL AS {f}" for f in flags)
@@ -189,7 +192,7 @@ def candidates_sql(step: Step, where: list[str], flags: list[str],
     return sql, params
 
 
-MATCHES = ("SELECT dir_search_union(x) FROM (SELECT docs AS x FROM dir_search_terms "
+MATCHES = (f"SELECT {UNION_X} FROM (SELECT docs AS x FROM dir_search_terms "  # noqa: S608
            "WHERE term = ANY(CAST(:all_terms AS text[])) UNION ALL SELECT docs FROM "
            "dir_search_codes WHERE code = ANY(CAST(:all_codes AS text[]))) u")
 

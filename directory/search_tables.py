@@ -47,7 +47,8 @@ class SearchDoc(Base):
     source: Mapped[str] = mapped_column(String(64))
     source_id: Mapped[str] = mapped_column(String(80))
     name: Mapped[str] = mapped_column(Text)
-    sort_name: Mapped[str] = mapped_column(Text)  # the tie rule's key: the name folded
+    # The tie rule's key: the name folded, in byte order (so the order index serves a browse).
+    sort_name: Mapped[str] = mapped_column(Text().with_variant(Text(collation="C"), "postgresql"))
     organization: Mapped[str | None] = mapped_column(Text)
     alternate_name: Mapped[str | None] = mapped_column(Text)
     description: Mapped[str | None] = mapped_column(Text)

@@ -48,12 +48,15 @@ def upgrade() -> None:
     op.drop_index('ix_dir_search_docs_region', table_name='dir_search_docs')
     op.create_index('ix_dir_search_docs_region', 'dir_search_docs', ['region', 'service_id'],
                     unique=False)
-    if postgres:
+    if postgres:  # the tie order's own collation: the order index serves a browse's ORDER BY
+        op.execute('ALTER TABLE dir_search_docs ALTER COLUMN sort_name TYPE text COLLATE "C"')
         for statement in FILL:
             op.execute(statement)
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute('ALTER TABLE dir_search_docs ALTER COLUMN sort_name TYPE text COLLATE "default"')
     op.drop_index('ix_dir_search_docs_region', table_name='dir_search_docs')
     op.create_index('ix_dir_search_docs_region', 'dir_search_docs', ['region'], unique=False)
     with op.batch_alter_table('dir_search_codes', schema=None) as batch_op:
