@@ -13,6 +13,7 @@ from wtforms.validators import Length
 
 from accounts.auth import page_role_required
 from config import database
+from config.call_lines import CRISIS_LINE
 from config.clock import now
 from config.extensions import deployment, store
 from directory import feedback, synonyms, version
@@ -39,7 +40,19 @@ def lookup() -> str:
         seen = max(0, len(screen_pop.events_since(store(), specialist_id, 0)) - 1)
     regions = [(r.id, r.name_en) for r in deployment().regions.values()]
     return render_template("directory/lookup.html", regions=regions, languages=_languages(),
-                           seen=seen, linked=specialist_id is not None)
+                           seen=seen, linked=specialist_id is not None, controls=_controls())
+
+
+def _controls() -> dict[str, list[tuple[str, str]]]:
+    """The call controls' choices: interpreter languages (never English or French: those
+    callers are answered in their language), the providers' queues and the configured lines
+    (the crisis line has its own button)."""
+    dep = deployment()
+    return {"languages": [(lang.code, lang.name_en) for lang in dep.interpreter_languages
+                          if lang.code not in ("en", "fr")],
+            "providers": [(pid, p.name) for pid, p in sorted(dep.providers.items())],
+            "lines": [(line.id, line.name_en) for line in dep.call_lines.lines.values()
+                      if line.id != CRISIS_LINE]}
 
 
 class SynonymsForm(FlaskForm):

@@ -1,5 +1,6 @@
 // The specialist's lookup tool: search as you type, keyboard navigation, screen pop, referrals,
 // and "Not what I needed" (counts the query and the service for the admins, nothing about the call).
+// The call controls (call_controls.js) hear of the call and its control events from here.
 (function () {
   "use strict";
   const cfg = window.LOOKUP;
@@ -102,6 +103,7 @@
     const dl = document.createElement("dl");
     dl.className = "facts";
     fact(dl, "Phones", s.phones.map((p) => p.number + (p.extension ? " ext. " + p.extension : "") + (p.description ? " (" + p.description + ")" : "")));
+    if (call && s.phones.length) box.appendChild(transferButtons(s));
     fact(dl, "Hours", s.hours.filter((h) => h.opens_at).map((h) => h.weekday + " " + h.opens_at + "-" + h.closes_at).concat(s.hours_text ? [s.hours_text] : []));
     fact(dl, "Holiday hours", (s.holiday_hours || []).map((h) => (h.from === h.to ? h.from : h.from + " to " + h.to) + ": " + (h.closed ? "closed" : h.opens_at + "-" + h.closes_at)));
     fact(dl, "Address", s.locations.flatMap((l) => l.addresses.map((a) => a.text)));
@@ -116,6 +118,21 @@
     fact(dl, "Taxonomy", s.taxonomy.map((t) => t.code + " " + t.name));
     box.appendChild(dl);
     if (s.description) box.appendChild(text("p", s.description));
+  }
+
+  // A service's phone as the call controls' transfer target (call_controls.js).
+  function transferButtons(s) {
+    const div = document.createElement("div");
+    div.className = "transfer-phones";
+    for (const p of s.phones) {
+      const b = text("button", "Transfer to " + p.number);
+      b.type = "button";
+      b.className = "transfer-phone";
+      b.addEventListener("click", () => document.dispatchEvent(new CustomEvent("lookup:transfer-target",
+        {detail: {number: p.number, name: s.name}})));
+      div.appendChild(b);
+    }
+    return div;
   }
 
   async function referCurrent() {
@@ -172,6 +189,8 @@
         seen = body.seen;
         const calls = body.events.filter((e) => e.type === "call");
         if (calls.length) showCall(calls[calls.length - 1]);
+        // After the call they follow: the call controls' answers (call_controls.js).
+        for (const e of body.events) if (e.type === "control") document.dispatchEvent(new CustomEvent("lookup:control", {detail: e}));
       }
     } catch (e) { /* the next poll retries */ }
     setTimeout(poll, 500);
@@ -180,7 +199,7 @@
   function onKey(e) {
     const typing = ["INPUT", "SELECT", "TEXTAREA"].includes(document.activeElement.tagName);
     if (e.key === "Escape" && typing) { document.activeElement.blur(); return; }
-    if (document.activeElement.closest("#contact")) return;  // the contact record's own fields
+    if (document.activeElement.closest("#contact, #controls")) return;  // their own fields and buttons
     if (e.key === "/" && !typing) { e.preventDefault(); $("q").focus(); $("q").select(); return; }
     if (e.key === "ArrowDown") { e.preventDefault(); select(selected + 1); return; }
     if (e.key === "ArrowUp") { e.preventDefault(); select(selected - 1); return; }
