@@ -159,7 +159,7 @@ def turn_disaster_mode_on() -> None:
 
 def measure_http(calls: int, warmup: int, db_url: str, by_queue: dict[str, str]) -> list[Sample]:
     ours_port, bare_port = free_port(), free_port()
-    env = {"DATABASE_URL": db_url, "TWILIO_AUTH_TOKEN": TOKEN,
+    env = {"DATABASE_URL": db_url, "TWILIO_AUTH_TOKEN": TOKEN, "CALL_BRIDGE": "queue",
            "PUBLIC_BASE_URL": f"http://127.0.0.1:{ours_port}"}
     ours = start_gunicorn("app:create_app()", ours_port, env)
     bare = start_gunicorn("bench.bare_app:create_bare_app()", bare_port, env)

@@ -16,6 +16,7 @@ DEV_TWILIO_AUTH_TOKEN = "dev-auth-token"  # noqa: S105 - a placeholder for local
 DEV_CALLER_HASH_KEY = "dev-caller-hash-key"
 MIN_SECRET_LENGTH = 16
 SEARCH_ENGINES = ("memory", "postgres")
+CALL_BRIDGES = ("conference", "queue")
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE_PATH = PROJECT_ROOT / "instance" / "helpline.sqlite3"
@@ -78,6 +79,14 @@ class Settings:
     # The size of each provider's Twilio queue (the Queue resource's max_size, set through the
     # REST API: Twilio's own default is 100, its limit 5000): callers past it get queue-full and
     # the overflow route. Disaster mode raises it to `disaster_queue_size` and off restores it.
+    # How an answered call is bridged (ivr.conference): "conference" (the system claims the
+    # caller for the specialist and joins both to a <Conference> named for the call, over
+    # Twilio's REST API: what interpreters, transfers and supervisors need) or "queue"
+    # (Twilio's <Dial><Queue> bridges the head of the queue directly: no call controls; for a
+    # lab without a REST API). A specialist with nobody to take waits `idle_poll_seconds` at a
+    # time before the system looks again.
+    call_bridge: str = "conference"
+    idle_poll_seconds: int = 10
     queue_size: int = 100
     disaster_queue_size: int = 1000
     contact_lock_hours: int = 72  # a contact record locks this long after the call; later edits are audited
@@ -108,6 +117,10 @@ class Settings:
     # the simulator's `--at` and simulated waits reach a running server (config.demo_clock).
     # A lab setting: production refuses to start with it.
     demo_clock: bool = False
+    # TWILIO_API_BASE: where the REST requests go instead of https://api.twilio.com (the
+    # simulator's stand-in, `ivr.simulator.rest_http`, for the demo under gunicorn). A lab
+    # setting: production refuses to start with it.
+    twilio_api_base: str = ""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -141,6 +154,8 @@ class Settings:
             callback_retry_seconds=_env_int("CALLBACK_RETRY_SECONDS", base.callback_retry_seconds),
             callback_ring_seconds=_env_int("CALLBACK_RING_SECONDS", base.callback_ring_seconds),
             callback_wait_seconds=_env_int("CALLBACK_WAIT_SECONDS", base.callback_wait_seconds),
+            call_bridge=(os.environ.get("CALL_BRIDGE") or base.call_bridge).strip().lower(),
+            idle_poll_seconds=_env_int("IDLE_POLL_SECONDS", base.idle_poll_seconds),
             queue_size=_env_int("QUEUE_MAX_SIZE", base.queue_size),
             disaster_queue_size=_env_int("DISASTER_QUEUE_MAX_SIZE", base.disaster_queue_size),
             webhook_budget_seconds=_env_float("WEBHOOK_BUDGET_SECONDS", base.webhook_budget_seconds),
@@ -161,6 +176,7 @@ class Settings:
             metrics_token=os.environ.get("METRICS_TOKEN") or base.metrics_token,
             max_request_bytes=_env_int("MAX_REQUEST_BYTES", base.max_request_bytes),
             demo_clock=_env_bool("DEMO_CLOCK", False),
+            twilio_api_base=(os.environ.get("TWILIO_API_BASE") or "").strip(),
         )
 
     def __post_init__(self) -> None:
@@ -169,6 +185,11 @@ class Settings:
                              f"not {self.search_engine!r}")
         if self.search_engine == "postgres" and self.is_sqlite:
             raise ValueError("SEARCH_ENGINE=postgres needs DATABASE_URL on PostgreSQL")
+        if self.call_bridge not in CALL_BRIDGES:
+            raise ValueError(f"CALL_BRIDGE must be one of {', '.join(CALL_BRIDGES)}, "
+                             f"not {self.call_bridge!r}")
+        if not 1 <= self.idle_poll_seconds <= 30:
+            raise ValueError(f"IDLE_POLL_SECONDS must be from 1 to 30, not {self.idle_poll_seconds}")
         for name, size in (("QUEUE_MAX_SIZE", self.queue_size),
                            ("DISASTER_QUEUE_MAX_SIZE", self.disaster_queue_size)):
             if not 1 <= size <= TWILIO_MAX_QUEUE_SIZE:
@@ -215,6 +236,8 @@ class Settings:
             problems.append("VALIDATE_TWILIO_SIGNATURES is off")
         if self.demo_clock:
             problems.append("DEMO_CLOCK is on (any request could set the app's time)")
+        if self.twilio_api_base:
+            problems.append("TWILIO_API_BASE is set (REST requests would not reach Twilio)")
         return problems
 
     def check_production_secrets(self) -> None:

@@ -14,12 +14,12 @@ from config import durable, outbox
 from config.clock import now
 from config.database import db_session
 from config.extensions import deployment, settings, store
-from ivr import callback_voice, callbacks, prompts, records, screen_pop
+from ivr import callback_voice, callbacks, conference, prompts, records, screen_pop
 from ivr.calls import best_effort, best_effort_shared, database_allowed, figures, load_call, save_call
 from ivr.metrics import degraded
 from ivr.roster import Lookup, OnDuty, Roster
-from ivr.session import CallSession
 from ivr.webhook import empty, form, form_float, webhook
+from ivr.whisper import pop_event, spoken_duration, whisper_text
 from routing.service import provider as routed_provider
 
 bp = Blueprint("agent", __name__, url_prefix="/agent")
@@ -73,14 +73,58 @@ def incoming() -> VoiceResponse:
             writes.set_json(f"agentcall:{agent_sid}", {"specialist_id": specialist.id,
                                                        "provider": provider.id}, ttl=AGENT_CALL_TTL)
             figures(writes).specialist_signed_in(provider.id, agent_sid, now().timestamp())
-    resp = VoiceResponse()
-    on_duty = OnDuty(specialist.id, provider.id)
+    return next_for(VoiceResponse(), OnDuty(specialist.id, provider.id), agent_sid, first=True)
+
+
+def next_for(resp: VoiceResponse, on_duty: OnDuty, agent_sid: str,
+             first: bool = False) -> VoiceResponse:
+    """The specialist's next call: a callback owed, else the caller at the head of the line
+    claimed and joined in a conference, else a short wait and a look again (`idle`).
+    Without the store or the database (no claim), Twilio's <Dial><Queue> bridges directly."""
     claimed = claim_callback(on_duty)
     if claimed is not None:
         return dial_callback(resp, claimed, on_duty)
-    with best_effort():
-        whisper(resp, provider.id)
-    return dial_queue(resp, on_duty, idle_timeout(provider.id))
+    try:
+        caller = conference.claim_caller(on_duty, agent_sid)
+    except conference.NoClaim:
+        with best_effort():
+            whisper(resp, on_duty.provider)
+        return dial_queue(resp, on_duty, idle_timeout(on_duty.provider))
+    if caller is not None:
+        return conference.specialist_joins(resp, *caller)
+    if first:
+        prompts.say(resp, "en", "agent_no_caller")
+    # (at most 30 s, so a callback retry that falls due is taken within that: no database
+    # read per look for when it is due)
+    resp.pause(length=settings().idle_poll_seconds)
+    resp.redirect(url_for("agent.idle", ap=on_duty.provider, sp=on_duty.id), method="POST")
+    return resp
+
+
+def on_duty_arg() -> OnDuty | None:
+    """Who the specialist is, from the URL our own TwiML gave Twilio."""
+    specialist, provider = request.args.get("sp", ""), request.args.get("ap", "")
+    if not specialist.isdigit() or provider not in deployment().providers:
+        return None
+    return OnDuty(int(specialist), provider)
+
+
+def idle_fallback() -> VoiceResponse:
+    """Whatever failed, a waiting specialist stays on: their queue, from the URL alone."""
+    return after_call_fallback()
+
+
+@bp.post("/idle")
+@webhook(fallback=idle_fallback, shed=False)
+def idle() -> VoiceResponse:
+    """A specialist waiting for a caller looks again (every `idle_poll_seconds`)."""
+    on_duty = on_duty_arg()
+    if on_duty is None:
+        return agent_fallback()
+    resp = VoiceResponse()
+    if request.args.get("missed"):
+        prompts.say(resp, "en", "agent_missed_caller")
+    return next_for(resp, on_duty, form("CallSid"))
 
 
 def idle_timeout(provider: str) -> int:
@@ -170,8 +214,11 @@ def callback_done() -> VoiceResponse:
         return after_call_answer(VoiceResponse())
     resp = VoiceResponse()
     prompts.say(resp, "en", "callback_not_answered")
-    resp.redirect(url_for("agent.incoming"), method="POST")
-    return resp
+    on_duty = on_duty_arg()
+    if on_duty is None:
+        resp.redirect(url_for("agent.incoming"), method="POST")
+        return resp
+    return next_for(resp, on_duty, form("CallSid"))
 
 
 # On an empty queue <Dial><Queue> waits until a caller joins or the Dial's timeout (Twilio's
@@ -203,35 +250,6 @@ def whisper(resp: VoiceResponse, provider_id: str) -> None:
         prompts.say(resp, "en", "agent_no_caller")
         return
     prompts.say_text(resp, "en", whisper_text(load_call(next_sid)))
-
-
-def whisper_text(call: CallSession) -> str:
-    dep = deployment()
-    region = dep.regions[call.region].name_en if call.region in dep.regions else "region unknown"
-    waited = round(now().timestamp() - call.enqueued_at) if call.enqueued_at else 0
-    language = prompts.label("en", "languages", call.language)
-    interpreter = ""
-    if call.interpreter:  # the language the caller named, by its name: "Punjabi", not "pa"
-        language, interpreter = interpreter_name(call.interpreter), " with an interpreter"
-    need = ("need not asked" if call.interpreter and not call.need
-            else "needs help with " + prompts.label("en", "needs", call.need or "other"))
-    return prompts.text("en", "agent_whisper", language=language, interpreter=interpreter,
-                        region=region, need=need, waited=spoken_duration(waited))
-
-
-def interpreter_name(code: str | None) -> str:
-    """An interpreter language's English name; 'language not identified' for 'und'."""
-    found = next((lang for lang in deployment().interpreter_languages if lang.code == code), None)
-    return found.name_en if found else "language not identified"
-
-
-def spoken_duration(seconds: int) -> str:
-    """'45 seconds', '1 minute 1 second', '2 minutes'."""
-    minutes, rest = divmod(max(0, seconds), 60)
-    secs = f"{rest} second{'' if rest == 1 else 's'}"
-    if not minutes:
-        return secs
-    return f"{minutes} minute{'s' if minutes > 1 else ''}" + (f" {secs}" if rest else "")
 
 
 def connect_fallback() -> VoiceResponse:
@@ -284,18 +302,6 @@ def connect() -> VoiceResponse:
     return resp
 
 
-def pop_event(call: CallSession, waited: float | None) -> dict[str, object]:
-    dep = deployment()
-    need = dep.need(call.need or "other")
-    return {
-        "type": "call", "call_sid": call.call_sid, "language": call.language,
-        "interpreter": call.interpreter, "region": call.region, "need": call.need,
-        "interpreter_name": interpreter_name(call.interpreter) if call.interpreter else None,
-        "taxonomy": list(need.taxonomy) if need else [], "waited_seconds": round(waited or 0),
-        "provider": call.provider, "overflowed": call.overflowed, "at": now().isoformat(),
-    }
-
-
 def after_call_fallback() -> VoiceResponse:
     """When /agent/after-call fails, overruns or is shed: the specialist stays on their
     queue (who they are rides in the URL), rather than being hung up on mid-shift."""
@@ -316,11 +322,8 @@ def after_call() -> VoiceResponse:
     resp = VoiceResponse()
     waiting = still_waiting()
     if waiting is not None:
-        claimed = claim_callback(waiting)  # a retry that fell due while they waited
-        if claimed is not None:
-            return dial_callback(resp, claimed, waiting)
         prompts.say(resp, "en", "agent_still_waiting")
-        return dial_queue(resp, waiting, idle_timeout(waiting.provider))
+        return next_for(resp, waiting, form("CallSid"))
     return after_call_answer(resp)
 
 
@@ -373,8 +376,17 @@ def dequeuing_sid() -> str:
 
 
 def record_talk_time() -> None:
-    """The bridge ended: its own length (DialCallDuration) is the talk time. The caller's
+    """The bridge ended: its talk time is from the caller's join to now for a conference
+    (`cs`), the bridge's own length (DialCallDuration) for a queue bridge. The caller's
     status callback comes only after the survey, so it cannot tell it."""
+    caller = request.args.get("cs", "")
+    if caller:
+        talk = conference.talk_ended(caller)
+        if talk:
+            records.record_talk(caller, talk)
+            with best_effort():
+                figures().talk_ended(request.args.get("ap", ""), talk)
+        return
     duration = form_float("DialCallDuration")
     if form("DialCallStatus") != "completed" or not duration:
         return

@@ -64,9 +64,17 @@ def put_in_queue(resp: VoiceResponse, call: CallSession, decision: Decision, pro
     if not (call.interpreter and call.interpreter in prompts.interpreter_hold_lines()):
         # (an interpreter caller hears "please hold" in their language from the hold URL)
         prompts.say(resp, call.language, prompt, provider=provider.spoken_name(call.language))
-    state = url_state(call)
-    resp.enqueue(provider.queue, wait_url=url_for("voice.hold", **state), wait_url_method="POST",
-                 action=url_for("voice.queue_result", **state), method="POST")
+    return enqueue_verb(resp, url_state(call), provider.id, provider.queue)
+
+
+def enqueue_verb(resp: VoiceResponse, state: dict[str, Any], provider_id: str,
+                 queue: str) -> VoiceResponse:
+    """The <Enqueue>: its waitUrl knows the queue's provider (`ap`), so the hold step can put
+    back in the shared figures a caller they lost (Redis restarted empty, or a caller the
+    safe route queued without them), and a specialist can then claim them."""
+    resp.enqueue(queue, wait_url=url_for("voice.hold", **state, ap=provider_id),
+                 wait_url_method="POST", action=url_for("voice.queue_result", **state),
+                 method="POST")
     return resp
 
 
@@ -150,9 +158,7 @@ def safe_route(language: str = "en", state: dict[str, Any] | None = None) -> Voi
     provider = dep.providers[dep.safe_route_provider]
     resp = VoiceResponse()
     prompts.say(resp, language, "error_route")
-    resp.enqueue(provider.queue, action=url_for("voice.queue_result", **(state or {})),
-                 method="POST")
-    return resp
+    return enqueue_verb(resp, state or {}, provider.id, provider.queue)
 
 
 

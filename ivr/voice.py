@@ -10,16 +10,15 @@ from __future__ import annotations
 import logging
 import math
 import urllib.parse
-from typing import Any
 
-from flask import Blueprint, current_app, request, url_for
+from flask import Blueprint, current_app, request
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from config.clock import now
 from config.database import db_session
 from config.extensions import caller_hasher, deployment, settings, store
 from config.ontario import data_files
-from ivr import callback_voice, crisis, prompts, records
+from ivr import callback_voice, conference, crisis, prompts, records
 from ivr.call_state import STATE_PARAMS, url_state
 from ivr.calls import (
     best_effort,
@@ -317,10 +316,11 @@ def hold() -> VoiceResponse:
     call = load_call(form("CallSid"))
     waited = form_float("QueueTime") or 0.0
     limit = call.max_wait_seconds
-    if limit and waited >= limit:
+    if (limit and waited >= limit) or conference.should_leave_for(call):
         resp = VoiceResponse()
         resp.leave()
         return resp
+    conference.keep_listed(request.args.get("ap") or call.provider or "", call)
     resp = VoiceResponse()
     expected = None
     if not prompts.say_interpreter_hold(resp, call.interpreter):  # else: in their language
@@ -401,15 +401,14 @@ def queue_result() -> VoiceResponse:
     result = form("QueueResult")
     resp = VoiceResponse()
     if result in {"bridged", "redirected-from-bridged"}:
-        if request.args.get("i"):  # a survey they could not answer: an interpreter caller
-            resp.hangup()
-            return resp
-        facts: dict[str, Any] = request.args.to_dict()  # the call's facts go on to the survey
-        resp.redirect(url_for("survey.start", **facts), method="POST")
-        return resp
+        return conference.after_specialist(resp)
     if result in {"bridging-in-process", "redirected"}:
-        return resp
+        return resp  # (redirected: to the caller's conference; Twilio ignores this answer)
     call = load_call(form("CallSid"))
+    if result == "leave":  # the hold step's <Leave/> for a claim whose redirect was late
+        joining = conference.join_after_leave(resp, call)
+        if joining is not None:
+            return joining
     if call.provider:
         with best_effort():
             figures().caller_left(call.provider, call.call_sid)

@@ -14,6 +14,11 @@ require_free_port "$PORT"
 export PUBLIC_BASE_URL="${PUBLIC_BASE_URL:-http://127.0.0.1:$PORT}"
 export TWILIO_AUTH_TOKEN="${TWILIO_AUTH_TOKEN:-dev-auth-token}"
 export DEMO_CLOCK="${DEMO_CLOCK:-1}"  # the simulator's --at and waits reach the server
+# The simulator serves Twilio's REST API on the next port; the server sends its REST requests
+# there (the conference bridge redirects the caller's queued call into the conference).
+export SIM_REST_PORT="${SIM_REST_PORT:-$((PORT + 1))}"
+require_free_port "$SIM_REST_PORT"
+export TWILIO_API_BASE="${TWILIO_API_BASE:-http://127.0.0.1:$SIM_REST_PORT}"
 export FLASK_APP=app
 SEARCH_WARM_START=false prepare_database
 if [ -n "${DISASTER:-}" ]; then  # before the server starts: it reads the mode on its first call

@@ -74,12 +74,26 @@ def default_queue_factory(app: Flask) -> Callable[[], Queue | None]:
     return make
 
 
+TWILIO_REST_TIMEOUT = 10.0  # seconds: a REST request runs on the outbox's thread, never a webhook's
+
+
 def default_twilio_factory(app: Flask) -> Callable[[], Any]:
     def make() -> Any:
+        from twilio.http.http_client import TwilioHttpClient
         from twilio.rest import Client
 
         cfg = app.extensions["settings"]
-        return Client(cfg.twilio_account_sid, cfg.twilio_auth_token)
+        base = cfg.twilio_api_base
+
+        class Rebased(TwilioHttpClient):
+            """Sends the API's requests to `TWILIO_API_BASE` (the simulator's stand-in)."""
+
+            def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+                rebased = url.replace("https://api.twilio.com", base.rstrip("/"), 1)
+                return super().request(method, rebased, *args, **kwargs)
+
+        http = (Rebased if base else TwilioHttpClient)(timeout=TWILIO_REST_TIMEOUT)
+        return Client(cfg.twilio_account_sid, cfg.twilio_auth_token, http_client=http)
 
     return make
 

@@ -30,6 +30,7 @@ from config.models import import_all_models
 from config.settings import Settings
 from config.shared_store import MemoryStore, RedisStore, SharedStore
 from ivr.simulator.cli import SimClock
+from ivr.simulator.rest import RestApi
 from tests.browser_helpers import live_server
 from tests.fault_servers import RedisServer, TcpProxy
 from tests.survey_helpers import FakeTwilio, make_queue
@@ -118,6 +119,10 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 def _app_for(settings: Settings, store: SharedStore, clock: SimClock) -> Iterator[Flask]:
     app = create_app(settings, store=store, clock=clock)
+    # No test reaches the real Twilio: an empty stand-in, which refuses what it does not know
+    # as Twilio would; tests that play calls hand the app their exchange's (`tests.calls`).
+    standin = RestApi()
+    app.extensions["twilio_client_factory"] = lambda: standin
     if settings.is_sqlite:
         Base.metadata.create_all(app.extensions["db_engine"])
     yield app

@@ -1,5 +1,5 @@
-"""A specialist waiting on a quiet queue stays on it: Twilio ends an empty-queue Dial at its
-timeout with DialCallStatus=no-answer, and the specialist must dial the queue again, signed in."""
+"""A specialist waiting on a quiet queue stays on it, signed in: the system looks again every
+few seconds (a Pause, then a Redirect) and claims the first caller who comes."""
 
 from __future__ import annotations
 
@@ -29,24 +29,30 @@ def signed_in(app: Flask, provider: str) -> int:
         return figures().snapshot(provider, 0.0).specialists
 
 
-def test_waiting_specialist_redials_the_queue_through_several_timeouts(
+def test_waiting_specialist_looks_again_signed_in_until_a_caller_comes(
         app: Flask, db: Session, twilio: SignedClient) -> None:
     phone = add_specialists(db)["north"]
-    dial = dial_of(twiml(twilio.post("/agent/incoming", CallSid="CAagent1", From=phone)))
-    assert int(dial.get("timeout", "30")) == 600  # Twilio's maximum, not its 30 s default
-    queue = dial.find("Queue")
-    assert queue is not None and queue.text == "211-north"
-    for _ in range(3):  # three empty-queue timeouts in a row
-        root = twiml(twilio.post(path_of(dial.get("action", "")), CallSid="CAagent1",
-                                 From=phone, DialCallStatus="no-answer"))
-        assert "Still waiting for a caller" in spoken(root)
-        assert "Hangup" not in verbs(root) and "Gather" not in verbs(root)
-        dial = dial_of(root)
-        again = dial.find("Queue")
-        assert again is not None and again.text == "211-north"
+    root = twiml(twilio.post("/agent/incoming", CallSid="CAagent1", From=phone))
+    assert "No callers are waiting" in spoken(root)
+    for _ in range(3):  # a quiet line: a short pause, then the system looks again
+        assert verbs(root)[-2:] == ["Pause", "Redirect"], verbs(root)
+        pause = root.find("Pause")
+        assert pause is not None and int(pause.get("length", "0")) == app.extensions[
+            "settings"].idle_poll_seconds
         assert signed_in(app, "north") == 1
+        redirect = root.find("Redirect")
+        assert redirect is not None and redirect.text
+        again = path_of(redirect.text)
+        root = twiml(twilio.post(again, CallSid="CAagent1", From=phone))
+        assert "Hangup" not in verbs(root) and "Gather" not in verbs(root)
+    with app.app_context():
+        figures().caller_enqueued("north", "CAcaller1", 1.0)
+    root = twiml(twilio.post(again, CallSid="CAagent1", From=phone))
+    assert "Next caller" in spoken(root)  # the whisper: about the caller now claimed
+    room = dial_of(root).find("Conference")
+    assert room is not None and room.text == "call-CAcaller1"
     # a call that was answered and ended: the "next caller" offer, as before
-    root = twiml(twilio.post(path_of(dial.get("action", "")), CallSid="CAagent1", From=phone,
-                             DialCallStatus="completed"))
+    root = twiml(twilio.post(path_of(dial_of(root).get("action", "")), CallSid="CAagent1",
+                             From=phone, DialCallStatus="completed"))
     assert "Gather" in verbs(root)
     assert signed_in(app, "north") == 0

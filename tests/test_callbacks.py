@@ -156,11 +156,12 @@ def test_no_answer_is_retried_spaced_then_given_up_and_the_number_erased(
         exchange.place_call(CallerScript(CALLER_C, [*MENUS, "silence", "hangup"]),
                             SimSpecialist(NORTH, answer_after=0, after_call_keys=[]))
         results.append(rows(db)[0].status)
-        if attempt == 0:  # an idle specialist waits on the empty queue only until it is due
+        if attempt == 0:  # an idle specialist looks again well before the retry is due
             signed = SignedClient(app.test_client(), PUBLIC_BASE_URL, AUTH_TOKEN)
-            dial = twiml(signed.post("/agent/incoming", CallSid="CAidle", From=NORTH)).find("Dial")
-            assert dial is not None and dial.find("Queue") is not None
-            assert 30 <= int(dial.get("timeout", "0")) <= settings.callback_retry_seconds + 1
+            idle = twiml(signed.post("/agent/incoming", CallSid="CAidle", From=NORTH))
+            pause = idle.find("Pause")
+            assert pause is not None and idle.find("Redirect") is not None
+            assert int(pause.get("length", "0")) <= min(30, settings.callback_retry_seconds)
         # too soon: the next try waits for the spacing
         exchange.callees = []
         assert len(exchange.rest.calls.created) == attempt + 1
@@ -184,9 +185,8 @@ def test_ordering_a_callback_waits_for_those_who_joined_before_it(
     exchange.place_call(CallerScript(CALLER_A, [*MENUS, "1", "1"]))
     signed = SignedClient(app.test_client(), PUBLIC_BASE_URL, AUTH_TOKEN)
     first = twiml(signed.post("/agent/incoming", CallSid="CAagent1", From=NORTH))
-    queue = first.find("Dial/Queue")
-    assert queue is not None and queue.text == "211-north"  # C, who joined before A
-    figures.caller_left("north", "CA-still-holding")
+    room = first.find("Dial/Conference")
+    assert room is not None and room.text == "call-CA-still-holding"  # C, who joined before A
     second = twiml(signed.post("/agent/incoming", CallSid="CAagent2", From=NORTH))
     queue = second.find("Dial/Queue")
     assert queue is not None and queue.text == f"cb-{rows(db)[0].id}"
@@ -215,7 +215,7 @@ def test_concurrent_specialists_never_claim_the_same_callback(
     ids = [f"cb-{row.id}" for row in rows(db)]
     claimed = [name for name in got if name.startswith("cb-")]
     assert sorted(claimed) == sorted(ids)  # each callback once, none twice
-    assert got.count("211-north") == 4
+    assert got.count("") == 4  # the others: nobody else waits, so they wait to look again
     assert all(row.status == "dialing" and row.attempts == 1 for row in rows(db))
 
 

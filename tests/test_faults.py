@@ -330,7 +330,10 @@ def served(database_url: str, own_redis: RedisServer, tmp_path: Path) -> Iterato
         "DATABASE_URL": database_url, "REDIS_URL": own_redis.url, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
         "PUBLIC_BASE_URL": server.url, "SECRET_KEY": "test-secret-key-for-sessions",
         "CALLER_HASH_KEY": "test-caller-hash-key-0123", "CALLER_HASH_COST": "10",
-        "JOURNAL_PATH": str(tmp_path / "journal.sqlite3"), "SEARCH_WARM_START": "0"}
+        "JOURNAL_PATH": str(tmp_path / "journal.sqlite3"), "SEARCH_WARM_START": "0",
+        # Each crowd call plays its own Exchange, whose REST API the server cannot reach: the
+        # queue bridge (the conference bridge is covered in-process, tests/test_conference_*).
+        "CALL_BRIDGE": "queue"}
     yield server.start()
     server.stop()
 

@@ -71,6 +71,11 @@ def test_specialist_hangs_up_the_phone_caller_still_gets_survey(app: Flask, cloc
 def test_the_dial_lets_the_specialist_end_with_star(twilio) -> None:  # type: ignore[no-untyped-def]
     from tests.twilio_helpers import twiml
 
+    with twilio.client.application.app_context():  # a caller waiting, for the specialist to take
+        figures().caller_enqueued("north", "CAwaiting", 1.0)
     root = twiml(twilio.post("/agent/incoming", CallSid="CAa", From=NORTH))
     dial = root.find("Dial")
     assert dial is not None and dial.get("hangupOnStar") == "true"
+    room = dial.find("Conference")
+    assert room is not None and room.text == "call-CAwaiting"
+    assert room.get("endConferenceOnExit") == "true"  # the specialist leaving ends the call

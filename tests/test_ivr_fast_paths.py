@@ -76,8 +76,10 @@ def test_a_deactivated_specialist_is_turned_away_on_the_next_dial_in(
         twilio: SignedClient, db: Session) -> None:
     add_specialists(db)
     north = DEMO_SPECIALISTS["north"]
-    assert "Dial" in verbs(twiml(twilio.post("/agent/incoming", CallSid="CAa1", From=north)))
+    taken = verbs(twiml(twilio.post("/agent/incoming", CallSid="CAa1", From=north)))
+    assert taken[-2:] == ["Pause", "Redirect"]  # on duty: waiting for a caller
     specialist = db.query(Specialist).filter_by(phone=north).one()
     specialist.active = False
     db.commit()
-    assert "Dial" not in verbs(twiml(twilio.post("/agent/incoming", CallSid="CAa2", From=north)))
+    turned = twiml(twilio.post("/agent/incoming", CallSid="CAa2", From=north))
+    assert verbs(turned)[-1] == "Hangup" and "Redirect" not in verbs(turned)

@@ -33,6 +33,7 @@ from config.shared_store import SharedStore
 from ivr.cli import DEMO_SPECIALISTS
 from ivr.models import RESULT_ANSWERED, RESULT_IVR_ABANDONED
 from ivr.simulator.cli import SimClock, main, typical_answer
+from survey.jobs import default_twilio_factory
 from tests.calls import add_specialists, only_record
 from tests.conftest import AUTH_TOKEN, PUBLIC_BASE_URL, _app_for
 from tests.directory_helpers import small_directory
@@ -213,6 +214,13 @@ def test_the_caller_can_hang_up_by_key_by_typing_it_and_by_ctrl_d(app: Flask, db
 
 @contextmanager
 def serving(app: Flask) -> Iterator[str]:
+    """The app over HTTP, its REST requests sent (as by TWILIO_API_BASE) to the simulator's
+    stand-in on `app.extensions["sim_rest_port"]`, which `run_simulator` serves there."""
+    rest_port = free_port()
+    app.extensions["settings"] = replace(app.extensions["settings"],
+                                         twilio_api_base=f"http://127.0.0.1:{rest_port}")
+    app.extensions["twilio_client_factory"] = default_twilio_factory(app)
+    app.extensions["sim_rest_port"] = rest_port
     port = free_port()
     httpd = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
@@ -230,11 +238,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def run_simulator(url: str, *args: str, base: str = PUBLIC_BASE_URL) -> tuple[int, str]:
+def run_simulator(url: str, *args: str, base: str = PUBLIC_BASE_URL,
+                  app: Flask | None = None) -> tuple[int, str]:
     from click.testing import CliRunner
 
+    rest = ["--rest-port", str(app.extensions["sim_rest_port"])] if app is not None else []
     result = CliRunner().invoke(main, ["--url", url, "--auth-token", AUTH_TOKEN,
-                                       "--public-base-url", base, *args])
+                                       "--public-base-url", base, *rest, *args])
     return result.exit_code, result.output
 
 
@@ -244,7 +254,7 @@ def test_at_against_a_server_that_keeps_its_own_clock_is_refused_clearly(app: Fl
     with serving(app) as url:
         code, out = run_simulator(url, "--at", "2026-12-25T03:00")
         assert code == 2 and "keeps its own clock" in out and "DEMO_CLOCK" in out
-        code, out = run_simulator(url)  # without --at it runs, and says what the clock means
+        code, out = run_simulator(url, app=app)  # without --at it runs, and says what the clock means
         assert code == 0, out
         assert "keeps its own clock" in out and "the specialist is on the line" in out
 
@@ -253,7 +263,7 @@ def test_at_and_waits_reach_a_server_on_the_demo_clock(lab: Flask, lab_db: Sessi
     add_specialists(lab_db)
     with serving(lab) as url:  # the app's own clock says Monday 10:00: North is open
         code, out = run_simulator(url, "--at", "2026-12-25T03:00", "--answer-after", "110",
-                                  base=LAB_BASE_URL)
+                                  base=LAB_BASE_URL, app=lab)
     assert code == 0, out
     assert "keeps its own clock" not in out and SORRY not in out
     assert "joins queue 211-after-hours" in out  # Christmas, 3 a.m.: the server took --at

@@ -18,6 +18,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from ivr.simulator.engine import HANGUP, CallerScript, Exchange, SimulationError, Specialist
+from ivr.simulator.rest_http import RestServer
 from ivr.simulator.transport import FlaskTransport, HttpTransport, NotOurServer, Transport
 
 TORONTO = ZoneInfo("America/Toronto")
@@ -79,12 +80,27 @@ def typical_answer(action: str, modes: str) -> str:
 
 
 def simulate(transport: Transport, caller: CallerScript, specialist: Specialist | None,
-             start: datetime, clock: SimClock | None = None) -> Exchange:
+             start: datetime, clock: SimClock | None = None, app: Flask | None = None,
+             rest_port: int | None = None) -> Exchange:
+    """Play the call. Twilio's REST API is the exchange's: handed to an in-process `app`, or
+    served on `rest_port` for a server started with TWILIO_API_BASE pointing there."""
     sink = clock.set if clock else getattr(transport, "set_time", None)
     exchange = Exchange(transport, start, clock_sink=sink)
     if caller.ask:  # a person is answering: show each line as it is spoken
         exchange.transcript.echo = click.echo
-    exchange.place_call(caller, specialist)
+    server = RestServer(exchange.rest, rest_port).start() if rest_port is not None else None
+    if server is not None:
+        exchange.rest_wait = 3.0
+    previous = app.extensions.get("twilio_client_factory") if app is not None else None
+    if app is not None:
+        app.extensions["twilio_client_factory"] = lambda: exchange.rest
+    try:
+        exchange.place_call(caller, specialist)
+    finally:
+        if server is not None:
+            server.stop()
+        if app is not None:
+            app.extensions["twilio_client_factory"] = previous
     return exchange
 
 
@@ -104,7 +120,7 @@ def run_in_process(app: Flask, caller: CallerScript, specialist: Specialist | No
     app.extensions["clock"] = clock
     try:
         transport = FlaskTransport(app, settings.public_base_url, settings.twilio_auth_token)
-        return simulate(transport, caller, specialist, start, clock)
+        return simulate(transport, caller, specialist, start, clock, app=app)
     finally:
         app.extensions["clock"] = previous
 
@@ -172,10 +188,14 @@ def simulate_command(from_number: str, keys: str, then: str, at: str | None, spe
 @click.option("--url", required=True, help="the running server, e.g. http://127.0.0.1:8211")
 @click.option("--auth-token", envvar="TWILIO_AUTH_TOKEN", default="dev-auth-token")
 @click.option("--public-base-url", envvar="PUBLIC_BASE_URL", default=None)
+@click.option("--rest-port", type=int, envvar="SIM_REST_PORT", default=None,
+              help="serve Twilio's REST API here for the server (started with TWILIO_API_BASE "
+                   "pointing at it), so the conference bridge's redirects reach this call")
 @with_common
-def main(url: str, auth_token: str, public_base_url: str | None, from_number: str, keys: str,
-         then: str, at: str | None, specialist: str, answer_after: float, talk: float,
-         hangup_after: float | None, interactive: bool) -> None:
+def main(url: str, auth_token: str, public_base_url: str | None, rest_port: int | None,
+         from_number: str, keys: str, then: str, at: str | None, specialist: str,
+         answer_after: float, talk: float, hangup_after: float | None,
+         interactive: bool) -> None:
     """Place a simulated call against a running server over HTTP.
 
     A server started with DEMO_CLOCK on (scripts/serve.sh, scripts/demo.sh) takes the
@@ -200,7 +220,8 @@ def main(url: str, auth_token: str, public_base_url: str | None, from_number: st
                    "the simulated ones below.\n", err=True)
     caller = caller_script(from_number, keys, hangup_after, interactive, then)
     try:
-        exchange = simulate(transport, caller, specialist_of(specialist, answer_after, talk), start)
+        exchange = simulate(transport, caller, specialist_of(specialist, answer_after, talk), start,
+                            rest_port=rest_port)
     except SimulationError as err:
         click.echo(f"simulation failed: {err}", err=True)
         sys.exit(1)

@@ -16,6 +16,7 @@ overrides `rc`/`rp`), and is otherwise lost, as it would be.
 from __future__ import annotations
 
 import http.client
+import time
 import urllib.parse
 import xml.etree.ElementTree as ET
 from collections import deque
@@ -102,6 +103,7 @@ class Leg:
     hung_up: bool = False  # the caller hung up: Twilio still posts the action, ignores its TwiML
     side: str = "caller"  # or "agent": which number's fallback URL Twilio would ask
     pending_params: dict[str, str] | None = None  # a Gather's answer, for its action's request
+    redirect_to: str | None = None  # a REST redirect (calls(sid).update(url=...)) to take
 
     def params(self, **extra: object) -> dict[str, str]:
         base = {"CallSid": self.sid, "AccountSid": "AC" + "0" * 32, "From": self.from_number,
@@ -167,6 +169,12 @@ class Exchange:
         self.rest = RestApi()  # what the app asks of Twilio's REST API (tests hand it to the app)
         self.unanswered: set[str] = set()  # numbers a <Dial><Number> rings out on (no-answer)
         self.callees: list[tuple[str, list[str], str]] = []  # (answerer, inputs, status) per call
+        self.agent_next: tuple[str, dict[str, str]] | None = None  # the specialist's next request
+        self.horizon = 0.0  # the caller's time: the specialist's leg never runs ahead of it
+        self.conference_sids: dict[str, str] = {}  # conference name -> its ConferenceSid
+        # Real seconds to wait for a REST request a server in another process owes (it sends
+        # it from its outbox thread after answering): 0 in-process, where it is settled.
+        self.rest_wait = 0.0
         self.outbound: list[Leg] = []  # the calls placed through `rest`, as played
 
     # -- HTTP ---------------------------------------------------------------------------
@@ -222,6 +230,7 @@ class Exchange:
         leg = Leg(new_sid(), script.from_number, HELPLINE_NUMBER, self.start,
                   inputs=deque(script.inputs))
         self.script, self.specialist = script, specialist
+        self.rest.calls.states[leg.sid] = "in-progress"
         self.log(leg, "call", f"{leg.from_number} dials 2-1-1 at {self.start:%a %Y-%m-%d %H:%M %Z}")
         try:
             self.run(leg, incoming_url, leg.params())
@@ -231,6 +240,7 @@ class Exchange:
                            callback=True)
             raise
         self.end_of_run(leg)
+        self.rest.calls.states[leg.sid] = "completed"
         duration = round(leg.t)
         self.log(leg, "call", f"call ends after {duration // 60} min {duration % 60} s")
         self.fetch(leg, status_url, leg.params(CallStatus="completed", CallDuration=duration),
@@ -280,6 +290,8 @@ class Exchange:
                 return (verb.text or "").strip(), leg.params()
             elif tag == "Enqueue":
                 return self.enqueue(leg, verb)
+            elif tag == "Dial" and any(c.tag == "Conference" for c in verb):
+                return self.dial_conference(leg, verb)
             elif tag == "Dial":
                 return self.dial_number(leg, verb)
             elif tag == "Hangup":
@@ -372,6 +384,13 @@ class Exchange:
         queue_time = round(leg.t - leg.enqueued_t)
         if leg in queue:
             queue.remove(leg)
+        if result == "redirected" and leg.redirect_to:
+            # Twilio requests the Enqueue action and ignores its answer: the call goes on
+            # with the TwiML at the URL it was redirected to (TWILIO.md).
+            if action:
+                self.fetch(leg, action, leg.params(QueueResult=result, QueueTime=queue_time))
+            url, leg.redirect_to = leg.redirect_to, None
+            return url, leg.params()
         return (action, leg.params(QueueResult=result, QueueTime=queue_time)) if action else None
 
     def wait_in_queue(self, leg: Leg, name: str, wait_url: str | None) -> str:
@@ -379,6 +398,9 @@ class Exchange:
         while True:
             waited = leg.t - leg.enqueued_t
             specialist = self.specialist
+            self.advance_agent(leg.t)
+            if self.redirected(leg):
+                return "redirected"
             if self.agent is not None and self.waiting_on(name):
                 # A <Dial><Queue> already waiting connects whoever joins, at once.
                 dial = self.agent_dial
@@ -387,6 +409,8 @@ class Exchange:
                 outcome = self.specialist_dials_in(leg, specialist, name)
                 if outcome:
                     return outcome
+                if self.conference_of(self.agent_dial) and self.awaits_redirect(leg):
+                    return "redirected"
             if script.hangup_in_queue_after is not None and waited >= script.hangup_in_queue_after:
                 self.log(leg, "caller", "hangs up while waiting")
                 leg.hung_up = True
@@ -453,10 +477,12 @@ class Exchange:
     def specialist_dials_in(self, caller: Leg, specialist: Specialist, name: str) -> str | None:
         """The specialist calls in and dials their queue; returns 'bridged' if it was ours."""
         agent = self.agent
+        self.horizon = caller.t
         if agent is None:
             number = specialist.number_for(name)
             agent = self.agent = Leg(new_sid(), number, HELPLINE_NUMBER, caller.started, t=caller.t,
                                      inputs=deque(specialist.after_call_keys), side="agent")
+            self.rest.calls.states[agent.sid] = "in-progress"
             self.log(agent, "specialist", f"dials in from {number}")
             self.agent_run(agent, "/agent/incoming", agent.params())
         self.dial_timeouts(caller.t)
@@ -482,12 +508,23 @@ class Exchange:
         kept in `agent_dial`) or their call ends."""
         self.agent_dial = None
         step: tuple[str, dict[str, str]] | None = (url, params)
+        paused = False
         while step:
+            if paused and agent.t > self.horizon:  # a waiting specialist: until the caller's time
+                self.agent_next = step
+                return
             doc, step = self.fetch(agent, *step), None
             for verb in doc:
+                paused = paused or verb.tag == "Pause"
+                if verb.tag == "Dial" and any(c.tag == "Conference" for c in verb):
+                    self.agent_dial, self.agent_dial_t = verb, agent.t
+                    room = self.conference_of(verb)
+                    self.log(agent, "conference", f"the specialist waits in {room}")
+                    self.conference_event(verb, "participant-join", agent, "specialist")
+                    return
                 if verb.tag == "Dial":
                     if not any(c.tag == "Queue" for c in verb):
-                        raise SimulationError("the specialist's <Dial> has no <Queue>")
+                        raise SimulationError("the specialist's <Dial> has no <Queue> or <Conference>")
                     self.agent_dial, self.agent_dial_t = verb, agent.t
                     self.place_outbound(verb)
                     return
@@ -520,8 +557,11 @@ class Exchange:
         """Twilio ends a `<Dial><Queue>` on an empty queue at the Dial's timeout (30 s by
         default) with DialCallStatus=no-answer; the Dial action says what the specialist
         does next. Plays every timeout that fell before `until`."""
+        self.horizon = max(self.horizon, until)
         while self.agent is not None and self.agent_dial is not None:
             agent, dial = self.agent, self.agent_dial
+            if self.queue_of(dial) is None:
+                return  # a conference has no timeout: the specialist stays until it ends
             ends = self.agent_dial_t + float(dial.get("timeout", "30"))
             if ends > until:
                 return
@@ -556,13 +596,15 @@ class Exchange:
         self.fetch(agent, "/agent/status", agent.params(CallStatus="completed",
                                                          CallDuration=round(agent.t)), callback=True)
         agent.ended = True
+        self.rest.calls.states[agent.sid] = "completed"
         if self.agent is agent:
-            self.agent, self.agent_dial = None, None
+            self.agent, self.agent_dial, self.agent_next = None, None, None
 
     def end_of_run(self, caller: Leg) -> None:
         """The caller's call is over: a specialist still waiting on a queue hangs up too."""
         if self.agent is not None:
             self.dial_timeouts(caller.t)
+            self.advance_agent(caller.t)
         if self.agent is not None:
             self.agent.t = max(self.agent.t, caller.t)
             self.log(self.agent, "specialist", "hangs up the phone (end of the simulation)")
@@ -606,3 +648,104 @@ class Exchange:
         else:
             self.agent_leaves(agent)
         return "bridged"
+
+    # -- REST redirects and the specialist's own time ------------------------------------
+    def redirected(self, leg: Leg) -> bool:
+        """A REST redirect for this call (`calls(sid).update(url=...)`): taken at its next step."""
+        url = self.rest.calls.redirects.pop(leg.sid, None)
+        if url is None:
+            return False
+        self.log(leg, "twilio", f"the call is redirected (REST) to {urllib.parse.urlsplit(url).path}")
+        leg.redirect_to = url
+        return True
+
+    def awaits_redirect(self, leg: Leg) -> bool:
+        """The specialist waits in a conference: the caller's redirect, once it comes."""
+        deadline = time.monotonic() + self.rest_wait
+        while not self.redirected(leg):
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.02)
+        return True
+
+    def advance_agent(self, until: float) -> None:
+        """Play the specialist's leg up to the caller's time `until`: a redirect the app sent
+        for it (REST), then the request it had parked after a pause (a waiting specialist
+        looking again), as long as it falls before `until`."""
+        self.horizon = max(self.horizon, until)
+        agent = self.agent
+        while agent is not None and self.agent is agent:
+            url = self.rest.calls.redirects.pop(agent.sid, None)
+            if url is not None:
+                self.log(agent, "twilio", f"the specialist's call is redirected (REST) to "
+                         f"{urllib.parse.urlsplit(url).path}")
+                self.agent_next = None
+                self.agent_run(agent, url, agent.params())
+                continue
+            if self.agent_next is None or agent.t > until:
+                return
+            step, self.agent_next = self.agent_next, None
+            self.agent_run(agent, *step)
+
+    # -- conferences ---------------------------------------------------------------------
+    @staticmethod
+    def conference_of(dial: ET.Element | None) -> str | None:
+        room = None if dial is None else next((c for c in dial if c.tag == "Conference"), None)
+        return None if room is None else (room.text or "").strip()
+
+    def conference_event(self, dial: ET.Element, event: str, leg: Leg, label: str) -> None:
+        """A conference event to the statusCallback of the participant that asked for them."""
+        room = next(c for c in dial if c.tag == "Conference")
+        url = room.get("statusCallback")
+        wanted = (room.get("statusCallbackEvent") or "").split()
+        if not url or event.removeprefix("participant-").removeprefix("conference-") not in wanted:
+            return
+        name = (room.text or "").strip()
+        sid = self.conference_sids.setdefault(name, new_sid("CF"))
+        self.fetch(leg, url, leg.params(StatusCallbackEvent=event, ConferenceSid=sid,
+                                        FriendlyName=name, ParticipantLabel=label),
+                   callback=True)
+
+    def dial_conference(self, caller: Leg, verb: ET.Element) -> tuple[str, dict[str, str]] | None:
+        """The caller's <Dial><Conference>: the call is in the conference with the specialist
+        waiting there; it ends as `Specialist.ends` says, then each leg's Dial action runs."""
+        name = self.conference_of(verb)
+        agent, agent_dial = self.agent, self.agent_dial
+        action = verb.get("action")
+        if agent is None or self.conference_of(agent_dial) != name:
+            self.log(caller, "conference", f"the caller is alone in {name}; nobody comes")
+            caller.t += self.script.patience
+            caller.hung_up = True
+            return (action, caller.params(DialCallStatus="completed")) if action else None
+        assert agent_dial is not None
+        self.log(caller, "conference", f"the caller joins {name}")
+        self.log(caller, "bridge", "the specialist is on the line with the caller")
+        self.conference_event(agent_dial, "participant-join", caller, "caller")
+        specialist = self.specialist or Specialist(agent.from_number, talk_seconds=60.0)
+        joined = caller.t = max(caller.t, agent.t)  # (the specialist is in after the whisper)
+        caller.t += specialist.talk_seconds
+        agent.t = caller.t
+        self.horizon = caller.t
+        ends = specialist.ends
+        if ends == STAR and agent_dial.get("hangupOnStar") != "true":
+            self.log(agent, "specialist", "presses *, but the Dial has no hangupOnStar")
+            ends = PHONE
+        self.log(caller, "call", {STAR: "the specialist hangs up with * (and stays on the line)",
+                                  PHONE: "the specialist hangs up the phone",
+                                  CALLER: "the caller hangs up"}.get(ends, ends))
+        caller.hung_up = ends == CALLER
+        self.conference_event(agent_dial, "conference-end", agent, "specialist")
+        in_room = round(agent.t - self.agent_dial_t)
+        agent_done = agent.params(DialCallStatus="completed", DialCallDuration=in_room)
+        agent_action = agent_dial.get("action")
+        self.agent_dial = None
+        if ends == PHONE:
+            if agent_action:
+                self.fetch(agent, agent_action, agent_done)
+            self.agent_leaves(agent)
+        elif agent_action:
+            self.agent_run(agent, agent_action, agent_done)
+        else:
+            self.agent_leaves(agent)
+        done = caller.params(DialCallStatus="completed", DialCallDuration=round(caller.t - joined))
+        return (action, done) if action else None

@@ -34,13 +34,47 @@ class Created:
     sid: str
 
 
+CALL_NOT_IN_PROGRESS = 21220
+
+
+class RestCallContext:
+    """`client.calls(sid)`: `update(url=...)` gives a live call new TwiML (a REST redirect)."""
+
+    def __init__(self, calls: RestCalls, sid: str) -> None:
+        self.calls, self.sid = calls, sid
+
+    def update(self, url: str | None = None, method: str = "POST", twiml: str | None = None,
+               status: str | None = None) -> Created:
+        uri = f"/Calls/{self.sid}.json"
+        state = self.calls.states.get(self.sid)
+        if state is None:
+            raise refused(404, uri, "The requested resource was not found", NOT_FOUND)
+        if state != "in-progress":
+            raise refused(400, uri, "Call is not in-progress. Cannot redirect.",
+                          CALL_NOT_IN_PROGRESS)
+        if not (url or twiml or status):
+            raise RestFault("a call update needs url, twiml or status")
+        if url:
+            self.calls.redirects[self.sid] = url
+        self.calls.updated.append({"sid": self.sid, "url": url or "", "method": method})
+        return Created(self.sid)
+
+
 class RestCalls:
     """`client.calls`: `placed` is what the exchange has still to play, `created` every call
-    ever asked for."""
+    ever asked for; `calls(sid).update(url=...)` redirects a live call: `redirects` holds the
+    URL each call is still to take (the exchange plays it at the call's next step), `states`
+    every call the exchange knows, in progress or ended, as Twilio would refuse the rest."""
 
     def __init__(self) -> None:
         self.placed: list[dict[str, str]] = []
         self.created: list[dict[str, str]] = []
+        self.states: dict[str, str] = {}
+        self.redirects: dict[str, str] = {}
+        self.updated: list[dict[str, str]] = []
+
+    def __call__(self, sid: str) -> RestCallContext:
+        return RestCallContext(self, sid)
 
     def create(self, **kwargs: object) -> Created:
         if "to" not in kwargs or "from_" not in kwargs or not ({"url", "twiml"} & kwargs.keys()):

@@ -61,6 +61,23 @@ class QueueFigures:
         head = self.store.zrange(f"q:{provider}:waiting", 0, 0)
         return head[0][0] if head else None
 
+    def claim_next(self, provider: str, tries: int = 5) -> tuple[str, float] | None:
+        """Take the caller at the head of the queue for one specialist: whoever removes the
+        entry has them (ZREM answers for one remover only), so two specialists dialling in
+        at once never get the same caller; the loser tries the next head."""
+        key = f"q:{provider}:waiting"
+        for _ in range(tries):
+            head = self.store.zrange(key, 0, 0)
+            if not head:
+                return None
+            if self.store.zrem(key, head[0][0]):
+                return head[0]
+        return None
+
+    def relist(self, provider: str, call_sid: str, joined_at: float) -> None:
+        """Put a claimed caller back at their place in line (the claim could not be kept)."""
+        self.store.zadd(f"q:{provider}:waiting", call_sid, joined_at)
+
     def waiting_callers(self, provider: str) -> list[tuple[str, float]]:
         """Who waits in the provider's queue now: (CallSid, epoch joined), first in line first."""
         return self.store.zrange(f"q:{provider}:waiting")
