@@ -130,7 +130,7 @@ def bring(payload: dict[str, Any]) -> None:
     """Redirect the claimed caller's queued call to their conference (REST, after the commit).
     A redelivery after the caller joined, or after the claim was dropped, does nothing."""
     live = live_calls().get(str(payload["caller_sid"]))
-    if live is None or live.joined_at or live.agent_sid != payload["agent_sid"]:
+    if live is None or live.joined_at or live.ended_at or live.agent_sid != payload["agent_sid"]:
         return
     client = current_app.extensions["twilio_client_factory"]()
     base = settings().public_base_url
@@ -140,7 +140,7 @@ def bring(payload: dict[str, Any]) -> None:
         if err.code not in CALL_GONE:
             raise  # stays owed; meanwhile the caller's hold step leaves for the conference
         log.info("caller %s was gone before the redirect (%s)", live.caller_sid, err.code)
-        live_calls().end(live.caller_sid)
+        live_calls().end(live, now().timestamp())
         client.calls(live.agent_sid).update(url=base + str(payload["missed"]), method="POST")
 
 
@@ -149,7 +149,7 @@ def should_leave_for(call: CallSession) -> bool:
     live = None
     with best_effort():
         live = live_calls().get(call.call_sid)
-    return (live is not None and not live.joined_at
+    return (live is not None and not live.joined_at and not live.ended_at
             and now().timestamp() - live.claimed_at >= LEAVE_AFTER)
 
 
@@ -170,7 +170,7 @@ def join_after_leave(resp: VoiceResponse, call: CallSession) -> VoiceResponse | 
     live = None
     with best_effort():
         live = live_calls().get(call.call_sid)
-    if live is None or live.joined_at:
+    if live is None or live.joined_at or live.ended_at:
         return None
     resp.redirect(url_for("conference.join", **url_state(call), sp=live.specialist_id,
                           ap=live.provider), method="POST")
@@ -205,17 +205,21 @@ def join() -> VoiceResponse:
         live = live_calls().get(call.call_sid)
     if provider in deployment().providers:
         call.provider = provider
-    if live is None or live.ended_at:  # the specialist left before the caller got there
+    if live is not None and live.ended_at:  # the specialist left before the caller got there
         return back_in_line(VoiceResponse(), call)
+    # (no live call at all: the store lost it; the specialist the URL names is waiting)
     at = now().timestamp()
-    waited = at - (call.enqueued_at or live.joined_queue_at)
+    waited = at - (call.enqueued_at or (live.joined_queue_at if live else at))
     call.answered_at = at
-    records.record_answered(call, now(), waited, int(raw) if raw.isdigit() else live.specialist_id)
-    live.joined_at = at
+    specialist = int(raw) if raw.isdigit() else (live.specialist_id if live else None)
+    records.record_answered(call, now(), waited, specialist)
     with best_effort(), store().batch() as writes:
-        figures(writes).caller_left(live.provider, call.call_sid, waited=waited)
+        if call.provider:
+            figures(writes).caller_left(call.provider, call.call_sid, waited=waited)
         save_call(call, writes)
-        live_calls(writes).save(live)
+        if live is not None:
+            live.joined_at = at
+            live_calls(writes).save(live)
     return caller_joins(VoiceResponse(), call.call_sid, call.language, url_state(call))
 
 
@@ -280,6 +284,7 @@ def talk_ended(caller_sid: str) -> float | None:
     live = None
     with best_effort():
         live = live_calls().get(caller_sid)
-        live_calls().end(caller_sid)
+        if live is not None:
+            live_calls().end(live, now().timestamp())
     start = None if live is None else live.talk_from
     return None if start is None else max(0.0, now().timestamp() - start)

@@ -15,6 +15,7 @@ from typing import Any
 from config.shared_store import SharedStore
 
 LIVE_TTL = 12 * 3600  # far longer than any call; the key is dropped when the call ends
+ENDED_TTL = 600  # an ended live call is kept this long (see `LiveCalls.end`)
 INDEX = "live:calls"  # every live call by claim time: the supervisor board's list
 
 
@@ -77,10 +78,13 @@ class LiveCalls:
     def get(self, caller_sid: str) -> LiveCall | None:
         return LiveCall.from_json(self.store.get_json(self.key(caller_sid))) if caller_sid else None
 
-    def end(self, caller_sid: str) -> None:
-        self.store.delete(self.key(caller_sid))
-        self.store.zrem(INDEX, caller_sid)
+    def end(self, live: LiveCall, at: float) -> None:
+        """The specialist left: kept a little while as ended, so a redirect that lands after
+        it puts the caller back in line rather than into an empty conference."""
+        live.ended_at = at
+        self.store.set_json(self.key(live.caller_sid), asdict(live), ttl=ENDED_TTL)
+        self.store.zrem(INDEX, live.caller_sid)
 
     def all(self) -> list[LiveCall]:
         found = (self.get(sid) for sid, _ in self.store.zrange(INDEX))
-        return [live for live in found if live is not None]
+        return [live for live in found if live is not None and not live.ended_at]

@@ -89,6 +89,7 @@ def run_call(app: Flask, clock: SimClock,
              inputs: list[str] | None = None) -> Exchange:
     transport = FaultAt(app, dict(faults or {}))
     exchange = Exchange(transport, clock.current, clock_sink=clock.set)
+    app.extensions["twilio_client_factory"] = lambda: exchange.rest  # Twilio's REST API, played
     exchange.place_call(CallerScript(CALLER, list(inputs or FRENCH_CALL)),
                         SimSpecialist(NORTH, answer_after=30.0))
     return exchange
@@ -148,7 +149,10 @@ class Faults:
 
 
 def in_process_crowd(app: Flask, clock: SimClock, faults: Faults | None = None) -> Crowd:
-    """Callers against the in-process app at the tests' frozen Monday 10:00 (in hours)."""
+    """Callers against the in-process app at the tests' frozen Monday 10:00 (in hours).
+    Each crowd call plays its own Exchange (its own queue and specialist), so the app runs
+    the queue bridge here: a conference claim would take another exchange's caller."""
+    app.extensions["settings"] = replace(app.extensions["settings"], call_bridge="queue")
     return Crowd(lambda: FlaskTransport(app, PUBLIC_BASE_URL, AUTH_TOKEN), PLANS, demo_staff(),
                  lambda: clock.current, on_request=faults)
 
@@ -227,12 +231,12 @@ def test_redis_restarted_empty_mid_call(redis_app: Flask, fault_db: Session, clo
 
 def test_redis_restarted_empty_while_the_caller_waits(
         redis_app: Flask, fault_db: Session, clock: SimClock, own_redis: RedisServer) -> None:
-    """The session is gone when the specialist takes the caller, and the `<Queue url>`
-    carries only the specialist: the bridge takes the caller's facts from the call record
-    (so they hear French, and the screen pop knows them), and the session it saves, rebuilt
-    from nothing, must not pass for a real one when the status callback closes the record."""
+    """The session (and the live call) is gone when the caller is brought to their
+    conference: the join takes the caller's facts from the URL and the call record (so they
+    hear French), and the session it saves, rebuilt from nothing, must not pass for a real
+    one when the status callback closes the record."""
     watch = Watch()
-    exchange = run_call(redis_app, clock, {"/agent/connect": own_redis.restart})
+    exchange = run_call(redis_app, clock, {"/voice/join": own_redis.restart})
     watch.no_fallback()
     assert "Nous vous mettons en lien avec un spécialiste." in exchange.transcript.render()
     assert "Connecting you with a specialist now." not in exchange.transcript.render()
@@ -394,7 +398,7 @@ def test_agent_fallback_keeps_a_known_specialist_on_their_queue(
         app: Flask, twilio: SignedClient, db: Session) -> None:
     add_specialists(db)
     first = twiml(twilio.post("/agent/incoming", CallSid="CAa1", From=NORTH))
-    assert first.find("Dial/Queue").text == "211-north"  # type: ignore[union-attr]
+    assert verbs(first)[-2:] == ["Pause", "Redirect"]  # on duty, waiting for a caller
     root = twiml(twilio.post("/agent/fallback", CallSid="CAa2", From=NORTH))
     assert root.find("Dial/Queue").text == "211-north"  # type: ignore[union-attr]
     unknown = twiml(twilio.post("/agent/fallback", CallSid="CAa3", From="+14165559999"))
