@@ -10,7 +10,17 @@ from config.errors import add_error_renderer
 def register(app: Flask) -> None:
     from accounts import add_staff_link
     from config.voices import say_language
-    from ivr import agent, callback_voice, cli, conference, metrics, surge_view, voice, webhook
+    from ivr import (
+        agent,
+        call_controls,
+        callback_voice,
+        cli,
+        conference,
+        metrics,
+        surge_view,
+        voice,
+        webhook,
+    )
     from ivr.roster import Roster
     from ivr.security import TwilioSessionInterface
     from ivr.simulator.cli import simulate_command
@@ -26,6 +36,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(voice.bp)
     app.register_blueprint(agent.bp)
     app.register_blueprint(conference.bp)
+    app.register_blueprint(call_controls.bp)
     app.register_blueprint(surge_view.bp)
     app.register_blueprint(callback_voice.bp)
     add_staff_link(app, "Surge view", "surge.page", "supervisor")

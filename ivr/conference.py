@@ -34,7 +34,7 @@ from config.database import db_session
 from config.deadline import commit_to_answer
 from config.extensions import deployment, settings, store
 from config.shared_store import DependencyDown
-from ivr import prompts, records, screen_pop
+from ivr import call_controls, prompts, records, screen_pop
 from ivr.call_state import url_state
 from ivr.calls import best_effort, database_allowed, figures, load_call, save_call
 from ivr.conference_state import LiveCall, LiveCalls, conference_name
@@ -274,6 +274,8 @@ def events() -> VoiceResponse:
         live.conference_sid = conference_sid
         if event == "participant-join" and label in {"caller", "specialist"}:
             setattr(live, f"{label}_in", now().timestamp())
+        if label == "caller" and event in {"participant-hold", "participant-unhold"}:
+            call_controls.caller_held(live, event)
         live_calls().save(live)
     return empty()
 

@@ -9,7 +9,7 @@ record of what happened is the call record (`ivr.records`), written at the same 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from config.shared_store import SharedStore
@@ -38,6 +38,13 @@ class LiveCall:
     # the later of the two (not the whisper, not the wait for the redirect).
     caller_in: float | None = None
     specialist_in: float | None = None
+    # The call controls' state (ivr.call_controls): when the caller went on hold, the
+    # transfer in progress ({"kind", "target_kind", "target", "sid", "answered"}) and the
+    # interpreters asked for or on the line ({"vendor", "language", "sid"}).
+    hold_since: float | None = None
+    transfer: dict[str, Any] | None = None
+    interpreters: list[dict[str, Any]] = field(default_factory=list)
+    crisis: bool = False
     ended_at: float | None = None
 
     @property

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,15 +31,18 @@ def place_call(app: Flask, clock: SimClock, from_number: str, inputs: list[str],
                hangup_after: float | None = None, patience: float = 3600.0,
                max_queue_size: int = 100, talk: float = 180.0, ends: str = STAR,
                play_seconds: float = PLAY_SECONDS,
-               unanswered: frozenset[str] = frozenset()) -> Exchange:
-    """`unanswered`: numbers a <Dial><Number> rings out on (DialCallStatus no-answer)."""
+               unanswered: frozenset[str] = frozenset(),
+               during: list[tuple[float, Callable[[Exchange], None]]] | None = None) -> Exchange:
+    """`unanswered`: numbers a <Dial><Number> rings out on (DialCallStatus no-answer);
+    `during`: what the specialist's page does mid-call (seconds into the talk, an action)."""
     transport = FlaskTransport(app, PUBLIC_BASE_URL, AUTH_TOKEN)
     exchange = Exchange(transport, clock.current, clock_sink=clock.set,
                         max_queue_size=max_queue_size, play_seconds=play_seconds)
     exchange.unanswered.update(unanswered)
     script = CallerScript(from_number, list(inputs), hangup_in_queue_after=hangup_after,
                           patience=patience)
-    agent = (SimSpecialist(specialist, answer_after=answer_after, talk_seconds=talk, ends=ends)
+    agent = (SimSpecialist(specialist, answer_after=answer_after, talk_seconds=talk, ends=ends,
+                           during_call=list(during or []))
              if specialist else None)
     previous = app.extensions["twilio_client_factory"]
     app.extensions["twilio_client_factory"] = lambda: exchange.rest  # Twilio's REST API, played

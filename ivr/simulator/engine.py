@@ -64,6 +64,9 @@ class Specialist:
     # What the specialist presses when offered the next caller (after "1": they wait on the
     # queue again; nothing: they are signed out and hang up).
     after_call_keys: list[str] = field(default_factory=lambda: ["1"])
+    # What the specialist's page does mid-call: (seconds into the talk, an action given the
+    # exchange), e.g. a test posting to the call controls API.
+    during_call: list[tuple[float, Callable[[Exchange], None]]] = field(default_factory=list)
     # Queue name -> the phone of a specialist staffing it. When given, whoever staffs the
     # caller's queue dials in, so a run bridges every call whatever the time of day routes it to.
     by_queue: dict[str, str] = field(default_factory=dict)
@@ -708,24 +711,52 @@ class Exchange:
 
     def dial_conference(self, caller: Leg, verb: ET.Element) -> tuple[str, dict[str, str]] | None:
         """The caller's <Dial><Conference>: the call is in the conference with the specialist
-        waiting there; it ends as `Specialist.ends` says, then each leg's Dial action runs."""
-        name = self.conference_of(verb)
+        waiting there. The specialist's page may act mid-call (`Specialist.during_call`):
+        what it asks of Twilio's REST API is played in the room (participants called in,
+        held, handed over). The call ends as `Specialist.ends` says (or, handed over, when
+        the far end hangs up), then each leg's Dial action runs."""
+        name = self.conference_of(verb) or ""
         agent, agent_dial = self.agent, self.agent_dial
         action = verb.get("action")
-        if agent is None or self.conference_of(agent_dial) != name:
+        if agent is None or agent_dial is None or self.conference_of(agent_dial) != name:
             self.log(caller, "conference", f"the caller is alone in {name}; nobody comes")
             caller.t += self.script.patience
             caller.hung_up = True
             return (action, caller.params(DialCallStatus="completed")) if action else None
-        assert agent_dial is not None
         self.log(caller, "conference", f"the caller joins {name}")
         self.log(caller, "bridge", "the specialist is on the line with the caller")
         self.conference_event(agent_dial, "participant-join", caller, "caller")
+        room = Room(name, self.conference_sids.setdefault(name, new_sid("CF")), agent_dial,
+                    caller, agent)
+        self.rest.conferences.known[room.sid] = {caller.sid, agent.sid}
         specialist = self.specialist or Specialist(agent.from_number, talk_seconds=60.0)
         joined = caller.t = max(caller.t, agent.t)  # (the specialist is in after the whisper)
-        caller.t += specialist.talk_seconds
-        agent.t = caller.t
+        for offset, act in sorted(specialist.during_call, key=lambda hook: hook[0]):
+            if room.agent is None:
+                break
+            caller.t = agent.t = self.horizon = joined + offset
+            act(self)
+            settle = getattr(self.transport, "settle", None)
+            if settle:
+                settle()
+            self.play_room(room)
+        caller.t = max(caller.t, joined + specialist.talk_seconds)
         self.horizon = caller.t
+        if room.agent is None:  # handed over: the call goes on with the far end, who ends it
+            self.log(caller, "call", "the far end hangs up")
+            self.participants_leave(room)
+        else:
+            self.specialist_ends(room, specialist)
+        self.rest.conferences.known.pop(room.sid, None)
+        self.conference_event(agent_dial, "conference-end", caller, "caller")
+        done = caller.params(DialCallStatus="completed", DialCallDuration=round(caller.t - joined))
+        return (action, done) if action else None
+
+    def specialist_ends(self, room: Room, specialist: Specialist) -> None:
+        """The specialist (or the caller) ends the call; the specialist's leg goes on."""
+        agent, caller, agent_dial = room.agent, room.caller, room.dial
+        assert agent is not None
+        agent.t = caller.t
         ends = specialist.ends
         if ends == STAR and agent_dial.get("hangupOnStar") != "true":
             self.log(agent, "specialist", "presses *, but the Dial has no hangupOnStar")
@@ -734,7 +765,7 @@ class Exchange:
                                   PHONE: "the specialist hangs up the phone",
                                   CALLER: "the caller hangs up"}.get(ends, ends))
         caller.hung_up = ends == CALLER
-        self.conference_event(agent_dial, "conference-end", agent, "specialist")
+        self.participants_leave(room)
         in_room = round(agent.t - self.agent_dial_t)
         agent_done = agent.params(DialCallStatus="completed", DialCallDuration=in_room)
         agent_action = agent_dial.get("action")
@@ -747,5 +778,106 @@ class Exchange:
             self.agent_run(agent, agent_action, agent_done)
         else:
             self.agent_leaves(agent)
-        done = caller.params(DialCallStatus="completed", DialCallDuration=round(caller.t - joined))
-        return (action, done) if action else None
+
+    def play_room(self, room: Room) -> None:
+        """What the app asked of the REST API for this conference, as Twilio plays it (and
+        what the app asks in answer to that, until it asks nothing more)."""
+        for _ in range(10):
+            if not (self.rest.calls.placed or self.rest.conferences.updates
+                    or (room.agent is not None and room.agent.sid in self.rest.calls.redirects)
+                    or any(sid in self.rest.calls.hangups for sid in room.others)):
+                return
+            self.play_room_once(room)
+
+    def play_room_once(self, room: Room) -> None:
+        updates, self.rest.conferences.updates = self.rest.conferences.updates, []
+        for sid, call_sid, changes in updates:
+            if sid != room.sid:
+                continue
+            label = room.label_of(call_sid)
+            if "hold" in changes:
+                held = bool(changes["hold"])
+                state = "on hold (music)" if held else "back from hold"
+                self.log(room.caller, "conference", f"the {label} is {state}")
+                self.conference_event(room.dial, "participant-hold" if held else "participant-unhold",
+                                      room.caller, label)
+            if "end_conference_on_exit" in changes:
+                room.end_on_exit[call_sid] = bool(changes["end_conference_on_exit"])
+        while self.rest.calls.placed:
+            self.participant_called(room, self.rest.calls.placed.pop(0))
+        for sid in list(room.others):
+            if sid in self.rest.calls.hangups:
+                self.rest.calls.hangups.discard(sid)
+                self.participant_leaves(room, sid)
+        agent = room.agent
+        if agent is not None and agent.sid in self.rest.calls.redirects:
+            url = self.rest.calls.redirects.pop(agent.sid)
+            self.log(agent, "conference", "the specialist leaves the conference (handed over)")
+            room.agent = None
+            self.agent_dial = None
+            self.agent_run(agent, url, agent.params())
+
+    def participant_called(self, room: Room, placed: dict[str, str]) -> None:
+        """A call the app placed into the conference (interpreter, far end, supervisor)."""
+        doc = ET.fromstring(placed.get("twiml", "<Response/>"))  # noqa: S314 - the app's TwiML
+        conf = doc.find("Dial/Conference")
+        label = conf.get("participantLabel", "participant") if conf is not None else "participant"
+        number, t = placed["to"], room.caller.t
+        leg = Leg(new_sid(), placed.get("from_", ""), number, room.caller.started, t=t,
+                  side="participant")
+        callback = placed.get("status_callback")
+        if number in self.unanswered:
+            self.log(room.caller, "network", f"{number} ({label}) does not answer")
+            if callback:
+                self.fetch(leg, callback, leg.params(CallStatus="no-answer", Direction="outbound-api"),
+                           callback=True)
+            return
+        self.rest.calls.states[leg.sid] = "in-progress"
+        room.others[leg.sid] = (label, leg)
+        self.rest.conferences.known[room.sid].add(leg.sid)
+        how = " (muted: listening)" if conf is not None and conf.get("muted") == "true" else ""
+        how = " (coaching the specialist)" if conf is not None and conf.get("coach") else how
+        self.log(room.caller, "conference", f"{number} answers: the {label} joins{how}")
+        if placed.get("send_digits"):
+            self.log(room.caller, "conference", f"DTMF sent to the {label}: {placed['send_digits']}")
+        if callback:
+            self.fetch(leg, callback, leg.params(CallStatus="in-progress", Direction="outbound-api"),
+                       callback=True)
+        self.conference_event(room.dial, "participant-join", leg, label)
+
+    def participant_leaves(self, room: Room, sid: str) -> None:
+        label, leg = room.others.pop(sid)
+        leg.t = room.caller.t
+        self.rest.calls.states[sid] = "completed"
+        self.log(room.caller, "conference", f"the {label} leaves")
+        self.conference_event(room.dial, "participant-leave", leg, label)
+        callback = next((p.get("status_callback") for p in self.rest.calls.created
+                         if p.get("to") == leg.to_number), None)
+        if callback:
+            self.fetch(leg, callback, leg.params(CallStatus="completed", Direction="outbound-api",
+                                                 CallDuration=round(leg.t)), callback=True)
+
+    def participants_leave(self, room: Room) -> None:
+        for sid in list(room.others):
+            self.participant_leaves(room, sid)
+
+
+@dataclass
+class Room:
+    """A conference in progress: the caller, the specialist (None once handed over), and
+    the participants the app called in, by CallSid."""
+
+    name: str
+    sid: str
+    dial: ET.Element  # the specialist's <Dial>, whose <Conference> gets the events
+    caller: Leg
+    agent: Leg | None
+    others: dict[str, tuple[str, Leg]] = field(default_factory=dict)
+    end_on_exit: dict[str, bool] = field(default_factory=dict)
+
+    def label_of(self, call_sid: str) -> str:
+        if call_sid == self.caller.sid:
+            return "caller"
+        if self.agent is not None and call_sid == self.agent.sid:
+            return "specialist"
+        return self.others[call_sid][0] if call_sid in self.others else "participant"

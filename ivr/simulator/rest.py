@@ -56,6 +56,8 @@ class RestCallContext:
             raise RestFault("a call update needs url, twiml or status")
         if url:
             self.calls.redirects[self.sid] = url
+        if status == "completed":
+            self.calls.hangups.add(self.sid)
         self.calls.updated.append({"sid": self.sid, "url": url or "", "method": method})
         return Created(self.sid)
 
@@ -71,6 +73,7 @@ class RestCalls:
         self.created: list[dict[str, str]] = []
         self.states: dict[str, str] = {}
         self.redirects: dict[str, str] = {}
+        self.hangups: set[str] = set()  # calls hung up through the API (`status="completed"`)
         self.updated: list[dict[str, str]] = []
 
     def __call__(self, sid: str) -> RestCallContext:
@@ -79,7 +82,7 @@ class RestCalls:
     def create(self, **kwargs: object) -> Created:
         if "to" not in kwargs or "from_" not in kwargs or not ({"url", "twiml"} & kwargs.keys()):
             raise RestFault("a call needs to, from_ and url (or twiml)")
-        placed = {key: str(value) for key, value in kwargs.items()}
+        placed = {key: str(value) for key, value in kwargs.items() if value is not None}
         self.placed.append(placed)
         self.created.append(placed)
         return Created(new_sid())
@@ -142,10 +145,51 @@ class RestQueues:
         return next((q.max_size for q in self.by_sid.values() if q.friendly_name == name), None)
 
 
+class RestParticipant:
+    """`client.conferences(sid).participants(call_sid)`: `update(hold=..., ...)`."""
+
+    def __init__(self, conferences: RestConferences, sid: str, call_sid: str) -> None:
+        self.conferences, self.sid, self.call_sid = conferences, sid, call_sid
+
+    def update(self, **changes: object) -> Created:
+        uri = f"/Conferences/{self.sid}/Participants/{self.call_sid}.json"
+        if self.sid not in self.conferences.known:
+            raise refused(404, uri, "The requested resource was not found", NOT_FOUND)
+        if self.call_sid not in self.conferences.known[self.sid]:
+            raise refused(404, uri, "The requested resource was not found", NOT_FOUND)
+        known = {"hold", "hold_url", "hold_method", "muted", "end_conference_on_exit",
+                 "coaching", "call_sid_to_coach", "announce_url"}
+        if not changes or set(changes) - known:
+            raise RestFault(f"a participant update takes {sorted(known)}, not {sorted(changes)}")
+        self.conferences.updates.append((self.sid, self.call_sid, dict(changes)))
+        return Created(self.call_sid)
+
+
+class RestConference:
+    def __init__(self, conferences: RestConferences, sid: str) -> None:
+        self.conferences, self.sid = conferences, sid
+
+    def participants(self, call_sid: str) -> RestParticipant:
+        return RestParticipant(self.conferences, self.sid, call_sid)
+
+
+class RestConferences:
+    """`client.conferences`: the exchange lists each conference in progress (`known`: its
+    SID -> the CallSids in it); `updates` are the participant updates still to play."""
+
+    def __init__(self) -> None:
+        self.known: dict[str, set[str]] = {}
+        self.updates: list[tuple[str, str, dict[str, object]]] = []
+
+    def __call__(self, sid: str) -> RestConference:
+        return RestConference(self, sid)
+
+
 class RestApi:
-    """`twilio.rest.Client` as far as the app uses it: calls and queues."""
+    """`twilio.rest.Client` as far as the app uses it: calls, queues and conferences."""
 
     def __init__(self) -> None:
         self.calls = RestCalls()
         self.queues = RestQueues()
+        self.conferences = RestConferences()
 
