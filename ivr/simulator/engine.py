@@ -630,14 +630,7 @@ class Exchange:
         talk = specialist.talk_seconds
         caller.t += talk
         agent.t = caller.t
-        ends = specialist.ends
-        if ends == STAR and dial.get("hangupOnStar") != "true":
-            self.log(agent, "specialist", "presses *, but the Dial has no hangupOnStar")
-            ends = PHONE
-        self.log(caller, "call", {STAR: "the specialist hangs up with * (and stays on the line)",
-                                  PHONE: "the specialist hangs up the phone",
-                                  CALLER: "the caller hangs up"}.get(ends, ends))
-        caller.hung_up = ends == CALLER
+        ends = self.call_ends(caller, agent, dial, specialist)
         done = agent.params(DialCallStatus="completed", DialCallSid=caller.sid,
                             DialCallDuration=round(talk), DialBridged="true")
         action = dial.get("action")
@@ -752,19 +745,24 @@ class Exchange:
         done = caller.params(DialCallStatus="completed", DialCallDuration=round(caller.t - joined))
         return (action, done) if action else None
 
-    def specialist_ends(self, room: Room, specialist: Specialist) -> None:
-        """The specialist (or the caller) ends the call; the specialist's leg goes on."""
-        agent, caller, agent_dial = room.agent, room.caller, room.dial
-        assert agent is not None
-        agent.t = caller.t
+    def call_ends(self, caller: Leg, agent: Leg, dial: ET.Element, specialist: Specialist) -> str:
+        """Who ends a bridged or conference call, and how (STAR needs the Dial's hangupOnStar)."""
         ends = specialist.ends
-        if ends == STAR and agent_dial.get("hangupOnStar") != "true":
+        if ends == STAR and dial.get("hangupOnStar") != "true":
             self.log(agent, "specialist", "presses *, but the Dial has no hangupOnStar")
             ends = PHONE
         self.log(caller, "call", {STAR: "the specialist hangs up with * (and stays on the line)",
                                   PHONE: "the specialist hangs up the phone",
                                   CALLER: "the caller hangs up"}.get(ends, ends))
         caller.hung_up = ends == CALLER
+        return ends
+
+    def specialist_ends(self, room: Room, specialist: Specialist) -> None:
+        """The specialist (or the caller) ends the call; the specialist's leg goes on."""
+        agent, caller, agent_dial = room.agent, room.caller, room.dial
+        assert agent is not None
+        agent.t = caller.t
+        ends = self.call_ends(caller, agent, agent_dial, specialist)
         self.participants_leave(room)
         in_room = round(agent.t - self.agent_dial_t)
         agent_done = agent.params(DialCallStatus="completed", DialCallDuration=in_room)
