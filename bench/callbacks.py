@@ -54,8 +54,7 @@ def make_app(folder: Path, callback_after: int | None, specialists: int) -> tupl
                        journal_path=str(folder / "journal.sqlite3"), twilio_auth_token=TOKEN,
                        public_base_url=BASE, secret_key="bench-secret-key-0123456789",  # noqa: S106
                        caller_hash_key="bench-caller-hash-key-0123", caller_hash_cost=4,
-                       webhook_budget_seconds=0,
-                       call_bridge="queue")  # SurgeQueue plays the queue bridge only
+                       webhook_budget_seconds=0)
     clock = SimClock(START)
     app = create_app(settings, store=MemoryStore(), clock=clock)
     Base.metadata.create_all(app.extensions["db_engine"])

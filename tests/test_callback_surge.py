@@ -3,15 +3,12 @@ holding on; everyone is served in the order they first joined the queue."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 
-import pytest
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from config.settings import Settings
 from config.shared_store import SharedStore
 from ivr.cli import DEMO_SPECIALISTS
 from ivr.models import Callback, CallRecord
@@ -22,12 +19,6 @@ from routing.engine.default_rules import default_document
 from tests.calls import add_specialists
 from tests.conftest import AUTH_TOKEN, PUBLIC_BASE_URL
 from tests.test_routing_publish import publish_doc
-
-
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    """`SurgeQueue` plays Twilio's queue bridge (`<Dial><Queue>`), not yet the conference."""
-    return replace(settings, call_bridge="queue")
 
 
 def surge(app: Flask, clock: SimClock, callers: int, takes: list[bool]) -> SurgeQueue:

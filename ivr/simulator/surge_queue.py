@@ -5,9 +5,12 @@ once on the same Twilio queue. `SurgeQueue` keeps them on an event list in simul
 and plays Twilio's part as `ivr.simulator.engine` does (and TWILIO.md says): callers walk the
 menus, `<Enqueue>` into a FIFO queue, ask the waitUrl again each time its document ends (a
 Gather's action document runs in the queue; `<Leave/>` leaves it and the Enqueue action is
-requested at once); specialists dial in, `<Dial><Queue>` takes the head of the queue, or
-waits for someone to join until the Dial's timeout; a bridge ends with the caller's Enqueue
-action (bridged) and the specialist's Dial action. Calls the app places through the REST API
+requested at once); specialists dial in and, on the conference bridge, claim a caller and
+wait in their conference while the app's REST redirect brings the caller there (a
+specialist with nobody to take pauses, then looks again: an event); on the queue bridge,
+`<Dial><Queue>` takes the head of the queue or waits for someone to join until the Dial's
+timeout; a call ends with the caller's action (Enqueue's bridged, or the conference Dial's)
+and the specialist's Dial action. Calls the app places through the REST API
 (`rest`, handed to the app as its Twilio client) ring and are answered by a person, or not.
 A caller hangs up after their patience; one offered a callback takes it with a probability.
 
@@ -123,6 +126,7 @@ class SurgeQueue:
     def add_caller(self, number: str, arrives: float, patience: float, takes_callback: bool) -> None:
         caller = SurgeCaller(new_sid(), number, arrives, patience, takes_callback)
         self.callers.append(caller)
+        self.rest.calls.states[caller.sid] = "in-progress"  # (what Twilio's API knows of it)
         self.at(arrives, lambda: self.menus(caller))
 
     def menus(self, caller: SurgeCaller) -> None:
@@ -159,6 +163,8 @@ class SurgeQueue:
             self.at(self.now + caller.patience, lambda: self.gives_up(caller))
         caller.queue = name
         self.queues.setdefault(name, []).append(caller)
+        if caller.sid in self.rest.calls.redirects:  # claimed while still hearing "please hold"
+            return self.joins_conference(caller, self.rest.calls.redirects.pop(caller.sid))
         if not self.offer_to_waiting(name):
             self.at(self.now, lambda: self.hold(caller, name))
 
@@ -224,6 +230,8 @@ class SurgeQueue:
             elif verb.tag == "Dial":  # the staffed fallback line
                 caller.outcome = "transferred"
                 break
+            elif verb.tag == "Redirect":  # a claim whose REST redirect was late: the conference
+                return self.joins_conference(caller, (verb.text or "").strip(), from_queue=False)
         else:
             caller.outcome = "other"
         self.status(caller.sid, caller.number, "/voice/status")
@@ -246,34 +254,105 @@ class SurgeQueue:
         self.status(caller.sid, caller.number, "/voice/status")
 
     def status(self, sid: str, number: str, url: str) -> None:
+        self.rest.calls.states[sid] = "completed"
         self.post(url, self.params(sid, number, CallStatus="completed", CallDuration=1))
 
     # -- specialists ------------------------------------------------------------------------
     def add_specialist(self, number: str, at: float = 0.0) -> None:
         specialist = SurgeSpecialist(new_sid(), number)
         self.specialists.append(specialist)
+        self.rest.calls.states[specialist.sid] = "in-progress"
         self.at(at, lambda: self.dial_in(specialist, "/agent/incoming", {}))
 
     def dial_in(self, specialist: SurgeSpecialist, url: str, extra: dict[str, object]) -> None:
         """Follow the specialist's TwiML until they wait on a queue."""
         doc: ET.Element | None = self.post(url, self.params(specialist.sid, specialist.number,
                                                             **extra))
+        paused = False
         while doc is not None:
             nxt = None
             for verb in doc:
                 if verb.tag == "Say":
                     self.now += say_seconds(verb.text or "")
+                elif verb.tag == "Pause":  # waiting for a caller: the look again is an event
+                    self.now += float(verb.get("length", "1"))
+                    paused = True
                 elif verb.tag == "Gather":  # "press 1 for the next caller": they do
                     nxt = self.post(verb.get("action", ""), self.params(
                         specialist.sid, specialist.number, Digits="1"))
                     break
+                elif verb.tag == "Redirect" and paused:
+                    self.at(self.now, partial(self.dial_in, specialist, (verb.text or "").strip(), {}))
+                    return
                 elif verb.tag == "Redirect":
                     nxt = self.post((verb.text or "").strip(),
                                     self.params(specialist.sid, specialist.number))
                     break
+                elif verb.tag == "Dial" and verb.find("Conference") is not None:
+                    return self.in_conference(specialist, verb)
                 elif verb.tag == "Dial":
                     return self.waits(specialist, verb)
             doc = nxt
+
+    # -- conferences (the system's claim, then the caller redirected through the REST API) -----
+    def in_conference(self, specialist: SurgeSpecialist, dial: ET.Element) -> None:
+        """The specialist waits in the claimed caller's conference; the app's REST redirect
+        (after its commit, settled by the transport) brings the caller there."""
+        specialist.dial, specialist.dial_started, specialist.busy = dial, self.now, True
+        self.conference_event(specialist.sid, specialist.number, dial, "specialist")
+        self.redirects()
+
+    def conference_event(self, sid: str, number: str, dial: ET.Element, label: str) -> None:
+        room = dial.find("Conference")
+        if room is not None and room.get("statusCallback"):
+            self.post(room.get("statusCallback", ""), self.params(
+                sid, number, StatusCallbackEvent="participant-join", ParticipantLabel=label,
+                FriendlyName=(room.text or "").strip(), ConferenceSid="CF" + "1" * 32))
+
+    def redirects(self) -> None:
+        """Play the REST redirects the app sent: a queued caller to their conference, a
+        specialist whose caller had gone back to waiting."""
+        for sid in list(self.rest.calls.redirects):
+            caller = next((c for c in self.callers if c.sid == sid and c.outcome == "queued"), None)
+            waiting = next((s for s in self.specialists if s.sid == sid), None)
+            if caller is not None:
+                self.joins_conference(caller, self.rest.calls.redirects.pop(sid))
+            elif waiting is not None:
+                url = self.rest.calls.redirects.pop(sid)
+                waiting.dial, waiting.busy = None, False
+                self.at(self.now, partial(self.dial_in, waiting, url, {}))
+            # (a caller still hearing "please hold" takes it as they join the queue: `join`)
+
+    def joins_conference(self, caller: SurgeCaller, url: str, from_queue: bool = True) -> None:
+        """Out of the queue (the Enqueue action: redirected) and into their conference."""
+        name = caller.queue
+        self.dequeue(caller, name)
+        caller.outcome, caller.left = "answered", self.now
+        if from_queue:
+            self.post(caller.action_url, self.queue_params(caller, name, QueueResult="redirected"))
+        doc = self.post(url, self.params(caller.sid, caller.number))
+        dial = doc.find("Dial")
+        room = dial.find("Conference") if dial is not None else None
+        specialist = next((s for s in self.specialists if s.dial is not None and room is not None
+                           and s.dial.findtext("Conference") == room.text), None)
+        if specialist is None or dial is None or specialist.dial is None:
+            raise SimulationError(f"{caller.sid} was brought to a conference nobody is in")
+        self.conference_event(caller.sid, caller.number, specialist.dial, "caller")
+        talk = self.random.expovariate(1 / self.talk_mean)
+        agent_dial, caller_dial = specialist.dial, dial
+        self.at(self.now + talk, lambda: self.conference_ends(specialist, caller, agent_dial,
+                                                              caller_dial, talk))
+
+    def conference_ends(self, specialist: SurgeSpecialist, caller: SurgeCaller,
+                        agent_dial: ET.Element, caller_dial: ET.Element, talk: float) -> None:
+        """The specialist leaves with *: the conference ends for both; each Dial action runs."""
+        specialist.answered += 1
+        specialist.dial, specialist.busy = None, False
+        self.post(caller_dial.get("action", ""), self.params(
+            caller.sid, caller.number, DialCallStatus="completed", DialCallDuration=round(talk)))
+        self.status(caller.sid, caller.number, "/voice/status")  # the caller skips the survey
+        self.dial_in(specialist, agent_dial.get("action", ""), {
+            "DialCallStatus": "completed", "DialCallDuration": round(talk)})
 
     def waits(self, specialist: SurgeSpecialist, dial: ET.Element) -> None:
         specialist.dial, specialist.dial_started, specialist.busy = dial, self.now, False
