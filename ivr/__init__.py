@@ -17,6 +17,7 @@ def register(app: Flask) -> None:
         cli,
         conference,
         metrics,
+        supervisor_board,
         surge_view,
         voice,
         webhook,
@@ -39,7 +40,9 @@ def register(app: Flask) -> None:
     app.register_blueprint(call_controls.bp)
     app.register_blueprint(surge_view.bp)
     app.register_blueprint(callback_voice.bp)
+    app.register_blueprint(supervisor_board.bp)
     add_staff_link(app, "Surge view", "surge.page", "supervisor")
+    add_staff_link(app, "Supervisor board", "supervisor_board.board_page", "supervisor")
     app.cli.add_command(simulate_command)
     cli.register(app)
     metrics.register(app)

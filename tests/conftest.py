@@ -161,6 +161,25 @@ def db(app: Flask) -> Iterator[Session]:
 
 
 @pytest.fixture
+def board_calls(app: Flask, db: Session, store: SharedStore, clock: SimClock) -> datetime:
+    """Live calls, waiting callers and staff for the supervisor board (tests.board_helpers),
+    at the clock's time, which it returns."""
+    from tests.board_helpers import known_board
+
+    known_board(app, db, store, clock.current)
+    return clock.current
+
+
+@pytest.fixture
+def own_redis_app(settings: Settings, own_redis: RedisServer, clock: SimClock) -> Iterator[Flask]:
+    """A worker on a redis-server of the test's own (`own_redis`), which the test may kill."""
+    cfg = replace(settings, redis_url=own_redis.url, redis_timeout_seconds=0.2,
+                  breaker_cooldown_seconds=0.3)
+    shared = RedisStore.from_url(own_redis.url, f"own-{uuid.uuid4().hex}", timeout=0.2)
+    yield from _app_for(cfg, shared, clock)
+
+
+@pytest.fixture
 def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
     """A redis-server of the test's own on a free port, which the test may stop and restart."""
     server = RedisServer(tmp_path).start()
