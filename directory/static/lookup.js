@@ -120,6 +120,16 @@
     if (s.description) box.appendChild(text("p", s.description));
   }
 
+  // A directory phone ("416-555-0123", "1 (800) 555-0199") as the E.164 number the call
+  // controls dial; anything else is passed as written, and the API says why it cannot dial it.
+  function e164(number) {
+    const digits = number.replace(/\D/g, "");
+    if (number.trim().startsWith("+")) return "+" + digits;
+    if (digits.length === 10) return "+1" + digits;
+    if (digits.length === 11 && digits[0] === "1") return "+" + digits;
+    return number.trim();
+  }
+
   // A service's phone as the call controls' transfer target (call_controls.js).
   function transferButtons(s) {
     const div = document.createElement("div");
@@ -129,7 +139,7 @@
       b.type = "button";
       b.className = "transfer-phone";
       b.addEventListener("click", () => document.dispatchEvent(new CustomEvent("lookup:transfer-target",
-        {detail: {number: p.number, name: s.name}})));
+        {detail: {number: e164(p.number), name: s.name}})));
       div.appendChild(b);
     }
     return div;
