@@ -213,7 +213,7 @@ def hand_over(live: LiveCall) -> dict[str, Any]:
     return {"op": "hand_over", "conference_sid": live.conference_sid, "agent_sid": live.agent_sid,
             "far_sid": live.transfer["sid"],
             "after": url_for("agent.after_call", ap=live.provider, sp=live.specialist_id,
-                             cs=live.caller_sid, handed="1")}
+                             cs=live.caller_sid)}
 
 
 @bp.post("/api/calls/<caller_sid>/transfer/cancel")

@@ -11,7 +11,7 @@ whisper and the screen pop describe the caller the specialist gets, and conferen
 What keeps a caller from being stranded:
 - the REST request runs off the webhook's thread (`outbox`, background), retried while
   Twilio is away; meanwhile the caller's own hold step sees the claim and leaves the queue
-  for the conference by itself (`should_leave_for`), so a lost request costs one hold segment;
+  for the conference by itself (`hold_step`), so a lost request costs one hold segment;
 - a caller who hung up before the redirect (Twilio's 21220) sends the specialist back to
   waiting, told so; a caller redirected to a conference the specialist already left is put
   back in line at their place (`/voice/join`);
@@ -144,25 +144,23 @@ def bring(payload: dict[str, Any]) -> None:
         client.calls(live.agent_sid).update(url=base + str(payload["missed"]), method="POST")
 
 
-def should_leave_for(call: CallSession) -> bool:
-    """The hold step: a claimed caller whose redirect is late leaves the queue by itself."""
-    live = None
+def hold_step(call: CallSession, provider: str) -> bool:
+    """The hold step, with one read of the live call: True when a claimed caller whose
+    redirect is late should leave the queue for their conference by themselves; otherwise a
+    caller in Twilio's queue whom the figures lost (Redis restarted empty; the safe route,
+    which writes nothing) is listed again, so a specialist claims them."""
+    if not call.call_sid:
+        return False
     with best_effort():
         live = live_calls().get(call.call_sid)
-    return (live is not None and not live.joined_at and not live.ended_at
-            and now().timestamp() - live.claimed_at >= LEAVE_AFTER)
-
-
-def keep_listed(provider: str, call: CallSession) -> None:
-    """The hold step: a caller in Twilio's queue whom the figures lost (Redis restarted
-    empty; the safe route, which writes nothing) is listed again so a specialist claims them."""
-    if not call.call_sid or provider not in deployment().providers:
-        return
-    with best_effort():
-        if figures().position(provider, call.call_sid) is None and live_calls().get(
-                call.call_sid) is None:
+        if live is not None:
+            return (not live.joined_at and not live.ended_at
+                    and now().timestamp() - live.claimed_at >= LEAVE_AFTER)
+        if provider in deployment().providers and figures().position(
+                provider, call.call_sid) is None:
             figures().caller_enqueued(provider, call.call_sid,
                                       call.enqueued_at or now().timestamp())
+    return False
 
 
 def join_after_leave(resp: VoiceResponse, call: CallSession) -> VoiceResponse | None:

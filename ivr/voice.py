@@ -316,11 +316,11 @@ def hold() -> VoiceResponse:
     call = load_call(form("CallSid"))
     waited = form_float("QueueTime") or 0.0
     limit = call.max_wait_seconds
-    if (limit and waited >= limit) or conference.should_leave_for(call):
+    if (limit and waited >= limit) or conference.hold_step(
+            call, request.args.get("ap") or call.provider or ""):
         resp = VoiceResponse()
         resp.leave()
         return resp
-    conference.keep_listed(request.args.get("ap") or call.provider or "", call)
     resp = VoiceResponse()
     expected = None
     if not prompts.say_interpreter_hold(resp, call.interpreter):  # else: in their language

@@ -733,10 +733,12 @@ class Exchange:
             if settle:
                 settle()
             self.play_room(room)
-        caller.t = max(caller.t, joined + specialist.talk_seconds)
+        if not room.ended:
+            caller.t = max(caller.t, joined + specialist.talk_seconds)
         self.horizon = caller.t
         if room.agent is None:  # handed over: the call goes on with the far end, who ends it
-            self.log(caller, "call", "the far end hangs up")
+            if not room.ended:
+                self.log(caller, "call", "the far end hangs up")
             self.participants_leave(room)
         else:
             self.specialist_ends(room, specialist)
@@ -813,6 +815,13 @@ class Exchange:
             self.log(agent, "conference", "the specialist leaves the conference (handed over)")
             room.agent = None
             self.agent_dial = None
+            # A participant who leaves with endConferenceOnExit ends it for everyone (TWILIO.md):
+            # a hand-over must have turned the specialist's off first.
+            room.ended = room.end_on_exit.get(agent.sid, room.dial.find(
+                "Conference").get("endConferenceOnExit") == "true")  # type: ignore[union-attr]
+            if room.ended:
+                self.log(room.caller, "conference", "the conference ends: the specialist left "
+                         "with endConferenceOnExit")
             self.agent_run(agent, url, agent.params())
 
     def participant_called(self, room: Room, placed: dict[str, str]) -> None:
@@ -831,7 +840,7 @@ class Exchange:
                            callback=True)
             return
         self.rest.calls.states[leg.sid] = "in-progress"
-        room.others[leg.sid] = (label, leg)
+        room.others[leg.sid] = (label, leg, callback)
         self.rest.conferences.known[room.sid].add(leg.sid)
         how = " (muted: listening)" if conf is not None and conf.get("muted") == "true" else ""
         how = " (coaching the specialist)" if conf is not None and conf.get("coach") else how
@@ -844,13 +853,11 @@ class Exchange:
         self.conference_event(room.dial, "participant-join", leg, label)
 
     def participant_leaves(self, room: Room, sid: str) -> None:
-        label, leg = room.others.pop(sid)
+        label, leg, callback = room.others.pop(sid)
         leg.t = room.caller.t
         self.rest.calls.states[sid] = "completed"
         self.log(room.caller, "conference", f"the {label} leaves")
         self.conference_event(room.dial, "participant-leave", leg, label)
-        callback = next((p.get("status_callback") for p in self.rest.calls.created
-                         if p.get("to") == leg.to_number), None)
         if callback:
             self.fetch(leg, callback, leg.params(CallStatus="completed", Direction="outbound-api",
                                                  CallDuration=round(leg.t)), callback=True)
@@ -870,8 +877,10 @@ class Room:
     dial: ET.Element  # the specialist's <Dial>, whose <Conference> gets the events
     caller: Leg
     agent: Leg | None
-    others: dict[str, tuple[str, Leg]] = field(default_factory=dict)
-    end_on_exit: dict[str, bool] = field(default_factory=dict)
+    # the participants the app called in, by CallSid: (label, leg, their status callback)
+    others: dict[str, tuple[str, Leg, str | None]] = field(default_factory=dict)
+    end_on_exit: dict[str, bool] = field(default_factory=dict)  # as participant updates set it
+    ended: bool = False  # a participant with endConferenceOnExit left: over for everyone
 
     def label_of(self, call_sid: str) -> str:
         if call_sid == self.caller.sid:
