@@ -203,7 +203,9 @@ def join() -> VoiceResponse:
         live = live_calls().get(call.call_sid)
     if provider in deployment().providers:
         call.provider = provider
-    if live is not None and live.ended_at:  # the specialist left before the caller got there
+    if (live is not None and live.ended_at) or (live is None and not raw.isdigit()):
+        # the specialist left before the caller got there; or nobody is known to be waiting
+        # (no live call and no specialist in the URL, which our own redirect always names)
         return back_in_line(VoiceResponse(), call)
     # (no live call at all: the store lost it; the specialist the URL names is waiting)
     at = now().timestamp()

@@ -21,7 +21,8 @@ WEBHOOKS = [
     "/voice/incoming", "/voice/language", "/voice/interpreter", "/voice/location", "/voice/need",
     "/voice/hold", "/voice/queue-result", "/voice/transfer-result", "/voice/crisis-result",
     "/voice/status", "/agent/incoming", "/agent/connect", "/agent/after-call", "/agent/status",
-    "/survey/start",
+    "/survey/start", "/voice/join", "/voice/conference-done", "/voice/requeue", "/agent/idle",
+    "/agent/conference-events", "/agent/participant-status",
 ]
 
 GARBAGE = {
@@ -99,6 +100,17 @@ NO_INPUT = {
                                 ("Press 1 to take the next caller", "Goodbye"),
                                 asks="/agent/incoming"),
     "/agent/status": Expect(()),
+    # No live call and no specialist named: nobody waits in a conference, so back in line.
+    "/voice/join": Expect(("Enqueue",), queue="211-central"),
+    # The conference ended (no status is not a failure): on to the survey.
+    "/voice/conference-done": Expect(("Redirect",)),
+    # No provider named: the safe-route provider's queue, said so.
+    "/voice/requeue": Expect(("Say", "Enqueue"), ("Please hold for the next available",),
+                             queue="211-central"),
+    # Nobody known on the line: the specialist is not handed callers, nor told "not registered".
+    "/agent/idle": Expect(("Say", "Hangup"), ("We cannot check this specialist line",)),
+    "/agent/conference-events": Expect(()),
+    "/agent/participant-status": Expect(()),
     "/survey/start": Expect(("Say", "Gather", "Redirect"),
                             ("answer four short questions", "How satisfied are you"),
                             asks="/survey/answer"),
