@@ -16,6 +16,7 @@ def register(app: Flask) -> None:
         callback_voice,
         cli,
         conference,
+        consult,
         metrics,
         supervisor_board,
         surge_view,
@@ -38,6 +39,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(agent.bp)
     app.register_blueprint(conference.bp)
     app.register_blueprint(call_controls.bp)
+    app.register_blueprint(consult.bp)
     app.register_blueprint(surge_view.bp)
     app.register_blueprint(callback_voice.bp)
     app.register_blueprint(supervisor_board.bp)

@@ -14,7 +14,7 @@ from config import durable, outbox
 from config.clock import now
 from config.database import db_session
 from config.extensions import deployment, settings, store
-from ivr import callback_voice, callbacks, conference, prompts, records, screen_pop
+from ivr import callback_voice, callbacks, conference, idle_agents, prompts, records, screen_pop
 from ivr.calls import best_effort, best_effort_shared, database_allowed, figures, load_call, save_call
 from ivr.metrics import degraded
 from ivr.roster import Lookup, OnDuty, Roster
@@ -80,7 +80,10 @@ def next_for(resp: VoiceResponse, on_duty: OnDuty, agent_sid: str,
              first: bool = False) -> VoiceResponse:
     """The specialist's next call: a callback owed, else the caller at the head of the line
     claimed and joined in a conference, else a short wait and a look again (`idle`).
-    Without the store or the database (no claim), Twilio's <Dial><Queue> bridges directly."""
+    Without the store or the database (no claim), Twilio's <Dial><Queue> bridges directly.
+    A waiting specialist whom a consult has taken (`ivr.idle_agents`) waits for its redirect."""
+    if not first and not looks_again(on_duty, agent_sid):
+        return wait_for_consult(resp, on_duty)
     claimed = claim_callback(on_duty)
     if claimed is not None:
         return dial_callback(resp, claimed, on_duty)
@@ -94,11 +97,36 @@ def next_for(resp: VoiceResponse, on_duty: OnDuty, agent_sid: str,
         return conference.specialist_joins(resp, *caller)
     if first:
         prompts.say(resp, "en", "agent_no_caller")
+    if agent_sid:
+        with best_effort():
+            idle_agents.mark_waiting(store(), idle_agents.IdleAgent(
+                agent_sid, on_duty.id, on_duty.provider), now().timestamp())
     # (at most 30 s, so a callback retry that falls due is taken within that: no database
     # read per look for when it is due)
-    resp.pause(length=settings().idle_poll_seconds)
+    return look_again(resp, on_duty, settings().idle_poll_seconds)
+
+
+def look_again(resp: VoiceResponse, on_duty: OnDuty, seconds: int) -> VoiceResponse:
+    resp.pause(length=seconds)
     resp.redirect(url_for("agent.idle", ap=on_duty.provider, sp=on_duty.id), method="POST")
     return resp
+
+
+def looks_again(on_duty: OnDuty, agent_sid: str) -> bool:
+    """The waiting mark off as the look begins; False: a consult has this specialist."""
+    if not agent_sid:
+        return True
+    with best_effort():
+        return idle_agents.looks_again(store(), on_duty.provider, agent_sid)
+    return True
+
+
+CONSULT_WAIT = 3  # seconds: a consult's redirect lands within this; past it, look again
+
+
+def wait_for_consult(resp: VoiceResponse, on_duty: OnDuty) -> VoiceResponse:
+    """A colleague's consult is about to bring this specialist into its conference."""
+    return look_again(resp, on_duty, CONSULT_WAIT)
 
 
 def on_duty_arg() -> OnDuty | None:
@@ -327,9 +355,11 @@ def after_call() -> VoiceResponse:
     return after_call_answer(resp)
 
 
-def after_call_answer(resp: VoiceResponse) -> VoiceResponse:
-    """A bridge ended: its talk time kept, then "press 1 for the next caller"."""
-    record_talk_time()
+def after_call_answer(resp: VoiceResponse, talk: bool = True) -> VoiceResponse:
+    """A bridge ended: its talk time kept (not for a consult that was not handed over:
+    the call goes on without this specialist), then "press 1 for the next caller"."""
+    if talk:
+        record_talk_time()
     gather: Gather = resp.gather(input="dtmf", num_digits=1, timeout=8,
                                  action=url_for("agent.incoming"), method="POST")
     prompts.say(gather, "en", "agent_next")
@@ -418,3 +448,4 @@ def sign_out(agent_sid: str, provider: str | None = None) -> None:
         provider = str(agent.get("provider")) if isinstance(agent, dict) else None
     if provider:
         figures().specialist_signed_out(provider, agent_sid)
+        idle_agents.signed_out(store(), provider, agent_sid)

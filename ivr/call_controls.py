@@ -14,8 +14,10 @@ recorded (`ivr.call_extras`) and told to the specialist's page (a screen-pop eve
 - transfer: warm (the caller on hold while the specialist consults the far end, then
   `complete` hands over: the specialist leaves, the caller stays with the far end) or cold
   (handed over as soon as the far end answers); to a number, a configured line, the crisis
-  line (the call is flagged) or another provider's queue (the caller waits there). A far end
-  that does not answer leaves the caller with the specialist, off hold;
+  line (the call is flagged) or another provider: cold, the caller waits in that provider's
+  queue; warm, a specialist of that provider who is waiting for a caller (`ivr.idle_agents`)
+  is brought into the conference to consult (`ivr.consult`), and `complete` hands the call
+  to them. A far end that does not answer leaves the caller with the specialist, off hold;
 - supervise: a supervisor's phone joins muted (listen), coaching the specialist (whisper)
   or as a participant (barge).
 """
@@ -38,7 +40,7 @@ from config.clock import now
 from config.database import commit, db_session
 from config.extensions import deployment, settings, store
 from config.shared_store import DependencyDown
-from ivr import call_extras, prompts, records, screen_pop
+from ivr import call_extras, idle_agents, prompts, records, screen_pop
 from ivr.call_state import url_state
 from ivr.calls import figures, load_call, save_call
 from ivr.conference_state import LiveCall, LiveCalls, conference_name
@@ -178,6 +180,8 @@ def transfer(caller_sid: str, body: TransferIn) -> Any:
         if body.target_kind == "provider":
             if body.target not in deployment().providers:
                 raise Refused(400, f"no provider {body.target!r}")
+            if body.kind == "warm":
+                return consult(live, body.target)
             call_extras.transfer_started(live.caller_sid, "cold", "provider", body.target, at)
             live.transfer = {"kind": "cold", "target_kind": "provider", "target": body.target,
                              "sid": None, "answered": True}
@@ -197,12 +201,33 @@ def transfer(caller_sid: str, body: TransferIn) -> Any:
     return act(caller_sid, work)
 
 
+def consult(live: LiveCall, provider_id: str) -> dict[str, Any]:
+    """A warm transfer to another provider: one of its specialists who is waiting for a
+    caller is reserved and, after the commit, redirected into this conference."""
+    provider = deployment().providers[provider_id]
+    colleague = idle_agents.take(store(), provider_id, live.caller_sid, now().timestamp(),
+                                 stale_after=2 * settings().idle_poll_seconds + 10)
+    if colleague is None:
+        raise Refused(409, f"no specialist at {provider.name} is free to consult just now; "
+                           "a cold transfer puts the caller in their line")
+    call_extras.transfer_started(live.caller_sid, "warm", "provider", provider_id, now())
+    live.transfer = {"kind": "warm", "target_kind": "provider", "target": provider_id,
+                     "sid": colleague.agent_sid, "answered": False,
+                     "specialist_id": colleague.specialist_id}
+    return {"op": "consult", "label": "transfer", "hold_caller": True,
+            "conference_sid": live.conference_sid, "agent_sid": colleague.agent_sid,
+            "url": url_for("consult.join", cs=live.caller_sid, sp=colleague.specialist_id,
+                           ap=provider_id, fp=live.provider)}
+
+
 @bp.post("/api/calls/<caller_sid>/transfer/complete")
 @api_role_required("specialist", "admin")
 def complete(caller_sid: str) -> Any:
     def work(live: LiveCall) -> dict[str, Any]:
         if live.transfer is None or not live.transfer.get("answered") or not live.transfer["sid"]:
             raise Refused(409, "no answered transfer to hand over")
+        if live.transfer["target_kind"] == "provider":
+            return hand_to_colleague(live)
         return hand_over(live)
 
     return act(caller_sid, work)
@@ -214,6 +239,22 @@ def hand_over(live: LiveCall) -> dict[str, Any]:
             "far_sid": live.transfer["sid"],
             "after": url_for("agent.after_call", ap=live.provider, sp=live.specialist_id,
                              cs=live.caller_sid)}
+
+
+def hand_to_colleague(live: LiveCall) -> dict[str, Any]:
+    """The consulted specialist takes the call over: the live call is theirs from now (their
+    page's controls, the board, the talk time when they end it); the one handing over goes
+    on to their next caller, the call not ended for them (no `cs`). Undone if Twilio refuses."""
+    assert live.transfer is not None
+    payload = hand_over(live) | {
+        "after": url_for("agent.after_call", ap=live.provider, sp=live.specialist_id),
+        "restore": {"agent_sid": live.agent_sid, "specialist_id": live.specialist_id,
+                    "provider": live.provider, "transfer": live.transfer}}
+    live.agent_sid = live.transfer["sid"]
+    live.specialist_id = int(live.transfer["specialist_id"])
+    live.provider = live.transfer["target"]
+    live.transfer = None
+    return payload
 
 
 @bp.post("/api/calls/<caller_sid>/transfer/cancel")
@@ -298,6 +339,10 @@ def perform(client: Any, payload: dict[str, Any]) -> None:
         client.conferences(conference).participants(caller).update(hold=False)
     elif op == "requeue":
         client.calls(caller).update(url=base + payload["url"], method="POST")
+    elif op == "consult":
+        client.conferences(conference).participants(caller).update(
+            hold=True, hold_url=cfg.hold_music_url, hold_method="GET")
+        client.calls(payload["agent_sid"]).update(url=base + payload["url"], method="POST")
 
 
 @outbox.handler(CONTROL, background=True)
@@ -318,8 +363,25 @@ def deliver(payload: dict[str, Any]) -> None:
             call_extras.transfer_ended(live.caller_sid, "failed", now())
         if payload.get("label") == "interpreter":
             live.interpreters = [i for i in live.interpreters if i.get("sid")]
+        if payload["op"] == "consult":
+            idle_agents.release(store(), payload["agent_sid"])
+        if payload.get("restore"):  # a hand-over to a colleague that did not happen
+            for name, value in payload["restore"].items():
+                setattr(live, name, value)
         LiveCalls(store()).save(live)
+        if payload.get("hold_caller"):
+            unhold_after_refusal(client, payload)
         tell(live, payload["op"], "failed", f"Twilio refused: {reason}")
+
+
+def unhold_after_refusal(client: Any, payload: dict[str, Any]) -> None:
+    """The caller was put on hold for a transfer Twilio then refused: back with the
+    specialist (if the hold itself was what failed, there is nothing to undo)."""
+    try:
+        client.conferences(payload["conference_sid"]).participants(
+            payload["caller_sid"]).update(hold=False)
+    except (TwilioRestException, OSError) as err:
+        log.info("unhold after a refused %s: %s", payload["op"], err)
 
 
 def owe_control(live: LiveCall, payload: dict[str, Any]) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from ivr.cli import DEMO_SPECIALISTS
 from ivr.models import CallRecord, Specialist
 from ivr.simulator.cli import SimClock
+from ivr.simulator.colleagues import dials_in as colleague_dials_in
 from ivr.simulator.engine import PLAY_SECONDS, STAR, CallerScript, Exchange
 from ivr.simulator.engine import Specialist as SimSpecialist
 from ivr.simulator.transport import FlaskTransport
@@ -32,9 +33,12 @@ def place_call(app: Flask, clock: SimClock, from_number: str, inputs: list[str],
                max_queue_size: int = 100, talk: float = 180.0, ends: str = STAR,
                play_seconds: float = PLAY_SECONDS,
                unanswered: frozenset[str] = frozenset(),
-               during: list[tuple[float, Callable[[Exchange], None]]] | None = None) -> Exchange:
+               during: list[tuple[float, Callable[[Exchange], None]]] | None = None,
+               colleagues: tuple[str, ...] = ()) -> Exchange:
     """`unanswered`: numbers a <Dial><Number> rings out on (DialCallStatus no-answer);
-    `during`: what the specialist's page does mid-call (seconds into the talk, an action)."""
+    `during`: what the specialist's page does mid-call (seconds into the talk, an action);
+    `colleagues`: specialists' phones (of other providers) that dial in as the call begins
+    and wait for a caller, whom a consult can reach."""
     transport = FlaskTransport(app, PUBLIC_BASE_URL, AUTH_TOKEN)
     exchange = Exchange(transport, clock.current, clock_sink=clock.set,
                         max_queue_size=max_queue_size, play_seconds=play_seconds)
@@ -47,6 +51,8 @@ def place_call(app: Flask, clock: SimClock, from_number: str, inputs: list[str],
     previous = app.extensions["twilio_client_factory"]
     app.extensions["twilio_client_factory"] = lambda: exchange.rest  # Twilio's REST API, played
     try:  # (for this call: a test's own fake, e.g. the follow-up's, is back after it)
+        for number in colleagues:
+            colleague_dials_in(exchange, number, 0.0)
         exchange.place_call(script, agent)
     finally:
         app.extensions["twilio_client_factory"] = previous

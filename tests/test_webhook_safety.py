@@ -22,7 +22,8 @@ WEBHOOKS = [
     "/voice/hold", "/voice/queue-result", "/voice/transfer-result", "/voice/crisis-result",
     "/voice/status", "/agent/incoming", "/agent/connect", "/agent/after-call", "/agent/status",
     "/survey/start", "/voice/join", "/voice/conference-done", "/voice/requeue", "/agent/idle",
-    "/agent/conference-events", "/agent/participant-status",
+    "/agent/conference-events", "/agent/participant-status", "/agent/consult",
+    "/agent/consult-done",
 ]
 
 GARBAGE = {
@@ -111,6 +112,12 @@ NO_INPUT = {
     "/agent/idle": Expect(("Say", "Hangup"), ("We cannot check this specialist line",)),
     "/agent/conference-events": Expect(()),
     "/agent/participant-status": Expect(()),
+    # A consult's redirect naming nobody: not handed anything, nor told "not registered".
+    "/agent/consult": Expect(("Say", "Hangup"), ("We cannot check this specialist line",)),
+    # A consult's conference over, with no live call: on to the next caller.
+    "/agent/consult-done": Expect(("Gather", "Say", "Hangup"),
+                                  ("Press 1 to take the next caller", "Goodbye"),
+                                  asks="/agent/incoming"),
     "/survey/start": Expect(("Say", "Gather", "Redirect"),
                             ("answer four short questions", "How satisfied are you"),
                             asks="/survey/answer"),

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from config.voices import is_allowed
+from ivr.simulator import colleagues
 from ivr.simulator.rest import RestApi, new_sid
 from ivr.simulator.transcript import Transcript
 from ivr.simulator.transport import Transport, absolute
@@ -179,6 +180,8 @@ class Exchange:
         # it from its outbox thread after answering): 0 in-process, where it is settled.
         self.rest_wait = 0.0
         self.outbound: list[Leg] = []  # the calls placed through `rest`, as played
+        # specialists of other providers waiting for a caller, whom a consult can bring in
+        self.colleagues: list[colleagues.Colleague] = []
 
     # -- HTTP ---------------------------------------------------------------------------
     def fetch(self, leg: Leg, url: str, params: dict[str, str],
@@ -605,6 +608,10 @@ class Exchange:
 
     def end_of_run(self, caller: Leg) -> None:
         """The caller's call is over: a specialist still waiting on a queue hangs up too."""
+        for colleague in self.colleagues:
+            if not colleague.leg.ended:
+                colleague.leg.t = max(colleague.leg.t, caller.t)
+                colleagues.hangs_up(self, colleague)
         if self.agent is not None:
             self.dial_timeouts(caller.t)
             self.advance_agent(caller.t)
@@ -728,6 +735,7 @@ class Exchange:
             if room.agent is None:
                 break
             caller.t = agent.t = self.horizon = joined + offset
+            colleagues.advance(self, caller.t)
             act(self)
             settle = getattr(self.transport, "settle", None)
             if settle:
@@ -738,7 +746,8 @@ class Exchange:
         self.horizon = caller.t
         if room.agent is None:  # handed over: the call goes on with the far end, who ends it
             if not room.ended:
-                self.log(caller, "call", "the far end hangs up")
+                self.log(caller, "call", "the colleague ends the call with *" if any(
+                    colleagues.of(self, sid) for sid in room.others) else "the far end hangs up")
             self.participants_leave(room)
         else:
             self.specialist_ends(room, specialist)
@@ -785,7 +794,8 @@ class Exchange:
         for _ in range(10):
             if not (self.rest.calls.placed or self.rest.conferences.updates
                     or (room.agent is not None and room.agent.sid in self.rest.calls.redirects)
-                    or any(sid in self.rest.calls.hangups for sid in room.others)):
+                    or any(sid in self.rest.calls.hangups for sid in room.others)
+                    or colleagues.pending(self)):
                 return
             self.play_room_once(room)
 
@@ -809,6 +819,8 @@ class Exchange:
             if sid in self.rest.calls.hangups:
                 self.rest.calls.hangups.discard(sid)
                 self.participant_leaves(room, sid)
+        for colleague, url in colleagues.redirected(self):
+            colleagues.joins(self, room, colleague, url)
         agent = room.agent
         if agent is not None and agent.sid in self.rest.calls.redirects:
             url = self.rest.calls.redirects.pop(agent.sid)
@@ -854,10 +866,14 @@ class Exchange:
 
     def participant_leaves(self, room: Room, sid: str) -> None:
         label, leg, callback = room.others.pop(sid)
-        leg.t = room.caller.t
-        self.rest.calls.states[sid] = "completed"
+        joined_t, leg.t = leg.t, room.caller.t
+        colleague = colleagues.of(self, sid)
+        if colleague is None:
+            self.rest.calls.states[sid] = "completed"
         self.log(room.caller, "conference", f"the {label} leaves")
         self.conference_event(room.dial, "participant-leave", leg, label)
+        if colleague is not None:  # their own leg goes on: their Dial action
+            colleagues.leaves(self, colleague, leg.t - joined_t)
         if callback:
             self.fetch(leg, callback, leg.params(CallStatus="completed", Direction="outbound-api",
                                                  CallDuration=round(leg.t)), callback=True)
