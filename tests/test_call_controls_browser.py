@@ -110,4 +110,11 @@ def test_call_controls_post_the_contract_and_show_the_answers(
         expect(status).to_have_text("Transfer not answered: back with the caller", timeout=3000)
         expect(status).to_have_class("error")
         expect(page.locator("#ctl-events li")).to_have_count(1)
+        # The hold asked for at first, refused by Twilio after its 202: the button goes back.
+        expect(page.locator("#ctl-hold")).to_have_text("Resume")
+        screen_pop.publish(store, 1, {"type": "control", "call_sid": "CAcaller", "action": "hold",
+                                      "result": "failed", "message": "Twilio refused: no such call"})
+        expect(page.locator("#ctl-hold")).to_have_text("Hold", timeout=3000)
+        expect(page.locator("#ctl-hold")).to_have_attribute("aria-pressed", "false")
+        expect(page.locator("#ctl-events li")).to_have_count(2)
         browser.close()
