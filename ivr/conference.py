@@ -42,7 +42,7 @@ from ivr.metrics import degraded
 from ivr.roster import OnDuty
 from ivr.routing_step import enqueue_verb
 from ivr.session import CallSession
-from ivr.webhook import empty, form, webhook
+from ivr.webhook import empty, form, undo_if_failed, webhook
 from ivr.whisper import pop_event, whisper_text
 
 log = logging.getLogger(__name__)
@@ -87,6 +87,7 @@ def claim_caller(on_duty: OnDuty, agent_sid: str) -> tuple[LiveCall, CallSession
         with store().batch() as writes:
             live_calls(writes).save(live)
             screen_pop.publish(writes, on_duty.id, pop_event(call, live.claimed_at - joined_queue))
+        undo_if_failed(lambda: give_back(live))  # no redirect owed if the commit fails
     except DependencyDown as err:
         degraded("redis")
         raise NoClaim from err
@@ -97,6 +98,14 @@ def claim_caller(on_duty: OnDuty, agent_sid: str) -> tuple[LiveCall, CallSession
         "join": url_for("conference.join", **state, sp=on_duty.id, ap=on_duty.provider),
         "missed": url_for("agent.idle", ap=on_duty.provider, sp=on_duty.id, missed=1)}, now())
     return live, call
+
+
+def give_back(live: LiveCall) -> None:
+    """The claim's request did not commit (so no redirect is owed, and the specialist is
+    answered the fallback): the caller back at their place in line, the live call gone,
+    so their hold step does not lead them into a conference nobody will join."""
+    figures().relist(live.provider, live.caller_sid, live.joined_queue_at)
+    live_calls().drop(live.caller_sid)
 
 
 def specialist_joins(resp: VoiceResponse, live: LiveCall, call: CallSession) -> VoiceResponse:

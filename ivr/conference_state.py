@@ -92,6 +92,11 @@ class LiveCalls:
         self.store.set_json(self.key(live.caller_sid), asdict(live), ttl=ENDED_TTL)
         self.store.zrem(INDEX, live.caller_sid)
 
+    def drop(self, caller_sid: str) -> None:
+        """A claim taken back before anyone joined (see `conference.give_back`)."""
+        self.store.delete(self.key(caller_sid))
+        self.store.zrem(INDEX, caller_sid)
+
     def all(self) -> list[LiveCall]:
         found = (self.get(sid) for sid, _ in self.store.zrange(INDEX))
         return [live for live in found if live is not None and not live.ended_at]

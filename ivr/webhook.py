@@ -99,6 +99,7 @@ def webhook(fallback: Callable[[], VoiceResponse],
                     causes.add("error")
                 WEBHOOK_FALLBACKS.labels(request.endpoint or "unknown").inc()
                 _rollback()
+                _undo()
                 return twiml(fallback()), causes
 
         @functools.wraps(view)
@@ -208,6 +209,20 @@ def _rollback() -> None:
         database.db_session().rollback()
     except Exception:  # the database itself may be what failed
         log.exception("rollback failed")
+
+
+def undo_if_failed(undo: Callable[[], None]) -> None:
+    """Shared-store work that stands only with the request's commit (a claim whose redirect
+    is owed in the same transaction): taken back if the view fails or is not let commit."""
+    g.setdefault("undo_if_failed", []).append(undo)
+
+
+def _undo() -> None:
+    for undo in g.pop("undo_if_failed", []):
+        try:
+            undo()
+        except DependencyDown:
+            log.warning("webhook %s: could not undo its store work (store away)", request.path)
 
 
 def empty() -> VoiceResponse:

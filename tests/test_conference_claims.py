@@ -10,17 +10,21 @@ import contextlib
 import threading
 import urllib.parse
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any, cast
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from config.extensions import store
 from config.shared_store import SharedStore
 from ivr import screen_pop
+from ivr.calls import figures
+from ivr.conference_state import LiveCalls
 from ivr.models import CallRecord, Specialist
 from ivr.simulator.cli import SimClock
 from ivr.simulator.rest import RestApi
@@ -198,3 +202,41 @@ def test_two_claims_that_read_the_same_head_take_two_callers(store: SharedStore)
         thread.join()
     assert sorted(got, key=str) == ["CAfirst", "CAsecond"]
     assert QueueFigures(store).waiting_callers("north") == []
+
+
+@contextmanager
+def outbox_refused(db: Session) -> Iterator[None]:
+    """The database refuses the request's owed redirect (a trigger on the outbox table): it
+    fails after the claim is made in the store and before the request commits."""
+    if db.bind is not None and db.bind.dialect.name == "postgresql":
+        db.execute(text("CREATE FUNCTION refuse_outbox() RETURNS trigger AS $$ BEGIN "
+                        "RAISE EXCEPTION 'outbox refused'; END $$ LANGUAGE plpgsql"))
+        db.execute(text("CREATE TRIGGER refuse_outbox BEFORE INSERT ON outbox FOR EACH ROW "
+                        "EXECUTE FUNCTION refuse_outbox()"))
+        drop = ["DROP TRIGGER refuse_outbox ON outbox", "DROP FUNCTION refuse_outbox()"]
+    else:
+        db.execute(text("CREATE TRIGGER refuse_outbox BEFORE INSERT ON outbox "
+                        "BEGIN SELECT RAISE(ABORT, 'outbox refused'); END"))
+        drop = ["DROP TRIGGER refuse_outbox"]
+    db.commit()
+    try:
+        yield
+    finally:
+        for statement in drop:
+            db.execute(text(statement))
+        db.commit()
+
+
+def test_a_claim_whose_request_does_not_commit_gives_the_caller_back(
+        app: Flask, db: Session, twilio: SignedClient, rest: RestApi) -> None:
+    """The specialist is answered Twilio's <Dial><Queue> (the fallback), and the caller is
+    back in line for it, with no live call left to lead them into an empty conference."""
+    db.add(Specialist(name="North", phone="+18075557200", provider="north", languages="en,fr"))
+    db.commit()
+    queue_caller(twilio, "CAkept", "+18075550122", ["1", "1"])
+    with outbox_refused(db):
+        root = twiml(twilio.post("/agent/incoming", CallSid="CAagentK", From="+18075557200"))
+    assert root.find("Dial/Queue") is not None, ET.tostring(root)
+    with app.app_context():
+        assert LiveCalls(store()).get("CAkept") is None
+        assert figures().position("north", "CAkept") is not None  # still in line, claimable
