@@ -105,7 +105,8 @@ def list_cmd() -> None:
 # a simulated call answered on that provider's queue pops up on their lookup page.
 DEMO_ACCOUNTS = (("admin@example.org", "Demo admin", "admin"),
                  ("specialist@example.org", "Demo specialist", "specialist"),
-                 ("planner@example.org", "Demo planner", "planner"))
+                 ("planner@example.org", "Demo planner", "planner"),
+                 ("supervisor@example.org", "Demo supervisor", "supervisor"))
 DEMO_PROVIDER = "north"
 
 

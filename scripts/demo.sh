@@ -5,6 +5,9 @@
 #   bash scripts/demo.sh --keys "2,say:Sudbury,2"  # any simulator options (see --help)
 #   DISASTER=1 bash scripts/demo.sh --keys "1,say:Sudbury,9"   # in disaster mode (#15): the
 #       bulletin first, then the information option; turned off again when the demo ends
+#   bash scripts/demo.sh --control warm-transfer   # a call control mid-call (#12): interpreter,
+#       warm-transfer, warm-transfer-unanswered, cold-transfer, crisis, supervise; the demo
+#       specialist's and supervisor's API tokens are minted (flask users token) for it
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/lib.sh
@@ -27,6 +30,20 @@ if [ -n "${DISASTER:-}" ]; then  # before the server starts: it reads the mode o
     --bulletin-fr "Inondations dans le comté de Huron : en cas de danger, composez le 9-1-1." \
     --info-en "Shelters are open at the Goderich arena. To donate or volunteer, contact the Red Cross." \
     --info-fr "Des refuges sont ouverts à l'aréna de Goderich. Pour donner ou aider, la Croix-Rouge." >/dev/null
+fi
+if [[ " $* " == *" --control"* ]]; then
+  # The page's requests need the staff's API tokens: new ones each run (the old stop working).
+  # Without the demo accounts, `flask demo staff` makes them (the specialist's sign-in linked
+  # to 211 North's demo phone, which a --control call reaches) and prints their passwords.
+  token_of() { SEARCH_WARM_START=false .venv/bin/flask users token --email "$1" 2>/dev/null | sed -n 's/.*new API token: //p'; }
+  SIM_SPECIALIST_TOKEN="$(token_of specialist@example.org || true)"
+  SIM_SUPERVISOR_TOKEN="$(token_of supervisor@example.org || true)"
+  if [ -z "$SIM_SPECIALIST_TOKEN" ] || [ -z "$SIM_SUPERVISOR_TOKEN" ]; then
+    SEARCH_WARM_START=false .venv/bin/flask demo staff
+    SIM_SPECIALIST_TOKEN="$(token_of specialist@example.org)"
+    SIM_SUPERVISOR_TOKEN="$(token_of supervisor@example.org)"
+  fi
+  export SIM_SPECIALIST_TOKEN SIM_SUPERVISOR_TOKEN
 fi
 LOG=instance/demo-server.log
 mkdir -p instance

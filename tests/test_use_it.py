@@ -91,11 +91,12 @@ def test_demo_staff_prints_passwords_that_sign_in_and_links_the_specialist(
     first = runner.invoke(args=["demo", "staff"])
     assert first.exit_code == 0, first.output
     passwords = printed_passwords(first.output)
-    assert set(passwords) == {"admin@example.org", "specialist@example.org", "planner@example.org"}
+    assert set(passwords) == {"admin@example.org", "specialist@example.org", "planner@example.org",
+                              "supervisor@example.org"}
     for email, password in passwords.items():
         assert sign_in_status(app, email, password) == 302, email
     users = {u.email: u for u in db.scalars(select(User))}
-    assert {u.role for u in users.values()} == {"admin", "specialist", "planner"}
+    assert {u.role for u in users.values()} == {"admin", "specialist", "planner", "supervisor"}
     linked = users["specialist@example.org"].specialist_id
     from ivr.models import Specialist
     phone = db.scalar(select(Specialist.phone).where(Specialist.id == linked))
@@ -109,7 +110,7 @@ def test_demo_staff_prints_passwords_that_sign_in_and_links_the_specialist(
     assert sign_in_status(app, "admin@example.org", passwords["admin@example.org"]) == 401
     assert sign_in_status(app, "admin@example.org", renewed["admin@example.org"]) == 302
     db.expire_all()
-    assert len(db.scalars(select(User)).all()) == 3
+    assert len(db.scalars(select(User)).all()) == 4
 
 
 def test_demo_staff_is_refused_in_production(app: Flask, db: Session) -> None:

@@ -80,7 +80,8 @@ def test_the_use_it_command_gives_the_demo_specialist_the_screen_pop_of_a_simula
     from playwright.sync_api import expect, sync_playwright
 
     passwords = served.passwords()
-    assert set(passwords) == {"admin@example.org", "specialist@example.org", "planner@example.org"}
+    assert set(passwords) == {"admin@example.org", "specialist@example.org", "planner@example.org",
+                              "supervisor@example.org"}
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = open_signed_in(browser, f"{served.url}/directory/lookup", "specialist@example.org",

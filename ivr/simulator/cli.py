@@ -3,6 +3,8 @@
 Scripted: `--keys "1,say:Sudbury,2"` gives the caller's answers in order ("silence" for none,
 "hangup" to hang up); once they run out the demo's typical caller answers (`--then silence`
 for a caller who says nothing more). Interactive: `--interactive` asks you at each menu.
+`--control warm-transfer` (and the others in `ivr.simulator.controls`): mid-call the
+specialist's page (or a supervisor's board) uses a call control, with their API tokens.
 """
 
 from __future__ import annotations
@@ -17,11 +19,15 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from ivr.simulator.controls import CONTROLS, SPECIALIST, SUPERVISOR, Control, Poster, during_call
 from ivr.simulator.engine import HANGUP, CallerScript, Exchange, SimulationError, Specialist
 from ivr.simulator.rest_http import RestServer
 from ivr.simulator.transport import FlaskTransport, HttpTransport, NotOurServer, Transport
 
 TORONTO = ZoneInfo("America/Toronto")
+# A Wednesday afternoon: the demo caller (Sudbury) reaches 211 North, whose demo phone the
+# demo specialist's sign-in is linked to, so a --control call is theirs to act on.
+CONTROL_AT = "2026-12-02T14:00"
 
 
 @dataclass
@@ -81,11 +87,13 @@ def typical_answer(action: str, modes: str) -> str:
 
 def simulate(transport: Transport, caller: CallerScript, specialist: Specialist | None,
              start: datetime, clock: SimClock | None = None, app: Flask | None = None,
-             rest_port: int | None = None) -> Exchange:
+             rest_port: int | None = None, unanswered: frozenset[str] = frozenset()) -> Exchange:
     """Play the call. Twilio's REST API is the exchange's: handed to an in-process `app`, or
-    served on `rest_port` for a server started with TWILIO_API_BASE pointing there."""
+    served on `rest_port` for a server started with TWILIO_API_BASE pointing there;
+    `unanswered`: numbers that ring out when the app calls them."""
     sink = clock.set if clock else getattr(transport, "set_time", None)
     exchange = Exchange(transport, start, clock_sink=sink)
+    exchange.unanswered.update(unanswered)
     if caller.ask:  # a person is answering: show each line as it is spoken
         exchange.transcript.echo = click.echo
     server = RestServer(exchange.rest, rest_port).start() if rest_port is not None else None
@@ -113,14 +121,17 @@ def caller_script(from_number: str, keys: str, hangup_after: float | None,
 
 
 def run_in_process(app: Flask, caller: CallerScript, specialist: Specialist | None,
-                   start: datetime) -> Exchange:
+                   start: datetime, control: Control | None = None,
+                   tokens: dict[str, str] | None = None) -> Exchange:
     settings = app.extensions["settings"]
     clock = SimClock(start)
     previous = app.extensions["clock"]
     app.extensions["clock"] = clock
     try:
         transport = FlaskTransport(app, settings.public_base_url, settings.twilio_auth_token)
-        return simulate(transport, caller, specialist, start, clock, app=app)
+        with_control(specialist, control, tokens or {}, transport.post_json)
+        return simulate(transport, caller, specialist, start, clock, app=app,
+                        unanswered=control.unanswered if control else frozenset())
     finally:
         app.extensions["clock"] = previous
 
@@ -144,6 +155,15 @@ COMMON = [
     click.option("--hangup-after", default=None, type=float,
                  help="the caller hangs up after this many seconds in queue"),
     click.option("--interactive", is_flag=True, help="answer the menus yourself"),
+    click.option("--control", type=click.Choice(sorted(CONTROLS)), default=None,
+                 help="mid-call, the specialist's page (the supervisor's board for 'supervise') "
+                      "uses this call control; without --at the call is placed at "
+                      f"{CONTROL_AT}, when 211 North answers (the demo specialist's phone)"),
+    click.option("--specialist-token", envvar="SIM_SPECIALIST_TOKEN", default=None,
+                 help="the specialist's API token, for --control (flask users token --email "
+                      "specialist@example.org)"),
+    click.option("--supervisor-token", envvar="SIM_SUPERVISOR_TOKEN", default=None,
+                 help="the supervisor's API token, for --control supervise"),
 ]
 
 
@@ -151,6 +171,28 @@ def with_common(func):  # type: ignore[no-untyped-def]
     for option in reversed(COMMON):
         func = option(func)
     return func
+
+
+def control_of(name: str | None, specialist_token: str | None,
+               supervisor_token: str | None) -> tuple[Control | None, dict[str, str]]:
+    """The control asked for and the tokens it needs, or a usage error naming the one missing."""
+    if name is None:
+        return None, {}
+    control = CONTROLS[name]
+    tokens = {role: token for role, token in ((SPECIALIST, specialist_token),
+                                              (SUPERVISOR, supervisor_token)) if token}
+    for role in sorted(control.needs - tokens.keys()):
+        raise click.UsageError(
+            f"--control {name} acts as the {role}: give --{role}-token (or SIM_{role.upper()}_TOKEN), "
+            f"e.g. from `flask users token --email {role}@example.org`")
+    return control, tokens
+
+
+def with_control(specialist: Specialist | None, control: Control | None, tokens: dict[str, str],
+                 post: Poster) -> None:
+    """The control's requests, as the specialist's page makes them mid-call."""
+    if specialist is not None and control is not None:
+        specialist.during_call.extend(during_call(control, tokens, post))
 
 
 def specialist_of(number: str, answer_after: float, talk: float) -> Specialist | None:
@@ -173,12 +215,16 @@ def report(exchange: Exchange) -> None:
 @with_appcontext
 def simulate_command(from_number: str, keys: str, then: str, at: str | None, specialist: str,
                      answer_after: float, talk: float, hangup_after: float | None,
-                     interactive: bool) -> None:
+                     interactive: bool, control: str | None, specialist_token: str | None,
+                     supervisor_token: str | None) -> None:
     """Place a simulated call through this app, in-process, and print the transcript."""
     caller = caller_script(from_number, keys, hangup_after, interactive, then)
+    controls, tokens = control_of(control, specialist_token, supervisor_token)
+    start = parse_at(at or (CONTROL_AT if control else None))
     try:
         exchange = run_in_process(current_app._get_current_object(), caller,  # type: ignore[attr-defined]
-                                  specialist_of(specialist, answer_after, talk), parse_at(at))
+                                  specialist_of(specialist, answer_after, talk), start,
+                                  controls, tokens)
     except SimulationError as err:
         raise click.ClickException(str(err)) from err
     report(exchange)
@@ -195,15 +241,17 @@ def simulate_command(from_number: str, keys: str, then: str, at: str | None, spe
 def main(url: str, auth_token: str, public_base_url: str | None, rest_port: int | None,
          from_number: str, keys: str, then: str, at: str | None, specialist: str,
          answer_after: float, talk: float, hangup_after: float | None,
-         interactive: bool) -> None:
+         interactive: bool, control: str | None, specialist_token: str | None,
+         supervisor_token: str | None) -> None:
     """Place a simulated call against a running server over HTTP.
 
     A server started with DEMO_CLOCK on (scripts/serve.sh, scripts/demo.sh) takes the
     simulated time from each request, so `--at` and the waits are simulated there too; with
     any other server `--at` is refused, since that server keeps its own clock.
     """
+    controls, tokens = control_of(control, specialist_token, supervisor_token)
     transport = HttpTransport(url, auth_token, public_base_url)
-    start = parse_at(at)
+    start = parse_at(at or (CONTROL_AT if control else None))
     try:
         check = transport.check_server(start)
     except NotOurServer as err:
@@ -218,10 +266,13 @@ def main(url: str, auth_token: str, public_base_url: str | None, rest_port: int 
         click.echo(f"note: {url} keeps its own clock (DEMO_CLOCK is off): it routes by the real "
                    "time of day, and the waits it tells the specialist are real seconds, not "
                    "the simulated ones below.\n", err=True)
+        start = parse_at(None)  # (not CONTROL_AT, which this server would not take)
     caller = caller_script(from_number, keys, hangup_after, interactive, then)
+    agent = specialist_of(specialist, answer_after, talk)
+    with_control(agent, controls, tokens, transport.post_json)
     try:
-        exchange = simulate(transport, caller, specialist_of(specialist, answer_after, talk), start,
-                            rest_port=rest_port)
+        exchange = simulate(transport, caller, agent, start, rest_port=rest_port,
+                            unanswered=controls.unanswered if controls else frozenset())
     except SimulationError as err:
         click.echo(f"simulation failed: {err}", err=True)
         sys.exit(1)

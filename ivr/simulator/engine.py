@@ -31,6 +31,10 @@ from ivr.simulator.transcript import Transcript
 from ivr.simulator.transport import Transport, absolute
 
 MAX_REQUESTS_PER_CALL = 300
+# Over HTTP, how long the REST stand-in must stay quiet before the server is taken to have
+# sent all it owes, and how long to wait for a first request after a webhook (real seconds).
+REST_QUIET = 0.25
+REST_AFTER_WEBHOOK = 1.0
 PLAY_SECONDS = 20.0
 HELPLINE_NUMBER = "+12110000211"
 # What a request that never got its answer raises (connection refused or cut, a timeout).
@@ -182,6 +186,7 @@ class Exchange:
         self.outbound: list[Leg] = []  # the calls placed through `rest`, as played
         # specialists of other providers waiting for a caller, whom a consult can bring in
         self.colleagues: list[colleagues.Colleague] = []
+        self.room: Room | None = None  # the conference in progress (its caller's CallSid, for hooks)
 
     # -- HTTP ---------------------------------------------------------------------------
     def fetch(self, leg: Leg, url: str, params: dict[str, str],
@@ -731,16 +736,22 @@ class Exchange:
         self.rest.conferences.known[room.sid] = {caller.sid, agent.sid}
         specialist = self.specialist or Specialist(agent.from_number, talk_seconds=60.0)
         joined = caller.t = max(caller.t, agent.t)  # (the specialist is in after the whisper)
+        self.room = room
         for offset, act in sorted(specialist.during_call, key=lambda hook: hook[0]):
             if room.agent is None:
                 break
             caller.t = agent.t = self.horizon = joined + offset
             colleagues.advance(self, caller.t)
+            if self.clock_sink:  # the page's request is made at the call's time, too
+                self.clock_sink(caller.started + timedelta(seconds=caller.t))
+            before = self.rest.requests
             act(self)
             settle = getattr(self.transport, "settle", None)
             if settle:
                 settle()
+            self.await_rest(before, self.rest_wait)
             self.play_room(room)
+        self.room = None
         if not room.ended:
             caller.t = max(caller.t, joined + specialist.talk_seconds)
         self.horizon = caller.t
@@ -797,7 +808,24 @@ class Exchange:
                     or any(sid in self.rest.calls.hangups for sid in room.others)
                     or colleagues.pending(self)):
                 return
+            before = self.rest.requests
             self.play_room_once(room)
+            self.await_rest(before, REST_AFTER_WEBHOOK)
+
+    def await_rest(self, before: int, first: float) -> None:
+        """A server in another process sends what it owes from its outbox thread after it
+        answers: wait up to `first` real seconds for its first REST request since `before`
+        (the stand-in's count), then until it has been quiet a moment. Nothing in-process."""
+        if self.rest_wait <= 0:
+            return
+        deadline = time.monotonic() + first
+        while self.rest.requests == before and time.monotonic() < deadline:
+            time.sleep(0.02)
+        seen, quiet_since = self.rest.requests, time.monotonic()
+        while seen != before and time.monotonic() - quiet_since < REST_QUIET:
+            time.sleep(0.02)
+            if self.rest.requests != seen:
+                seen, quiet_since = self.rest.requests, time.monotonic()
 
     def play_room_once(self, room: Room) -> None:
         updates, self.rest.conferences.updates = self.rest.conferences.updates, []
@@ -822,7 +850,10 @@ class Exchange:
         for colleague, url in colleagues.redirected(self):
             colleagues.joins(self, room, colleague, url)
         agent = room.agent
-        if agent is not None and agent.sid in self.rest.calls.redirects:
+        # A hand-over's participant updates come before its redirect (the app made them
+        # first): those asked for meanwhile (a status callback's answer) are played first.
+        if (agent is not None and agent.sid in self.rest.calls.redirects
+                and not self.rest.conferences.updates):
             url = self.rest.calls.redirects.pop(agent.sid)
             self.log(agent, "conference", "the specialist leaves the conference (handed over)")
             room.agent = None

@@ -192,4 +192,5 @@ class RestApi:
         self.calls = RestCalls()
         self.queues = RestQueues()
         self.conferences = RestConferences()
+        self.requests = 0  # REST requests served over HTTP (`rest_http`), so the exchange can wait
 

@@ -4,8 +4,10 @@ In-process the app is handed the exchange's `RestApi` itself; a server in anothe
 cannot be, so the simulator serves the same stand-in on a local port, and a server started
 with `TWILIO_API_BASE` pointing there (a lab setting, refused in production) sends its REST
 requests to it instead of api.twilio.com. Only the requests the app makes are served: a call
-redirected (`POST /2010-04-01/Accounts/{AC}/Calls/{sid}.json` with `Url`) and a call placed
-(`.../Calls.json`); Twilio's refusals come back as Twilio sends them (status, JSON `code`).
+redirected or hung up (`POST /2010-04-01/Accounts/{AC}/Calls/{sid}.json` with `Url` or
+`Status`), a call placed (`.../Calls.json`), a conference participant updated (held, its
+endConferenceOnExit: `.../Conferences/{CF}/Participants/{CA}.json`); Twilio's refusals
+come back as Twilio sends them (status, JSON `code`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from ivr.simulator.rest import RestApi, RestFault
 
 CALL = re.compile(r"^/2010-04-01/Accounts/AC\w+/Calls/(CA\w+)\.json$")
 CALLS = re.compile(r"^/2010-04-01/Accounts/AC\w+/Calls\.json$")
+PARTICIPANT = re.compile(r"^/2010-04-01/Accounts/AC\w+/Conferences/(CF\w+)/Participants/(CA\w+)\.json$")
+FLAGS = {"hold", "muted", "end_conference_on_exit", "coaching"}  # sent as "true" / "false"
 
 
 class RestServer:
@@ -46,6 +50,13 @@ class RestServer:
     def answer(self, path: str, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
         try:
             with self.lock:
+                self.rest.requests += 1
+                if found := PARTICIPANT.match(path):
+                    changes = {_kwarg(k): (v == "true" if _kwarg(k) in FLAGS else v)
+                               for k, v in form.items()}
+                    made = self.rest.conferences(found.group(1)).participants(
+                        found.group(2)).update(**changes)
+                    return 200, {"call_sid": made.sid, "conference_sid": found.group(1)}
                 if found := CALL.match(path):
                     made = self.rest.calls(found.group(1)).update(
                         url=form.get("Url"), method=form.get("Method", "POST"),

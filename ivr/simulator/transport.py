@@ -6,12 +6,13 @@ Both sign every request exactly as Twilio does, with the auth token over the pub
 from __future__ import annotations
 
 import http.client
+import json
 import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from flask import Flask
 from twilio.request_validator import RequestValidator
@@ -54,6 +55,11 @@ class FlaskTransport:
         self.requests += 1
         resp = self.client.post(path, data=params, headers={"X-Twilio-Signature": signature})
         settle(self.client.application)
+        return resp.status_code, resp.get_data(as_text=True)
+
+    def post_json(self, path: str, body: dict[str, Any], headers: dict[str, str]) -> tuple[int, str]:
+        """An API request as a staff page makes it (a call control mid-call): JSON, a token."""
+        resp = self.client.post(path, json=body, headers=headers)
         return resp.status_code, resp.get_data(as_text=True)
 
     def settle(self) -> None:
@@ -137,6 +143,17 @@ class HttpTransport:
                      "Content-Type": "application/x-www-form-urlencoded", **self.time_headers()},
         )
         self.requests += 1
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as resp:  # noqa: S310
+                return resp.status, resp.read().decode("utf-8")
+        except urllib.error.HTTPError as err:
+            return err.code, err.read().decode("utf-8", "replace")
+
+    def post_json(self, path: str, body: dict[str, Any], headers: dict[str, str]) -> tuple[int, str]:
+        """An API request as a staff page makes it, at the simulated time (`X-Demo-Time`)."""
+        request = urllib.request.Request(  # noqa: S310 - the operator's own server
+            self.server_url + path, data=json.dumps(body).encode(), method="POST",
+            headers={"Content-Type": "application/json", **headers, **self.time_headers()})
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as resp:  # noqa: S310
                 return resp.status, resp.read().decode("utf-8")
