@@ -229,8 +229,12 @@ def prepare(database_url: str, services: int, pg_rebuild: bool) -> tuple[Any, fl
                              "use another database")
         print(f"generating {services} services ...", flush=True)
         started = time.perf_counter()
-        generate(app, services)
-        print(f"generated in {time.perf_counter() - started:.0f}s", flush=True)
+        # The engine's tables are rebuilt next: generated without indexing each batch (at 1M,
+        # each batch would rewrite the common words' postings of up to a million ids).
+        generate(create_app(replace(settings, search_engine="memory"), store=MemoryStore())
+                 if pg_rebuild else app, services)
+        print(f"generated in {time.perf_counter() - started:.0f}s, peak RSS "
+              f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB", flush=True)
     build_s = None
     if pg_rebuild:
         with app.extensions["db_sessionmaker"]() as db:
@@ -238,6 +242,7 @@ def prepare(database_url: str, services: int, pg_rebuild: bool) -> tuple[Any, fl
             rebuild(db)
             db.commit()
             build_s = time.perf_counter() - started
+        print(f"PostgreSQL engine's tables rebuilt in {build_s:.0f}s", flush=True)
     vacuum = create_engine(database_url, isolation_level="AUTOCOMMIT")
     with vacuum.connect() as conn:
         for table in ("dir_search_docs", "dir_search_terms", "dir_search_codes"):

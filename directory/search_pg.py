@@ -5,10 +5,9 @@ A query is planned as the memory index plans it, with the same tokens, synonyms 
 and the admins'), French words and taxonomy concepts (`find_concepts`); typos are corrected
 against the directory's own words with `pg_trgm` (trigram candidates, then rapidfuzz with the
 memory index's cutoffs), the last word also completed as a prefix. The matches are counted
-from the words' and codes' id postings (`intarray`), and SQL scores a bounded candidate set
-of them (`directory.search_pg_tiers`: the rare words' services and the common words' by the
-field they are in, only as many as needed to prove the top `limit`; every match when that
-would take too many): per query word the best candidate's `ts_rank` (field weights name
+from the words' and codes' id postings (`intarray`), each match's score is bounded from them
+(`directory.search_pg_bounds`), and SQL scores only the matches that could rank: per query
+word the best candidate's `ts_rank` (field weights name
 > alternate name and taxonomy > organization > description) times its IDF and closeness,
 plus the concepts' boosts, times the share of query words covered, as in `SearchIndex.score`.
 Filters are SQL on the same row; equal scores go by the folded name (byte order), then id,
@@ -21,7 +20,6 @@ from __future__ import annotations
 
 import bisect
 import math
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +28,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
+from directory import search_pg_bounds as bounded
 from directory.search_index import (
     CONCEPT_WEIGHT,
     FIELDS,
@@ -44,14 +43,15 @@ from directory.search_index import (
     find_concepts,
     phrase_keys_by_length,
 )
-from directory.search_pg_tiers import Candidates, Scored, Step, candidates_sql, total_sql
+from directory.search_pg_bounds import Scored
 from directory.text import QUERY_CODE, fold, stem, words
 from directory.vocabulary import Vocabulary
 
-# ts_rank's weights {D, C, B, A}: the memory index's field weights (0.6, 1.5, 2, 3) over 5;
-# a single position ranks weight / 1.6449 (ts_rank's normalisation), hence the scale back.
+# ts_rank's weights {D, C, B, A}: the memory index's field weights (0.6, 1.5, 2, 3) over 5
+# (`search_pg_bounds.FIELD_WEIGHTS`); a single position ranks weight / 1.6449 (ts_rank's
+# normalisation), hence the scale back (`search_pg_bounds.RANK_SCALE`).
 RANK_WEIGHTS = "{0.12,0.3,0.4,0.6}"
-RANK_SCALE = 5 * 1.6449341
+RANK_SCALE = bounded.RANK_SCALE
 TRIGRAM_THRESHOLD = "0.25"
 TRIGRAM_CANDIDATES = 60
 CACHE_LIMIT = 50_000
@@ -85,14 +85,19 @@ def load_state(db: Session, vocab: Vocabulary) -> PgState:
                    region_counts=regions)
 
 
-POSITIONS = re.compile(r"'([a-z0-9]+)':([0-9A-D,]+)")
-
-
-def field_numbers(body: str) -> dict[str, list[int]]:
-    """token -> the fields it is in (1 name ... 5 description, `FIELDS` order), read from
-    the row's tsvector text (`directory.search_sync.tsvector` writes one position a field)."""
-    return {token: sorted(int(p.rstrip("ABCD")) for p in at.split(","))
-            for token, at in POSITIONS.findall(body)}
+def field_numbers(body: str, tokens: set[str]) -> dict[str, list[int]]:
+    """token -> the fields it is in (1 name ... 5 description, `FIELDS` order), for these
+    tokens, read from the row's tsvector text (`directory.search_sync.tsvector` writes one
+    position a field): each looked up, not the whole text parsed."""
+    found: dict[str, list[int]] = {}
+    for token in tokens:
+        at = body.find(f"'{token}':")
+        if at >= 0:
+            start = at + len(token) + 3
+            end = body.find(" ", start)
+            positions = body[start:] if end < 0 else body[start:end]
+            found[token] = sorted(int(p.rstrip("ABCD")) for p in positions.split(","))
+    return found
 
 
 class PgSearch:
@@ -105,7 +110,6 @@ class PgSearch:
         self._fuzzy: dict[str, list[tuple[str, float]]] = {}
         self._prefix: dict[str, list[str]] = {}
         self._code_cache: dict[str, list[str]] = {}
-        self._sizes: dict[str, tuple[int, int, int, int]] = {}  # token -> tiers A, B, C, all
 
     # ---- the directory's words (cached per state) ---------------------------------------
 
@@ -117,19 +121,6 @@ class PgSearch:
             "SELECT term, ndoc FROM dir_search_terms WHERE term = ANY(:terms)"),
             {"terms": missing}).all())
         self._ndoc.update(found)  # the directory's words only: bounded by its vocabulary
-
-    def sizes(self, conn: Connection, tokens: list[str]) -> dict[str, tuple[int, int, int, int]]:
-        """Services with each token in its name (tier A), alternate or taxonomy name (B),
-        organization (C), and in all (the candidates' sizes, `search_pg_tiers.steps`)."""
-        missing = [t for t in tokens if t not in self._sizes]
-        if missing:
-            rows = conn.execute(text(
-                "SELECT term, cardinality(docs_a), cardinality(docs_b), cardinality(docs_c), ndoc "
-                "FROM dir_search_terms WHERE term = ANY(:terms)"), {"terms": missing}).all()
-            if len(self._sizes) > CACHE_LIMIT:
-                self._sizes = {}
-            self._sizes.update({term: (a, b, c, n) for term, a, b, c, n in rows})
-        return {t: self._sizes.get(t, (0, 0, 0, 0)) for t in tokens}
 
     def known(self, token: str) -> bool:
         return self._ndoc.get(token, 0) > 0
@@ -366,25 +357,31 @@ class PgSearch:
                          f"WHERE {' AND '.join(where) or 'true'}")
                 rows, _none = self._ranked(conn, inner, params, with_total=False)
                 return self._answer(rows, self._browsed(conn, filters, where, params), 1.0, plan)
-            scored, scoring_params, ceiling, bounds = self.scoring(plan)
+            scored, scoring_params, ceiling, scoring = self.scoring(plan)
             params.update(scoring_params)
-            sizes = self.sizes(conn, params["all_terms"])
-            most = (sum(n for _a, _b, _c, n in sizes.values())
-                    + sum(self.state.code_counts.get(c, 0) for c in params["all_codes"]))
-            total = int(conn.scalar(text(total_sql(where, most)), params) or 0)
+            flags = list(scoring.flags)
+            bounds = bounded.fetch(conn, scoring)
+            if not where:
+                total = len(bounds.ids)
+            elif len(bounds.ids) > bounded.FILTER_BY_IDS:
+                bounds = bounds.keep(bounded.ids_of(conn.scalar(
+                    text(bounded.passing_matches_sql(where)), params)))
+                total, where = len(bounds.ids), []  # only services passing the filters left
+            else:
+                total = int(conn.scalar(text(bounded.count_sql(where)), params) or 0)
             if total == 0:
                 return self._answer([], 0, ceiling, plan)
-            share = (self.state.region_counts.get(filters.region, 0) / max(self.n, 1)
-                     if filters.region else 1.0)
-            tries = Candidates(bounds, sizes, self.state.code_counts, limit, share)
-            step = tries.first()
-            while step is not None:
-                rows = self._try(conn, step, where, list(bounds.flags), scored, params)
-                kth = float(rows[-1]["score"]) if len(rows) == limit else None
-                if step.complete or (kth is not None and kth > step.bound):
+            if where:  # few matches, filtered on their rows: the best bounds first, then all
+                pick = bounded.first(bounds, bounds.order(), limit)
+                rows = self._try(conn, bounds, pick, where, flags, scored, params)
+                if pick.complete or (len(rows) == limit
+                                     and float(rows[-1]["score"]) > pick.outside):
                     return self._answer(rows, total, ceiling, plan)
-                step = tries.next(kth)
-            rows = self._try(conn, tries.every_match(), where, list(bounds.flags), scored, params)
+                pick = bounded.everything(bounds)
+            else:  # every service that could rank, of a group of equal scores its first
+                pick = bounded.first_of_groups(conn, bounds, bounded.reaching(
+                    bounds, bounded.kth_lower(bounds, limit)), limit)
+            rows = self._try(conn, bounds, pick, where, flags, scored, params)
         return self._answer(rows, total, ceiling, plan)
 
     def _browsed(self, conn: Connection, filters: Filters, where: list[str],
@@ -398,10 +395,11 @@ class PgSearch:
         return int(conn.scalar(text(
             f"SELECT count(*) FROM dir_search_docs d WHERE {' AND '.join(where)}"), params) or 0)  # noqa: S608
 
-    def _try(self, conn: Connection, step: Step, where: list[str], flags: list[str],
-             scored: str, params: dict[str, Any]) -> list[Any]:
-        """The best `limit` of the step's candidates (`search_pg_tiers`)."""
-        sql, extra = candidates_sql(step, where, flags, scored)
+    def _try(self, conn: Connection, bounds: bounded.Bounds, pick: bounded.Pick,
+             where: list[str], flags: list[str], scored: str,
+             params: dict[str, Any]) -> list[Any]:
+        """The best `limit` of the picked candidates (`search_pg_bounds`)."""
+        sql, extra = bounded.candidates_sql(bounds, pick, where, flags, scored)
         rows, _none = self._ranked(conn, sql, {**params, **extra}, with_total=False)
         return rows
 
@@ -442,7 +440,7 @@ class PgSearch:
             if codes:
                 reasons.append(f"taxonomy {codes[0]} {names.get(codes[0], '')}"
                                f" (means '{concept.label}')".replace("  ", " "))
-        fields = field_numbers(row["body"])
+        fields = field_numbers(row["body"], {c.token for cands in plan.terms for c in cands})
         for candidates in plan.terms:
             for cand in sorted(candidates, key=lambda c: -c.sim):
                 hit = [FIELDS[n - 1][0] for n in fields.get(cand.token, ())]

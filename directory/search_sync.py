@@ -31,7 +31,12 @@ LOCK_KEY = 211013  # one sync at a time (workers warming together, an import mea
 FIELD_WEIGHTS = ("A", "B", "B", "C", "D")  # name, alternate name, taxonomy, organization, description
 IN_SYNC = "WHERE service_id IN (SELECT service_id FROM _search_sync_ids)"
 IN_SYNC_D = "WHERE d.service_id IN (SELECT service_id FROM _search_sync_ids)"
-TERM_POSTINGS = ("docs", "docs_a", "docs_b", "docs_c")
+TERM_POSTINGS = ("docs", "docs_a", "docs_b", "docs_c", "docs_alt", "docs_alt_tax", "docs_desc_too")
+# The fields beyond the weights (one position a field, `tsvector`): in the alternate name, in
+# both the alternate and the taxonomy names, in the description as well as another field.
+FIELD_POSTINGS = (("docs_alt", "2 = ANY(u.positions)"),
+                  ("docs_alt_tax", "2 = ANY(u.positions) AND 3 = ANY(u.positions)"),
+                  ("docs_desc_too", "5 = ANY(u.positions) AND cardinality(u.positions) > 1"))
 DOC_COLUMNS = ("service_id", "source", "source_id", "name", "sort_name", "organization",
                "alternate_name", "description", "address", "city", "region", "areas",
                "accessible", "taxonomy", "languages", "phones", "body")
@@ -111,7 +116,9 @@ def postings(scope: str) -> str:
     """Each word of the docs in `scope` with their ids, sorted (all; and those with it in a
     field weighted A, B, C: the search's candidate tiers), and each code with its ids."""
     tier = ", ".join(f"COALESCE(array_agg(d.service_id ORDER BY d.service_id) FILTER (WHERE "
-                     f"'{w}' = ANY(u.weights)), '{{}}') AS docs_{w.lower()}" for w in "ABC")
+                     f"{where}), '{{}}') AS {column}" for column, where in (
+                         *((f"docs_{w.lower()}", f"'{w}' = ANY(u.weights)") for w in "ABC"),
+                         *FIELD_POSTINGS))
     return (f"SELECT u.lexeme AS term, array_agg(d.service_id ORDER BY d.service_id) AS docs, "  # noqa: S608 - built from constants
             f"{tier} FROM dir_search_docs d, unnest(d.body) AS u {scope} GROUP BY u.lexeme")
 
@@ -124,8 +131,8 @@ def code_postings(scope: str) -> str:
 def _add_postings(db: Session, scope: str) -> None:
     """Add the words and codes of the docs in `scope` (ids not in the postings yet)."""
     db.execute(text(
-        "INSERT INTO dir_search_terms (term, ndoc, docs, docs_a, docs_b, docs_c) "  # noqa: S608 - built from constants
-        f"SELECT term, cardinality(docs), docs, docs_a, docs_b, docs_c FROM ({postings(scope)}) p "
+        f"INSERT INTO dir_search_terms (term, ndoc, {', '.join(TERM_POSTINGS)}) "  # noqa: S608 - built from constants
+        f"SELECT term, cardinality(docs), {', '.join(TERM_POSTINGS)} FROM ({postings(scope)}) p "
         "ON CONFLICT (term) DO UPDATE SET ndoc = dir_search_terms.ndoc + EXCLUDED.ndoc, "
         + ", ".join(f"{c} = dir_search_terms.{c} | EXCLUDED.{c}" for c in TERM_POSTINGS)))
     db.execute(text(

@@ -103,6 +103,11 @@ class SearchTerm(Base):
     docs_a: Mapped[list[int]] = mapped_column(INT_ARRAY, server_default="{}")  # in the name
     docs_b: Mapped[list[int]] = mapped_column(INT_ARRAY, server_default="{}")  # alternate, taxonomy
     docs_c: Mapped[list[int]] = mapped_column(INT_ARRAY, server_default="{}")  # organization
+    # With the above, a word's fields exactly (migration 0015): in the alternate name, in both
+    # the alternate and the taxonomy names, in the description as well as another field.
+    docs_alt: Mapped[list[int]] = mapped_column(INT_ARRAY, server_default="{}")
+    docs_alt_tax: Mapped[list[int]] = mapped_column(INT_ARRAY, server_default="{}")
+    docs_desc_too: Mapped[list[int]] = mapped_column(INT_ARRAY, server_default="{}")
 
 
 class SearchCode(Base):

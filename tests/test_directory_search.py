@@ -16,13 +16,13 @@ from sqlalchemy.orm import Session
 
 from bench.search import LABELS, codes_of, precision_at_5
 from config.settings import Settings
+from directory import search_pg_bounds as bounded
 from directory.importer import import_path, write
 from directory.models import Referral
 from directory.package import Package
 from directory.search_index import Filters, SearchIndex
 from directory.search_loader import build_index, index_for
 from directory.search_pg import PgSearch
-from directory.search_pg_tiers import Candidates, Step
 from directory.search_sync import rebuild
 from ivr import screen_pop
 from ivr.calls import save_call
@@ -210,7 +210,8 @@ def test_an_import_keeps_the_postings_as_a_rebuild_makes_them(app: Flask, settin
     package.services[0]["name"] = "Baby Food Pantry"  # re-imported: renamed, other codes
     package.service_taxonomy[0]["code"] = "LV-1600"
     write(app, package)
-    tables = {"dir_search_terms": "term, ndoc, docs, docs_a, docs_b, docs_c",
+    tables = {"dir_search_terms": "term, ndoc, docs, docs_a, docs_b, docs_c, docs_alt, "
+                                  "docs_alt_tax, docs_desc_too",
               "dir_search_codes": "code, ndoc, docs"}
 
     def contents() -> dict[str, list[Any]]:
@@ -222,6 +223,8 @@ def test_an_import_keeps_the_postings_as_a_rebuild_makes_them(app: Flask, settin
     words = {row[0]: row for row in synced["dir_search_terms"]}
     assert "bank" not in words  # the old name's words moved out
     assert words["diaper"][1] == 1 and words["diaper"][3] == []  # the depot's description only
+    food = words["food"]  # in both names; also in the depot's description
+    assert food[8] and set(food[8]) < set(food[3])
     assert "LV-1600" in {row[0] for row in synced["dir_search_codes"]}
     with app.extensions["db_sessionmaker"]() as db:
         rebuild(db)
@@ -334,51 +337,115 @@ def test_equal_scores_rank_by_name_then_id_whatever_the_limit(app: Flask,
         assert ids(specialist, q="legal aid", limit=str(limit)) == hundred[:limit]
 
 
-def test_the_candidates_answer_as_the_full_query(app: Flask, settings: Settings,
-                                                specialist: FlaskClient,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    """The PostgreSQL engine first scores only the candidates of a query (its common words'
-    services by the field they are in, `directory.search_pg_tiers`); its answer must be the
-    full query's (same services, order, scores and total) whenever it is taken."""
-    if settings.search_engine != "postgres":
-        pytest.skip("the PostgreSQL engine's candidates")
+def bounds_directory(app: Flask) -> None:
+    """Services that tie by the dozen (the same words in the same fields, some under a code a
+    concept names), words in every field (name, alternate name, taxonomy and organization
+    names, description), and a few that stand out."""
     package = Package(source="more")
     package.organizations.append({"source_id": "org-1", "name": "Food Security Network"})
+    package.taxonomy = [{"code": "BD-1800.2000", "name": "Food Pantries"}]
     for number in range(30):
         service(package, f"more-{number:02d}", f"Community Program {number:02d}",
                 ["BD-1800.2000"] if number % 4 == 0 else [],
                 region="north" if number % 2 else "east",
                 description="Food and help for families." if number % 3 else None)
     for number in range(3):  # 'food' in six names and taxonomy names, in 20 descriptions
-        service(package, f"bank-{number}", f"Food Bank {number}", [])
+        service(package, f"bank-{number}", f"Food Bank {number}", [],
+                description="Community food bank." if number else None)
+    for number in range(25):  # 25 equal scores for 'pantry', names out of id order
+        service(package, f"pantry-{number:02d}", f"Pantry {(7 * number) % 25:02d}", [])
+    package.services[-1]["alternate_name"] = "Community Pantry Program"
     write(app, package)
+
+
+BOUNDS_QUERIES = ["food", "help paying rent", "community food", "pantry", "legal aid", "program",
+                  "families help", "BD-1800 food", "food families", "community program",
+                  "food pantry", "network", "groceries", "pantry program", "comunity"]
+
+
+def test_the_bounds_answer_as_the_full_query(app: Flask, settings: Settings,
+                                             specialist: FlaskClient,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The PostgreSQL engine scores only the matches whose bound (from the postings) reaches
+    the `limit`-th score, and of services that score the same only the first by the tie
+    rule (`directory.search_pg_bounds`); its answer must be the full query's (every match
+    scored): same services, order, scores and total, at every limit."""
+    if settings.search_engine != "postgres":
+        pytest.skip("the PostgreSQL engine's bounds")
+    bounds_directory(app)
     engine = index_for(app)
     assert isinstance(engine, PgSearch)
-    queries = ["food", "help paying rent", "community food", "pantry", "legal aid", "program",
-               "families help", "BD-1800 food", "food families", "community program",
-               "food pantry", "network"]
-    cases = [(q, f, limit) for q in queries for f in (Filters(), Filters(region="north"))
-             for limit in (1, 5)]
-    monkeypatch.setattr("directory.search_pg_tiers.Candidates.first", lambda _self: None)
-    full = {case: engine.search(*case) for case in cases}
-    monkeypatch.undo()
-    full_path = []
-    every_match = Candidates.every_match
+    cases = [(q, f, limit) for q in BOUNDS_QUERIES
+             for f in (Filters(), Filters(region="north")) for limit in (1, 3, 5, 20)]
+    scored: list[int] = []
+    every = bounded.everything
+    with monkeypatch.context() as patch:  # the full query: every match scored
+        patch.setattr(bounded, "first", lambda b, _order, _limit: every(b))
+        patch.setattr(bounded, "first_of_groups", lambda _c, b, _pick, _limit: every(b))
+        full = {case: engine.search(*case) for case in cases}
+    real_try = PgSearch._try
 
-    def spy(tries: Candidates) -> Step:
-        full_path.append(tries)
-        return every_match(tries)
+    def spy(self: PgSearch, conn: Any, bounds: bounded.Bounds, pick: bounded.Pick,
+            *rest: Any) -> list[Any]:
+        scored.append(len(pick.positions))
+        return real_try(self, conn, bounds, pick, *rest)
 
-    monkeypatch.setattr(Candidates, "every_match", spy)
-    monkeypatch.setattr("directory.search_pg_tiers.RARE_DOCS", 0)  # every word common
+    monkeypatch.setattr(PgSearch, "_try", spy)
+    matches = 0
+    for case in cases:
+        if case[1] == Filters():
+            matches += full[case]["total"]
+            assert engine.search(*case) == full[case], case
+    assert sum(scored) < matches / 3  # most matches were never scored
     for case in cases:
         assert engine.search(*case) == full[case], case
-    assert len(full_path) < len(cases) / 2  # most were answered by their candidates
-    monkeypatch.setattr("directory.search_pg_tiers.RARE_DOCS", 10**6)  # every word rare
-    full_path.clear()
+    monkeypatch.setattr(bounded, "FILTER_BY_IDS", 0)  # filters by ids, not on the rows
     for case in cases:
         assert engine.search(*case) == full[case], case
-    assert full_path == []
+    monkeypatch.setattr(bounded, "FILTER_BY_IDS", 10**6)  # filters on the rows only
+    for case in cases:
+        assert engine.search(*case) == full[case], case
+
+
+def test_a_bound_is_its_services_score(app: Flask, settings: Settings,
+                                       specialist: FlaskClient) -> None:
+    """From the postings alone (the fields of each word, the codes), a match's bound is its
+    score as PostgreSQL computes it, to the margin: never below (the answer would miss it),
+    and not above by more (the equal scores' groups rely on the fields being exact)."""
+    if settings.search_engine != "postgres":
+        pytest.skip("the PostgreSQL engine's bounds")
+    bounds_directory(app)
+    engine = index_for(app)
+    assert isinstance(engine, PgSearch)
+    with app.extensions["db_engine"].connect() as conn:
+        for query in BOUNDS_QUERIES:
+            plan = engine.plan(conn, query)
+            select_sql, params, _ceiling, scoring = engine.scoring(plan)
+            bounds = bounded.fetch(conn, scoring)
+            every = bounded.everything(bounds)
+            sql, extra = bounded.candidates_sql(bounds, every, [], list(scoring.flags), select_sql)
+            score = {row.service_id: float(row.score)
+                     for row in conn.execute(text(sql), {**params, **extra})}
+            upper = dict(zip(bounds.ids.tolist(), bounds.upper.tolist(), strict=True))
+            assert set(score) == set(upper), query
+            for service_id, value in score.items():
+                assert value <= upper[service_id] <= value * bounded.MARGIN ** 2, (query, service_id)
+
+
+def test_the_field_ranks_are_postgresqls(app: Flask, settings: Settings) -> None:
+    """`ts_rank` of a token at one position a field, for each set of fields, as the bounds
+    compute it (PostgreSQL's calc_rank_or, in float4)."""
+    if settings.search_engine != "postgres":
+        pytest.skip("PostgreSQL's ts_rank")
+    weights = "{0.12,0.3,0.4,0.6}"
+    with app.extensions["db_engine"].connect() as conn:
+        for mask in range(1, 32):
+            fields = bounded.mask_fields(mask)
+            vector = "'x':" + ",".join(f"{f}{'ABBCD'[f - 1]}" for f in fields)
+            rank = conn.scalar(text("SELECT LEAST(ts_rank(CAST(:w AS float4[]), CAST(:v AS "
+                                    "tsvector), 'x') * :scale, 5.0)"),
+                               {"w": weights, "v": vector, "scale": bounded.RANK_SCALE})
+            assert float(rank) == pytest.approx(bounded.RANKS[mask], rel=1e-6), fields
 
 
 def boost_directory(app: Flask) -> None:
