@@ -49,8 +49,10 @@ TOKEN = "bench-auth-token-0123456789"  # noqa: S105 - a lab value
 BASE = "http://bench.local"
 
 
-def make_app(folder: Path, callback_after: int | None, specialists: int) -> tuple[Any, SimClock]:
+def make_app(folder: Path, callback_after: int | None, specialists: int,
+             idle_poll: int) -> tuple[Any, SimClock]:
     settings = replace(Settings(), database_url=f"sqlite:///{folder}/bench.sqlite3",
+                       idle_poll_seconds=idle_poll,
                        journal_path=str(folder / "journal.sqlite3"), twilio_auth_token=TOKEN,
                        public_base_url=BASE, secret_key="bench-secret-key-0123456789",  # noqa: S106
                        caller_hash_key="bench-caller-hash-key-0123", caller_hash_cost=4,
@@ -74,7 +76,7 @@ def make_app(folder: Path, callback_after: int | None, specialists: int) -> tupl
 
 def surge(args: argparse.Namespace, callback_after: int | None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
-        app, clock = make_app(Path(tmp), callback_after, args.specialists)
+        app, clock = make_app(Path(tmp), callback_after, args.specialists, args.idle_poll)
         sim = SurgeQueue(FlaskTransport(app, BASE, TOKEN), START, clock.set, seed=args.seed,
                          talk_mean=args.talk)
         app.extensions["twilio_client_factory"] = lambda: sim.rest
@@ -106,6 +108,7 @@ def figures(sim: SurgeQueue, rows: list[Callback]) -> dict[str, Any]:
         "abandonment": f"{100 * len(abandoned) / max(1, len(queued)):.1f}%",
         "longest on hold": f"{max(holds, default=0) / 60:.1f} min",
         "median on hold": f"{statistics.median(holds) / 60 if holds else 0:.1f} min",
+        "mean on hold": f"{statistics.mean(holds) if holds else 0:.1f} s",
         "callbacks accepted": sum(1 for c in sim.callers if c.outcome == "callback"),
         "callbacks completed": sum(1 for r in rows if r.status == "completed"),
         "callbacks failed": sum(1 for r in rows if r.status == "failed"),
@@ -132,12 +135,15 @@ def main() -> None:
     parser.add_argument("--after", type=int, default=120, help="the rule's after_seconds")
     parser.add_argument("--hours", type=float, default=4.0, help="simulated time to run for")
     parser.add_argument("--seed", type=int, default=15)
+    parser.add_argument("--idle-poll", type=int, default=Settings().idle_poll_seconds,
+                        help="seconds a waiting specialist pauses before looking again")
     args = parser.parse_args()
     without = surge(args, None)
     with_cb = surge(args, args.after)
     print(f"{args.callers} callers in {args.minutes:g} min, {args.specialists} specialists, "
           f"talk {args.talk:g} s, patience {args.patience:g} s, {args.accept:.0%} take a "
-          f"callback offered from {args.after} s (simulated time, seed {args.seed})")
+          f"callback offered from {args.after} s, idle look every {args.idle_poll} s "
+          f"(simulated time, seed {args.seed})")
     rows = [["", "no callbacks", "callbacks offered"]]
     rows += [[key, str(without[key]), str(with_cb[key])] for key in without]
     print(table(rows))

@@ -84,9 +84,11 @@ class Settings:
     # Twilio's REST API: what interpreters, transfers and supervisors need) or "queue"
     # (Twilio's <Dial><Queue> bridges the head of the queue directly: no call controls; for a
     # lab without a REST API). A specialist with nobody to take waits `idle_poll_seconds` at a
-    # time before the system looks again.
+    # time before the system looks again; a caller joining the queue wakes one at once
+    # (ivr.wake), so the looks are the backstop for a lost wake (measured: bench/callbacks.py
+    # --idle-poll; 30 s with the wake holds callers no longer than 10 s without it).
     call_bridge: str = "conference"
-    idle_poll_seconds: int = 10
+    idle_poll_seconds: int = 30
     queue_size: int = 100
     disaster_queue_size: int = 1000
     contact_lock_hours: int = 72  # a contact record locks this long after the call; later edits are audited

@@ -83,7 +83,7 @@ def next_for(resp: VoiceResponse, on_duty: OnDuty, agent_sid: str,
     Without the store or the database (no claim), Twilio's <Dial><Queue> bridges directly.
     A waiting specialist whom a consult has taken (`ivr.idle_agents`) waits for its redirect."""
     if not first and not looks_again(on_duty, agent_sid):
-        return wait_for_consult(resp, on_duty)
+        return wait_for_redirect(resp, on_duty)
     claimed = claim_callback(on_duty)
     if claimed is not None:
         return dial_callback(resp, claimed, on_duty)
@@ -113,7 +113,7 @@ def look_again(resp: VoiceResponse, on_duty: OnDuty, seconds: int) -> VoiceRespo
 
 
 def looks_again(on_duty: OnDuty, agent_sid: str) -> bool:
-    """The waiting mark off as the look begins; False: a consult has this specialist."""
+    """The waiting mark off as the look begins; False: a consult or a wake has them."""
     if not agent_sid:
         return True
     with best_effort():
@@ -121,12 +121,12 @@ def looks_again(on_duty: OnDuty, agent_sid: str) -> bool:
     return True
 
 
-CONSULT_WAIT = 3  # seconds: a consult's redirect lands within this; past it, look again
+REDIRECT_WAIT = 3  # seconds: a reservation's redirect lands within this; past it, look again
 
 
-def wait_for_consult(resp: VoiceResponse, on_duty: OnDuty) -> VoiceResponse:
-    """A colleague's consult is about to bring this specialist into its conference."""
-    return look_again(resp, on_duty, CONSULT_WAIT)
+def wait_for_redirect(resp: VoiceResponse, on_duty: OnDuty) -> VoiceResponse:
+    """A consult (into its conference) or a wake (to look now) is about to redirect them."""
+    return look_again(resp, on_duty, REDIRECT_WAIT)
 
 
 def on_duty_arg() -> OnDuty | None:
@@ -150,6 +150,9 @@ def idle() -> VoiceResponse:
     if on_duty is None:
         return agent_fallback()
     resp = VoiceResponse()
+    if request.args.get("woken"):  # a wake's redirect (`ivr.wake`): its reservation is done
+        with best_effort():
+            idle_agents.release(store(), form("CallSid"))
     if request.args.get("missed"):
         prompts.say(resp, "en", "agent_missed_caller")
     return next_for(resp, on_duty, form("CallSid"))

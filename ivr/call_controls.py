@@ -40,7 +40,7 @@ from config.clock import now
 from config.database import commit, db_session
 from config.extensions import deployment, settings, store
 from config.shared_store import DependencyDown
-from ivr import call_extras, idle_agents, prompts, records, screen_pop
+from ivr import call_extras, idle_agents, prompts, records, screen_pop, wake
 from ivr.call_state import url_state
 from ivr.calls import figures, load_call, save_call
 from ivr.conference_state import LiveCall, LiveCalls, conference_name
@@ -206,7 +206,7 @@ def consult(live: LiveCall, provider_id: str) -> dict[str, Any]:
     caller is reserved and, after the commit, redirected into this conference."""
     provider = deployment().providers[provider_id]
     colleague = idle_agents.take(store(), provider_id, live.caller_sid, now().timestamp(),
-                                 stale_after=2 * settings().idle_poll_seconds + 10)
+                                 stale_after=wake.stale_after())
     if colleague is None:
         raise Refused(409, f"no specialist at {provider.name} is free to consult just now; "
                            "a cold transfer puts the caller in their line")
@@ -234,7 +234,10 @@ def complete(caller_sid: str) -> Any:
 
 
 def hand_over(live: LiveCall) -> dict[str, Any]:
+    """The hand-over's requests; from now the far end's hang-up ends the call (it is not a
+    transfer to come back from)."""
     assert live.transfer is not None
+    live.transfer["handed"] = True
     return {"op": "hand_over", "conference_sid": live.conference_sid, "agent_sid": live.agent_sid,
             "far_sid": live.transfer["sid"],
             "after": url_for("agent.after_call", ap=live.provider, sp=live.specialist_id,
@@ -431,6 +434,10 @@ def interpreter_status(live: LiveCall, status: str, sid: str) -> None:
 def transfer_status(live: LiveCall, status: str, sid: str) -> None:
     moving = live.transfer
     if moving is None:
+        return
+    if moving.get("handed"):  # the far end has the caller: its hang-up ends the call
+        if status == "completed" or status in NOT_ANSWERED:
+            live.transfer = None
         return
     if status == "in-progress":
         moving.update(sid=sid, answered=True)

@@ -12,7 +12,7 @@ from config.clock import now
 from config.deadline import commit_to_answer
 from config.extensions import settings, store
 from config.ontario import data_files
-from ivr import prompts, records
+from ivr import prompts, records, wake
 from ivr.call_state import apply_url_state, url_state
 from ivr.calls import best_effort, figures, save_call
 from ivr.session import CallSession
@@ -61,6 +61,7 @@ def put_in_queue(resp: VoiceResponse, call: CallSession, decision: Decision, pro
         figures(writes).caller_enqueued(provider.id, call.call_sid, at.timestamp())
     with best_effort():  # the status callback may have come first: no ghost in the queue
         figures().forget_if_gone(provider.id, call.call_sid)
+    wake.wake_for(provider.id, call.call_sid)
     if not (call.interpreter and call.interpreter in prompts.interpreter_hold_lines()):
         # (an interpreter caller hears "please hold" in their language from the hold URL)
         prompts.say(resp, call.language, prompt, provider=provider.spoken_name(call.language))

@@ -108,6 +108,11 @@ def test_a_warm_transfer_consults_on_hold_then_hands_over(
     (moved,) = db.scalars(select(CallTransfer))
     assert (moved.kind, moved.target, moved.outcome) == ("warm", FAR_END, "answered")
     assert record(db).hold_seconds == 60  # on hold from 0:20 to the hand-over at 1:20
+    with app.app_context():  # the far end's hang-up after the hand-over is not a failure
+        specialist = db.scalar(select(Specialist.id).where(Specialist.phone == NORTH))
+        told = screen_pop.events_since(store(), specialist or 0, 0)
+    assert not [e for e in told if "back with the caller" in e.get("message", "")
+                or e.get("result") == "failed"], told  # (nor is an unhold owed for it)
 
 
 def test_a_transfer_not_answered_brings_the_caller_back_to_the_specialist(

@@ -3,6 +3,8 @@ simulator, and the race between a waiting specialist's own look and a consult ta
 
 from __future__ import annotations
 
+import urllib.parse
+import xml.etree.ElementTree as ET
 from typing import Any
 
 import pytest
@@ -101,11 +103,11 @@ def test_a_waiting_specialist_a_consult_has_taken_waits_for_it_instead_of_a_call
     east = specialist_id(db, EAST)
     idle = twiml(twilio.post("/agent/incoming", CallSid="CAeast", From=EAST))
     assert idle.find("Pause") is not None and idle.find("Dial") is None  # nobody waits yet
-    queue_caller(twilio, "CAcaller", "+16135550123", ["1", "1"])  # an East caller now waits
     with app.app_context():
         taken = idle_agents.take(store(), "east", "CAother", at=app.extensions["clock"]().timestamp(),
                                  stale_after=60)
     assert taken == idle_agents.IdleAgent("CAeast", east, "east")
+    queue_caller(twilio, "CAcaller", "+16135550123", ["1", "1"])  # an East caller now waits
     look = twiml(twilio.post(f"/agent/idle?ap=east&sp={east}", CallSid="CAeast", From=EAST))
     assert look.find("Dial") is None, "a specialist a consult has taken claimed a caller"
     with app.app_context():
@@ -151,10 +153,13 @@ def test_a_look_at_the_moment_a_consult_takes_the_specialist_claims_no_caller(
         north: dict[str, str]) -> None:
     east = specialist_id(db, EAST)
     twiml(twilio.post("/agent/incoming", CallSid="CAeast", From=EAST))
-    queue_caller(twilio, "CAcaller", "+16135550123", ["1", "1"])
+
+    def caller_then_look() -> ET.Element:  # (an East caller waits by the time they look)
+        queue_caller(twilio, "CAcaller", "+16135550123", ["1", "1"])
+        return twiml(twilio.post(f"/agent/idle?ap=east&sp={east}", CallSid="CAeast", From=EAST))
+
     with app.app_context():
-        racing = LookDuringTake(store(), lambda: twiml(twilio.post(
-            f"/agent/idle?ap=east&sp={east}", CallSid="CAeast", From=EAST)))
+        racing = LookDuringTake(store(), caller_then_look)
         at = app.extensions["clock"]().timestamp()
         taken = idle_agents.take(racing, "east", "CAother", at, stale_after=60)  # type: ignore[arg-type]
     assert taken is not None and racing.looked is not None
@@ -198,3 +203,26 @@ def test_a_colleague_who_leaves_while_consulting_leaves_the_caller_with_the_spec
     assert not live.ended_at  # the call goes on with the specialist who asked
     assert any(e.get("type") == "control" and "consulted specialist left" in e["message"]
                for e in told)
+
+
+def test_a_caller_joining_the_queue_wakes_a_specialist_waiting_there(
+        app: Flask, twilio: SignedClient, db: Session, rest: RestApi,
+        north: dict[str, str]) -> None:
+    """The wake (ivr.wake): the waiting specialist is redirected to look now, and takes the
+    caller, instead of hearing out their pause."""
+    east = specialist_id(db, EAST)
+    rest.calls.states.update(dict.fromkeys(("CAeast", "CAwakes", "CAnext"), "in-progress"))
+    idle = twiml(twilio.post("/agent/incoming", CallSid="CAeast", From=EAST))
+    assert idle.find("Pause") is not None  # nobody in line: they wait
+    queue_caller(twilio, "CAwakes", "+16135550123", ["1", "1"])
+    app.extensions["outbox"].settle()
+    woken = rest.calls.redirects.get("CAeast")
+    assert woken is not None, "the waiting specialist was not woken"
+    assert dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(woken).query)) == {
+        "ap": "east", "sp": str(east), "woken": "1"}
+    takes = twiml(twilio.post(path_of(woken), CallSid="CAeast", From=EAST))
+    room = takes.find("Dial/Conference")
+    assert room is not None and room.text == "call-CAwakes"
+    queue_caller(twilio, "CAnext", "+16135550124", ["1", "1"])  # nobody waits now: no wake
+    app.extensions["outbox"].settle()
+    assert [u["sid"] for u in rest.calls.updated].count("CAeast") == 1, rest.calls.updated

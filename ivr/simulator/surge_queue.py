@@ -60,6 +60,7 @@ class SurgeSpecialist:
     dial_started: float = 0.0
     busy: bool = False
     answered: int = 0
+    redirected: int = 0  # REST redirects taken: a look parked before one is not played
 
 
 @dataclass
@@ -137,6 +138,8 @@ class SurgeQueue:
     def caller_step(self, caller: SurgeCaller, url: str, extra: dict[str, object],
                     keys: list[str]) -> None:
         doc = self.post(url, self.params(caller.sid, caller.number, **extra))
+        if doc.find("Enqueue") is not None:
+            self.redirects()  # a specialist waiting there, woken by this enqueue (`ivr.wake`)
         for verb in doc:
             if verb.tag == "Say":
                 self.now += say_seconds(verb.text or "")
@@ -282,7 +285,8 @@ class SurgeQueue:
                         specialist.sid, specialist.number, Digits="1"))
                     break
                 elif verb.tag == "Redirect" and paused:
-                    self.at(self.now, partial(self.dial_in, specialist, (verb.text or "").strip(), {}))
+                    self.at(self.now, partial(self.looks_again, specialist, specialist.redirected,
+                                              (verb.text or "").strip()))
                     return
                 elif verb.tag == "Redirect":
                     nxt = self.post((verb.text or "").strip(),
@@ -293,6 +297,12 @@ class SurgeQueue:
                 elif verb.tag == "Dial":
                     return self.waits(specialist, verb)
             doc = nxt
+
+    def looks_again(self, specialist: SurgeSpecialist, redirected: int, url: str) -> None:
+        """The look after a waiting specialist's pause, unless a REST redirect (a wake, a
+        consult) took their call elsewhere meanwhile: Twilio drops the rest of that TwiML."""
+        if specialist.redirected == redirected:
+            self.dial_in(specialist, url, {})
 
     # -- conferences (the system's claim, then the caller redirected through the REST API) -----
     def in_conference(self, specialist: SurgeSpecialist, dial: ET.Element) -> None:
@@ -311,7 +321,7 @@ class SurgeQueue:
 
     def redirects(self) -> None:
         """Play the REST redirects the app sent: a queued caller to their conference, a
-        specialist whose caller had gone back to waiting."""
+        specialist whose caller had gone, or a waiting one woken, to look again."""
         for sid in list(self.rest.calls.redirects):
             caller = next((c for c in self.callers if c.sid == sid and c.outcome == "queued"), None)
             waiting = next((s for s in self.specialists if s.sid == sid), None)
@@ -320,6 +330,7 @@ class SurgeQueue:
             elif waiting is not None:
                 url = self.rest.calls.redirects.pop(sid)
                 waiting.dial, waiting.busy = None, False
+                waiting.redirected += 1
                 self.at(self.now, partial(self.dial_in, waiting, url, {}))
             # (a caller still hearing "please hold" takes it as they join the queue: `join`)
 
