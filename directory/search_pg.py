@@ -110,6 +110,7 @@ class PgSearch:
         self._fuzzy: dict[str, list[tuple[str, float]]] = {}
         self._prefix: dict[str, list[str]] = {}
         self._code_cache: dict[str, list[str]] = {}
+        self.postings = bounded.PostingCache()  # the big postings read, by their rows' version
 
     # ---- the directory's words (cached per state) ---------------------------------------
 
@@ -360,7 +361,7 @@ class PgSearch:
             scored, scoring_params, ceiling, scoring = self.scoring(plan)
             params.update(scoring_params)
             flags = list(scoring.flags)
-            bounds = bounded.fetch(conn, scoring)
+            bounds = bounded.fetch(conn, scoring, self.postings)
             if not where:
                 total = len(bounds.ids)
             elif len(bounds.ids) > bounded.FILTER_BY_IDS:

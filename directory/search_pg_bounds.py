@@ -28,6 +28,8 @@ above the best bound left out, that is the answer, else every match is scored.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -126,24 +128,6 @@ class Bounds:
         return np.asarray(inverse, dtype=np.int64).reshape(-1)
 
 
-class Universe:
-    """The matches (sorted ids) and, for each of a posting's ids, its place among them."""
-
-    def __init__(self, arrays: list[np.ndarray]) -> None:
-        top = max((int(a[-1]) for a in arrays if len(a)), default=-1) + 1
-        seen = np.zeros(top, dtype=bool)
-        for array in arrays:
-            seen[array] = True
-        self.ids = np.flatnonzero(seen)
-        self.place = np.zeros(top, dtype=np.int64)
-        self.place[self.ids] = np.arange(len(self.ids))
-
-    def member(self, ids: np.ndarray) -> np.ndarray:
-        mask = np.zeros(len(self.ids), dtype=bool)
-        mask[self.place[ids]] = True
-        return mask
-
-
 def _binary_rows(conn: Connection, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
     """Rows in PostgreSQL's binary format (the postings' bytes as they are, no hex)."""
     raw = conn.connection.driver_connection  # psycopg's, in this connection's transaction
@@ -153,44 +137,128 @@ def _binary_rows(conn: Connection, sql: str, params: dict[str, Any]) -> list[tup
         return list(cur.fetchall())
 
 
-def token_masks(universe: Universe, docs: list[np.ndarray]) -> np.ndarray:
-    """Each match's fields of a token (a 5-bit mask) from its postings (`TOKEN_POSTINGS`)."""
-    every, in_a, in_b, in_c, alt, alt_tax, desc_too = (universe.member(d) for d in docs)
-    tax = in_b & (~alt | alt_tax)
-    desc = (every & ~(in_a | in_b | in_c)) | desc_too
-    return (in_a * 1 + alt * 2 + tax * 4 + in_c * 8 + desc * 16).astype(np.uint8)
+def dense_mask(docs: list[np.ndarray]) -> np.ndarray:
+    """A token's fields in each service, by id (a 5-bit mask; 0: not in it), from its
+    postings (`TOKEN_POSTINGS`: all, A, B, C, alternate, alternate and taxonomy, description
+    as well as another field)."""
+    every, in_a, in_b, in_c, alt_ids, alt_tax_ids, desc_too = docs
+    top = int(every[-1]) + 1 if len(every) else 0
+    mask = np.zeros(top, dtype=np.uint8)
+    b, alt, alt_tax = (np.zeros(top, dtype=bool) for _ in range(3))
+    b[in_b], alt[alt_ids], alt_tax[alt_tax_ids] = True, True, True
+    mask[in_a] |= 1
+    mask |= alt.astype(np.uint8) * 2
+    mask |= (b & (~alt | alt_tax)).astype(np.uint8) * 4
+    mask[in_c] |= 8
+    only_desc = np.zeros(top, dtype=bool)
+    only_desc[every] = True
+    only_desc &= mask == 0  # in none of the other fields: in the description
+    mask |= only_desc.astype(np.uint8) * 16
+    mask[desc_too] |= 16
+    return mask
 
 
-def fetch(conn: Connection, scored: Scored) -> Bounds:
+class PostingCache:
+    """The big postings a worker has read, each with its row's version (`xmin`), so a search
+    reads them again only when an import has changed that row (any worker's import: the
+    version is the database's, checked by every search). At most `budget` bytes, the least
+    recently used dropped first; a posting under `smallest` bytes is not kept (it costs
+    little to read)."""
+
+    def __init__(self, budget: int = 64 * 2**20, smallest: int = 32 * 2**10) -> None:
+        self.budget, self.smallest, self.size = budget, smallest, 0
+        self.items: OrderedDict[tuple[str, str], tuple[str, np.ndarray]] = OrderedDict()
+        self.lock = threading.Lock()  # a worker's threads share it
+
+    def held(self, kind: str, keys: list[str]) -> dict[str, tuple[str, np.ndarray]]:
+        """The versions and values held of these keys (a snapshot: a search meanwhile
+        dropping one does not take it from this search)."""
+        with self.lock:
+            found = {k: self.items[(kind, k)] for k in keys if (kind, k) in self.items}
+            for key in found:
+                self.items.move_to_end((kind, key))
+        return found
+
+    def put(self, kind: str, key: str, version: str, value: np.ndarray, read: int) -> None:
+        if read < self.smallest or value.nbytes > self.budget:
+            return
+        with self.lock:
+            old = self.items.pop((kind, key), None)
+            if old is not None:
+                self.size -= old[1].nbytes
+            self.items[(kind, key)] = (version, value)
+            self.size += value.nbytes
+            while self.size > self.budget:
+                _key, (_version, dropped) = self.items.popitem(last=False)
+                self.size -= dropped.nbytes
+
+
+def _read(conn: Connection, tokens: list[str], codes: list[str],
+          cache: PostingCache) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Each token's fields by id (`dense_mask`) and each code's ids, from the cache when the
+    row's version is the one held, else read (one round trip for all)."""
+    columns = ", ".join(f"CASE WHEN k.x IS NULL THEN array_send(t.{c}) END" for c in TOKEN_POSTINGS)
+    nothing = ", ".join(["NULL::bytea"] * (len(TOKEN_POSTINGS) - 1))
+    held = {"t": cache.held("t", tokens), "c": cache.held("c", codes)}
+    rows = _binary_rows(conn, (
+        f"SELECT 't', t.term, t.xmin::text, {columns} FROM dir_search_terms t "  # noqa: S608 - constants
+        "LEFT JOIN unnest(%(ht)s::text[], %(htx)s::text[]) AS k(key, x) "
+        "ON k.key = t.term AND k.x = t.xmin::text WHERE t.term = ANY(%(t)s) UNION ALL "
+        "SELECT 'c', t.code, t.xmin::text, CASE WHEN k.x IS NULL THEN array_send(t.docs) END, "
+        f"{nothing} FROM dir_search_codes t LEFT JOIN unnest(%(hc)s::text[], %(hcx)s::text[]) "
+        "AS k(key, x) ON k.key = t.code AND k.x = t.xmin::text WHERE t.code = ANY(%(c)s)"),
+        {"t": tokens, "c": codes, "ht": list(held["t"]), "htx": [v for v, _a in held["t"].values()],
+         "hc": list(held["c"]), "hcx": [v for v, _a in held["c"].values()]})
+    masks: dict[str, np.ndarray] = {}
+    by_code: dict[str, np.ndarray] = {}
+    for kind, key, version, *arrays in rows:
+        if arrays[0] is None:
+            value = held[kind][key][1]
+        else:
+            read = sum(len(a) for a in arrays if a)
+            value = (dense_mask([ids_of(a) for a in arrays]) if kind == "t"
+                     else ids_of(arrays[0]).astype(np.int32))
+            cache.put(kind, key, version, value, read)
+        (masks if kind == "t" else by_code)[key] = value
+    return masks, by_code
+
+
+def _at(values: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """values[ids], 0 past its end (a posting ends at its last service)."""
+    out = np.zeros(len(ids), dtype=values.dtype)
+    inside = ids < len(values)
+    out[inside] = values[ids[inside]]
+    return out
+
+
+def fetch(conn: Connection, scored: Scored, cache: PostingCache | None = None) -> Bounds:
     """The matches and their scores' bounds, from the words' and codes' postings."""
     tokens = sorted({t for term in scored.terms for t, _w in term})
     codes = sorted({c for codes, _b in scored.flags.values() for c in codes})
-    postings: dict[str, list[np.ndarray]] = {}
-    if tokens:
-        columns = ", ".join(f"array_send({c})" for c in TOKEN_POSTINGS)
-        for term, *arrays in _binary_rows(conn, f"SELECT term, {columns} FROM dir_search_terms "  # noqa: S608 - constants
-                                          "WHERE term = ANY(%(t)s)", {"t": tokens}):
-            postings[term] = [ids_of(a) for a in arrays]
-    by_code: dict[str, np.ndarray] = {}
-    if codes:
-        by_code = {code: ids_of(raw) for code, raw in _binary_rows(
-            conn, "SELECT code, array_send(docs) FROM dir_search_codes WHERE code = ANY(%(c)s)",
-            {"c": codes})}
-    universe = Universe([p[0] for p in postings.values()] + list(by_code.values()))
-    count = len(universe.ids)
+    dense, by_code = _read(conn, tokens, codes, cache or PostingCache(budget=0))
+    top = max([len(m) for m in dense.values()]
+              + [int(ids[-1]) + 1 for ids in by_code.values() if len(ids)] + [0])
+    seen = np.zeros(top, dtype=bool)
+    for mask in dense.values():
+        seen[:len(mask)] |= mask > 0
+    for ids in by_code.values():
+        seen[ids] = True
+    universe = np.flatnonzero(seen)
+    count = len(universe)
     flags: dict[str, np.ndarray] = {}
     fixed = np.zeros(count)
     for f, (flag_codes, boost) in scored.flags.items():
-        flags[f] = np.zeros(count, dtype=bool)
+        has = np.zeros(top, dtype=bool)
         for code in flag_codes:
             if code in by_code:
-                flags[f][universe.place[by_code[code]]] = True
+                has[by_code[code]] = True
+        flags[f] = has[universe]
         fixed += boost * flags[f]
-    order = sorted(postings)
-    masks = (np.column_stack([token_masks(universe, postings[t]) for t in order]) if order
+    order = sorted(dense)
+    masks = (np.column_stack([_at(dense[t], universe) for t in order]) if order
              else np.zeros((count, 0), dtype=np.uint8))
     if not scored.terms:
-        return Bounds(universe.ids, fixed * MARGIN, flags, masks)
+        return Bounds(universe, fixed * MARGIN, flags, masks)
     ranks = {t: RANKS[masks[:, n]] for n, t in enumerate(order)}
     words = np.zeros(count)
     covered = np.zeros(count)
@@ -206,7 +274,7 @@ def fetch(conn: Connection, scored: Scored) -> Bounds:
         words += best
         covered += cover
     upper = (fixed + words) * (0.4 + 0.6 * covered / len(scored.terms))
-    return Bounds(universe.ids, upper * MARGIN, flags, masks)
+    return Bounds(universe, upper * MARGIN, flags, masks)
 
 
 @dataclass

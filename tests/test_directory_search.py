@@ -407,6 +407,30 @@ def test_the_bounds_answer_as_the_full_query(app: Flask, settings: Settings,
         assert engine.search(*case) == full[case], case
 
 
+def test_the_postings_a_worker_keeps_follow_an_import(app: Flask, settings: Settings,
+                                                     specialist: FlaskClient) -> None:
+    """A worker keeps the big postings it has read with their rows' version; an import that
+    changes them (by another worker: the same engine object searches again, its state not
+    reloaded) is searched at once, as by a worker that kept none."""
+    if settings.search_engine != "postgres":
+        pytest.skip("the PostgreSQL engine's postings")
+    bounds_directory(app)
+    engine = index_for(app)
+    assert isinstance(engine, PgSearch)
+    engine.postings = bounded.PostingCache(smallest=0)
+    before = engine.search("pantry", Filters(), 100)
+    assert engine.postings.items  # kept
+    package = Package(source="later")
+    package.organizations.append({"source_id": "org-1", "name": "Later Org"})
+    service(package, "aaa", "A Pantry", [])  # first by the tie rule among the pantries
+    write(app, package)
+    after = engine.search("pantry", Filters(), 100)
+    assert after["total"] == before["total"] + 1
+    assert "aaa" in [r["id"] for r in after["results"]]
+    engine.postings = bounded.PostingCache(budget=0)
+    assert engine.search("pantry", Filters(), 100) == after
+
+
 def test_a_bound_is_its_services_score(app: Flask, settings: Settings,
                                        specialist: FlaskClient) -> None:
     """From the postings alone (the fields of each word, the codes), a match's bound is its
