@@ -281,9 +281,13 @@ def supervise(caller_sid: str, body: SuperviseIn) -> Any:
     def work(live: LiveCall) -> dict[str, Any]:
         if not is_dialable(body.phone):
             raise Refused(400, f"{body.phone!r} is not a phone number")
+        coach = live.agent_sid if body.mode == "whisper" else ""
+        on_line = live.supervisors.get(body.phone)
+        if on_line:  # already listening (or whispering, or in): the same call, another mode
+            return {"op": "supervise_mode", "conference_sid": live.conference_sid,
+                    "sid": on_line, "mode": body.mode, "coach": coach}
         return {"op": "call", "to": body.phone, "label": "supervisor", "mode": body.mode,
-                "coach": live.agent_sid if body.mode == "whisper" else "",
-                "status_callback": callback_url(live, "supervisor")}
+                "coach": coach, "status_callback": callback_url(live, "supervisor", ph=body.phone)}
 
     return act(caller_sid, work, supervisor=True)
 
@@ -336,6 +340,10 @@ def perform(client: Any, payload: dict[str, Any]) -> None:
         client.conferences(conference).participants(payload["agent_sid"]).update(
             end_conference_on_exit=False)
         client.calls(payload["agent_sid"]).update(url=base + payload["after"], method="POST")
+    elif op == "supervise_mode":
+        client.conferences(conference).participants(payload["sid"]).update(
+            muted=payload["mode"] == "listen", coaching=payload["mode"] == "whisper",
+            call_sid_to_coach=payload["coach"] or None)
     elif op == "cancel":
         if payload.get("far_sid"):
             client.calls(payload["far_sid"]).update(status="completed")
@@ -407,6 +415,8 @@ def participant_status() -> VoiceResponse:
         interpreter_status(live, status, form("CallSid"))
     elif role == "transfer":
         transfer_status(live, status, form("CallSid"))
+    elif role == "supervisor":
+        supervisor_status(live, status, form("CallSid"), request.args.get("ph", ""))
     LiveCalls(store()).save(live)
     return empty()
 
@@ -456,6 +466,16 @@ def transfer_status(live: LiveCall, status: str, sid: str) -> None:
         tell(live, "transfer", "failed" if status != "completed" else "done",
              "Transfer not answered: back with the caller." if status != "completed"
              else "The far end hung up: back with the caller.")
+
+
+def supervisor_status(live: LiveCall, status: str, sid: str, phone: str) -> None:
+    """A supervisor's call answered (later modes change it) or ended (the next one calls)."""
+    if not phone:
+        return
+    if status == "in-progress":
+        live.supervisors[phone] = sid
+    elif status in NOT_ANSWERED or status == "completed":
+        live.supervisors.pop(phone, None)
 
 
 def caller_held(live: LiveCall, event: str) -> None:

@@ -44,6 +44,9 @@ class LiveCall:
     hold_since: float | None = None
     transfer: dict[str, Any] | None = None
     interpreters: list[dict[str, Any]] = field(default_factory=list)
+    # Supervisors on the line, by the phone they joined from: that participant's CallSid (a
+    # second mode from the same phone changes their participant rather than calling again).
+    supervisors: dict[str, str] = field(default_factory=dict)
     crisis: bool = False
     ended_at: float | None = None
 

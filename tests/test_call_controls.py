@@ -164,6 +164,24 @@ def test_a_supervisor_joins_to_listen_whisper_or_barge(
     assert "+14165550777 answers: the supervisor joins" in text and seen in text
 
 
+def test_a_supervisor_on_the_line_changes_mode_without_being_called_again(
+        app: Flask, clock: SimClock, db: Session, client: FlaskClient,
+        north: dict[str, str]) -> None:
+    boss, phone = token_for(db, "supervisor"), "+14165550777"
+    call = place_call(app, clock, "+18075550123", ["1", "1", *SURVEY], specialist=NORTH,
+                      talk=150, during=[
+                          (10, control(client, app, boss, "supervise", {"mode": "listen", "phone": phone})),
+                          (40, control(client, app, boss, "supervise", {"mode": "whisper", "phone": phone})),
+                          (70, control(client, app, boss, "supervise", {"mode": "barge", "phone": phone}))])
+    text = call.transcript.render()
+    order = [f"{phone} answers: the supervisor joins (muted: listening)",
+             "the supervisor is now coaching the specialist", "the supervisor is now in the call",
+             "the supervisor leaves", "How satisfied are you"]
+    at = [text.find(line) for line in order]
+    assert all(i >= 0 for i in at) and at == sorted(at), (at, text)
+    assert [c["to"] for c in call.rest.calls.created] == [phone]  # one call, three modes
+
+
 @pytest.fixture
 def rest(app: Flask) -> RestApi:
     api = RestApi()

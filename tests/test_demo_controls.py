@@ -122,7 +122,9 @@ def test_supervisor_listens_whispers_and_barges(app: Flask, db: Session, tokens:
     out = simulate(app, "supervise", tokens)
     joins = f"{SUPERVISOR_PHONE} answers: the supervisor joins"
     in_order(out, "supervisor's board POST", '"listen"', f"{joins} (muted: listening)",
-             '"whisper"', f"{joins} (coaching the specialist)", '"barge"', f"{joins}\n", SURVEY)
+             '"whisper"', "the supervisor is now coaching the specialist", '"barge"',
+             "the supervisor is now in the call", SURVEY)
+    assert out.count(joins) == 1  # one call from the supervisor's phone, three modes
 
 
 def test_a_refusal_is_shown_with_its_reason(app: Flask, db: Session, tokens: list[str]) -> None:

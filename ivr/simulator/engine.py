@@ -841,6 +841,10 @@ class Exchange:
                                       room.caller, label)
             if "end_conference_on_exit" in changes:
                 room.end_on_exit[call_sid] = bool(changes["end_conference_on_exit"])
+            if "muted" in changes or "coaching" in changes:
+                how = ("coaching the specialist" if changes.get("coaching")
+                       else "listening (muted)" if changes.get("muted") else "in the call")
+                self.log(room.caller, "conference", f"the {label} is now {how}")
         while self.rest.calls.placed:
             self.participant_called(room, self.rest.calls.placed.pop(0))
         for sid in list(room.others):
