@@ -328,6 +328,9 @@ def connect() -> VoiceResponse:
         agent_sid = dequeuing_sid()
         if agent_sid and call.call_sid:  # whose talk time the specialist's Dial action gives
             writes.set_json(f"bridge:{agent_sid}", call.call_sid, ttl=AGENT_CALL_TTL)
+    if call.call_sid and database_allowed():
+        with best_effort():  # a claim another worker made on this caller is over
+            conference.bridged_elsewhere(call.call_sid, dequeuing_sid())
     resp = VoiceResponse()
     prompts.say(resp, call.language, "connected_caller")
     return resp

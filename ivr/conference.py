@@ -153,6 +153,35 @@ def bring(payload: dict[str, Any]) -> None:
         client.calls(live.agent_sid).update(url=base + str(payload["missed"]), method="POST")
 
 
+RELEASE = "conference.release"
+
+
+def bridged_elsewhere(caller_sid: str, agent_sid: str) -> None:
+    """Twilio's <Dial><Queue> has just bridged this caller to `agent_sid` (a worker that
+    could not claim, with the store or the database away): a claim another specialist made
+    on them is over. Ended, so its owed redirect does nothing (it would pull the caller out
+    of this bridge), and the claiming specialist, waiting in an empty conference, is sent
+    back to waiting, told the caller was missed."""
+    live = live_calls().get(caller_sid)
+    if live is None or live.joined_at or live.ended_at or live.agent_sid == agent_sid:
+        return
+    live_calls().end(live, now().timestamp())
+    outbox.owe(db_session(), RELEASE, {"agent_sid": live.agent_sid, "missed": url_for(
+        "agent.idle", ap=live.provider, sp=live.specialist_id, missed=1)}, now())
+
+
+@outbox.handler(RELEASE, background=True)
+def release(payload: dict[str, Any]) -> None:
+    client = current_app.extensions["twilio_client_factory"]()
+    try:
+        client.calls(str(payload["agent_sid"])).update(
+            url=settings().public_base_url + str(payload["missed"]), method="POST")
+    except TwilioRestException as err:
+        if err.code not in CALL_GONE:
+            raise
+        log.info("specialist %s was gone before the release (%s)", payload["agent_sid"], err.code)
+
+
 def hold_step(call: CallSession, provider: str) -> bool:
     """The hold step, with one read of the live call: True when a claimed caller whose
     redirect is late should leave the queue for their conference by themselves; otherwise a

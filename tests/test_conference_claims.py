@@ -21,6 +21,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from config.extensions import store
+from config.outbox import OutboxEntry
 from config.shared_store import SharedStore
 from ivr import screen_pop
 from ivr.calls import figures
@@ -240,3 +241,34 @@ def test_a_claim_whose_request_does_not_commit_gives_the_caller_back(
     with app.app_context():
         assert LiveCalls(store()).get("CAkept") is None
         assert figures().position("north", "CAkept") is not None  # still in line, claimable
+
+
+def test_a_caller_twilio_bridges_to_a_degraded_worker_ends_another_specialists_claim(
+        app: Flask, db: Session, twilio: SignedClient, rest: RestApi) -> None:
+    """A worker without the store or the database answers <Dial><Queue>, and Twilio bridges
+    the head of the queue, whom another specialist has just claimed (their redirect not yet
+    through): the claim is over, so its redirect never pulls the caller out of that bridge,
+    and the claiming specialist is sent back to waiting."""
+    for name, phone in (("Claims", "+18075557300"), ("Degraded", "+18075557301")):
+        db.add(Specialist(name=name, phone=phone, provider="north", languages="en,fr"))
+    db.commit()
+    degraded = db.scalar(select(Specialist.id).where(Specialist.phone == "+18075557301"))
+    queue_caller(twilio, "CAboth", "+18075550155", ["1", "1"])
+    rest.calls.states.update({"CAboth": "in-progress", "CAclaims": "in-progress"})
+    rest.calls.failing.add("CAboth")  # the redirect meets a bad moment at Twilio: owed still
+    claimed = twiml(twilio.post("/agent/incoming", CallSid="CAclaims", From="+18075557300"))
+    assert claimed.find("Dial/Conference") is not None
+    app.extensions["outbox"].settle()
+    twiml(twilio.post(f"/agent/connect?sp={degraded}&ap=north", CallSid="CAboth",
+                      From="+18075550155", DequeingCallSid="CAdegraded", QueueTime="20"))
+    app.extensions["outbox"].settle()
+    back = rest.calls.redirects.get("CAclaims")
+    assert back is not None and urllib.parse.urlsplit(back).path == "/agent/idle"
+    assert "missed=1" in back
+    rest.calls.failing.clear()  # Twilio is well again: the owed redirect is retried...
+    with app.app_context():
+        owed = [e.id for e in db.scalars(select(OutboxEntry).where(OutboxEntry.delivered_at.is_(None)))]
+    app.extensions["outbox"].deliver(owed)
+    assert "CAboth" not in rest.calls.redirects  # ...and does nothing: the caller stays bridged
+    db.expire_all()
+    assert db.scalars(select(CallRecord)).one().specialist_id == degraded

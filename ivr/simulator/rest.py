@@ -47,6 +47,8 @@ class RestCallContext:
                status: str | None = None) -> Created:
         uri = f"/Calls/{self.sid}.json"
         state = self.calls.states.get(self.sid)
+        if self.sid in self.calls.failing:
+            raise refused(500, uri, "An internal server error has occurred", 20500)
         if state is None:
             raise refused(404, uri, "The requested resource was not found", NOT_FOUND)
         if state != "in-progress":
@@ -74,6 +76,7 @@ class RestCalls:
         self.states: dict[str, str] = {}
         self.redirects: dict[str, str] = {}
         self.hangups: set[str] = set()  # calls hung up through the API (`status="completed"`)
+        self.failing: set[str] = set()  # calls whose updates Twilio answers 500 (a bad moment)
         self.updated: list[dict[str, str]] = []
 
     def __call__(self, sid: str) -> RestCallContext:
