@@ -19,7 +19,6 @@ import psycopg
 from flask import Flask, current_app, g
 from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect, Engine
-from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 from sqlalchemy.types import TypeDecorator
@@ -214,8 +213,13 @@ def guard_engine(engine: Engine, breaker: Breaker) -> None:
 
     @event.listens_for(engine.pool, "checkout")
     def checkout(*_args: Any) -> None:
+        # Our own refusal, not a DisconnectionError: the pool would take that for a dead
+        # connection and reconnect, and after three it raises InvalidRequestError "This
+        # connection is closed", which no caller counts as the database being away (seen
+        # as a fallback answered when the breaker opened mid-request). A DBAPI error is
+        # wrapped as OperationalError, which every caller's degraded path knows.
         if not breaker.allow():
-            raise DisconnectionError(f"{breaker.name} is down")
+            raise DatabaseDown(f"{breaker.name} is down")
 
     @event.listens_for(engine, "do_connect", insert=True)
     def connecting(*_args: Any) -> None:
