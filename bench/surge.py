@@ -129,13 +129,14 @@ def start_servers(args: argparse.Namespace, db_url: str, workdir: Path) -> Serve
         app_db_url = url.set(host="127.0.0.1", port=proxy.port).render_as_string(
             hide_password=False)
     journal = workdir / "journal.sqlite3"
-    ours = Gunicorn("app:create_app()", {}, workers=args.workers, threads=args.threads)
+    ours = Gunicorn("app:create_app()", {}, workers=args.workers, threads=args.threads,
+                    worker_class=args.worker_class)
     ours.env = {"DATABASE_URL": app_db_url, "REDIS_URL": redis.url, "TWILIO_AUTH_TOKEN": TOKEN,
                 "PUBLIC_BASE_URL": ours.url, "SECRET_KEY": "surge-bench-secret-key",
                 "CALLER_HASH_KEY": "surge-bench-caller-hash-key", "JOURNAL_PATH": str(journal),
                 "CALL_BRIDGE": "queue"}  # (the crowd's REST stand-ins are out of the server's reach)
     bare = Gunicorn("bench.bare_app:create_bare_app()", {}, workers=args.workers,
-                    threads=args.threads)
+                    threads=args.threads, worker_class=args.worker_class)
     return Servers(ours.start(), bare.start(), redis, proxy, journal, db_url)
 
 
@@ -241,7 +242,8 @@ def report(args: argparse.Namespace, run: Run) -> None:
     webhooks = len(ours)
     calls = len(run.calls)
     print(f"\n{args.callers} callers for {args.seconds:g} s (think {args.think:g} s), gunicorn "
-          f"{args.workers}x{args.threads} each; fault: {args.fault or 'none'}"
+          f"{args.workers}x{args.threads} {args.worker_class or 'gthread'} each; "
+          f"fault: {args.fault or 'none'}"
           + (f" at {args.fault_at:g} s for {args.fault_seconds:g} s" if args.fault else ""))
     for line in run.log:
         print(f"  {line}")
@@ -308,6 +310,9 @@ def main() -> None:
     parser.add_argument("--fault-seconds", type=float, default=15.0)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--worker-class", default=None,
+                        help="gunicorn worker class for both apps (sync, gthread; default: "
+                             "gunicorn.conf.py's, gthread stamping the queue time)")
     parser.add_argument("--postgres", default="postgresql+psycopg://127.0.0.1:5432",
                         help="server URL without a database name")
     args = parser.parse_args()

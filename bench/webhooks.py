@@ -34,9 +34,12 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ROOT, free_port, percentile, start_gunicorn, table
+from bench import round_trips
+from bench.common import ROOT, percentile, table
+from bench.round_trips import RoundTrips
 from ivr.simulator.engine import CallerScript, Exchange, Specialist
 from ivr.simulator.transport import FlaskTransport, HttpTransport, Transport
+from tests.fault_servers import Gunicorn
 
 TOKEN = "bench-token"  # noqa: S105 - a throwaway token for the local benchmark
 SCRIPTS = [  # a mix of callers: caller ID known, town spoken, French, interpreter
@@ -54,6 +57,8 @@ class Sample:
     endpoint: str
     ours: float  # seconds
     bare: float
+    db: int | None = None  # round trips our app made for it (in-process only)
+    redis: int | None = None
 
 
 @dataclass
@@ -68,15 +73,22 @@ class Paired:
     bare: Transport
     samples: list[Sample] = field(default_factory=list)
     public_base_url: str = ""
+    counts: RoundTrips | None = None  # in-process: our app's round trips, read around each
 
     def __post_init__(self) -> None:
         self.public_base_url = self.ours.public_base_url
 
     def post(self, url: str, params: dict[str, str]) -> tuple[int, str]:
+        before = self.counts.snapshot() if self.counts else (0, 0)
         start = time.perf_counter()
         result = self.ours.post(url, params)
         spent = time.perf_counter() - start
-        self.samples.append(Sample(endpoint_of(url), spent, timed_post(self.bare, url, params)))
+        sample = Sample(endpoint_of(url), spent, 0.0)
+        if self.counts:
+            after = self.counts.snapshot()
+            sample.db, sample.redis = after[0] - before[0], after[1] - before[1]
+        sample.bare = timed_post(self.bare, url, params)
+        self.samples.append(sample)
         return result
 
 
@@ -94,9 +106,9 @@ def timed_post(transport: Transport, url: str, params: dict[str, str]) -> float:
 
 
 def place_calls(ours: Transport, bare: Transport, calls: int, by_queue: dict[str, str],
-                first: int = 0) -> list[Sample]:
+                first: int = 0, counts: RoundTrips | None = None) -> list[Sample]:
     """Place `calls` whole calls; every request goes to our app and then to the bare app."""
-    paired = Paired(ours, bare)
+    paired = Paired(ours, bare, counts=counts)
     for i in range(first, first + calls):
         number, keys = SCRIPTS[i % len(SCRIPTS)]
         exchange = Exchange(paired, datetime.now(ZoneInfo("America/Toronto")))
@@ -106,9 +118,26 @@ def place_calls(ours: Transport, bare: Transport, calls: int, by_queue: dict[str
 
 
 def measure(ours: Transport, bare: Transport, calls: int, warmup: int,
-            by_queue: dict[str, str]) -> list[Sample]:
+            by_queue: dict[str, str], counts: RoundTrips | None = None) -> list[Sample]:
     place_calls(ours, bare, warmup, by_queue)
-    return place_calls(ours, bare, calls, by_queue, first=warmup)
+    return place_calls(ours, bare, calls, by_queue, first=warmup, counts=counts)
+
+
+@dataclass
+class Cpu:
+    """CPU seconds the two servers spent on the measured calls (gunicorn master + workers)."""
+
+    ours: float
+    bare: float
+    calls: int
+    webhooks: int
+
+    def lines(self) -> str:
+        per = 1000 / max(1, self.webhooks)
+        return (f"cpu per call: ours {1000 * self.ours / max(1, self.calls):.1f} ms, bare "
+                f"{1000 * self.bare / max(1, self.calls):.1f} ms ({self.webhooks / max(1, self.calls):.1f}"
+                f" webhooks a call)\ncpu per webhook: ours {per * self.ours:.2f} ms, bare "
+                f"{per * self.bare:.2f} ms, ratio {self.ours / max(1e-9, self.bare):.1f}x")
 
 
 def register_specialists() -> dict[str, str]:
@@ -129,7 +158,8 @@ def register_specialists() -> dict[str, str]:
 
 
 def prepare_database(db_url: str, disaster: bool = False) -> dict[str, str]:
-    os.environ.update(DATABASE_URL=db_url, TWILIO_AUTH_TOKEN=TOKEN)
+    # The queue bridge, as over HTTP: the conference's REST requests would go to api.twilio.com.
+    os.environ.update(DATABASE_URL=db_url, TWILIO_AUTH_TOKEN=TOKEN, CALL_BRIDGE="queue")
     from config.cli import upgrade
 
     upgrade(db_url)
@@ -157,20 +187,26 @@ def turn_disaster_mode_on() -> None:
     app.extensions["db_engine"].dispose()
 
 
-def measure_http(calls: int, warmup: int, db_url: str, by_queue: dict[str, str]) -> list[Sample]:
-    ours_port, bare_port = free_port(), free_port()
+def measure_http(calls: int, warmup: int, db_url: str, by_queue: dict[str, str],
+                 worker_class: str | None = None) -> tuple[list[Sample], Cpu]:
+    ours = Gunicorn("app:create_app()", {}, workers=1, threads=1, worker_class=worker_class)
+    bare = Gunicorn("bench.bare_app:create_bare_app()", {}, workers=1, threads=1,
+                    worker_class=worker_class)
     env = {"DATABASE_URL": db_url, "TWILIO_AUTH_TOKEN": TOKEN, "CALL_BRIDGE": "queue",
-           "PUBLIC_BASE_URL": f"http://127.0.0.1:{ours_port}"}
-    ours = start_gunicorn("app:create_app()", ours_port, env)
-    bare = start_gunicorn("bench.bare_app:create_bare_app()", bare_port, env)
+           "PUBLIC_BASE_URL": ours.url}
+    ours.env, bare.env = env, env
+    ours.start()
+    bare.start()
     try:
-        return measure(HttpTransport(f"http://127.0.0.1:{ours_port}", TOKEN),
-                       HttpTransport(f"http://127.0.0.1:{bare_port}", TOKEN), calls, warmup, by_queue)
+        to_ours, to_bare = HttpTransport(ours.url, TOKEN), HttpTransport(bare.url, TOKEN)
+        place_calls(to_ours, to_bare, warmup, by_queue)
+        cpu = ours.cpu_seconds(), bare.cpu_seconds()
+        samples = place_calls(to_ours, to_bare, calls, by_queue, first=warmup)
+        return samples, Cpu(ours.cpu_seconds() - cpu[0], bare.cpu_seconds() - cpu[1], calls,
+                            len(samples))
     finally:
-        ours.terminate()
-        bare.terminate()
-        ours.wait()
-        bare.wait()
+        ours.stop()
+        bare.stop()
 
 
 def in_process_transports() -> tuple[Transport, Transport]:
@@ -185,7 +221,8 @@ def in_process_transports() -> tuple[Transport, Transport]:
 
 def measure_in_process(calls: int, warmup: int, by_queue: dict[str, str]) -> list[Sample]:
     ours, bare = in_process_transports()
-    return measure(ours, bare, calls, warmup, by_queue)
+    counts = round_trips.install(ours.client.application)  # type: ignore[attr-defined]
+    return measure(ours, bare, calls, warmup, by_queue, counts)
 
 
 def profile_in_process(calls: int, by_queue: dict[str, str], top: int) -> str:
@@ -227,15 +264,30 @@ def breakdown(samples: list[Sample]) -> None:
     groups: dict[str, list[Sample]] = defaultdict(list)
     for sample in samples:
         groups[sample.endpoint].append(sample)
-    rows = [["endpoint", "n", "p50 ms", "p99 ms", "bare p50", "p50 x", "time %", "tail %"]]
+    counted = samples[0].db is not None
+    rows = [["endpoint", "n", "p50 ms", "p99 ms", "bare p50", "p50 x", "time %", "tail %"]
+            + (["db rt", "redis rt"] if counted else [])]
     for name, group in sorted(groups.items(), key=lambda kv: -sum(s.ours for s in kv[1])):
         ours, bare = [s.ours for s in group], [s.bare for s in group]
         rows.append([name, str(len(group)), f"{percentile(ours, 50) * 1000:.2f}",
                      f"{percentile(ours, 99) * 1000:.2f}", f"{percentile(bare, 50) * 1000:.2f}",
                      f"{percentile(ours, 50) / percentile(bare, 50):.2f}",
                      f"{100 * sum(ours) / total:.0f}",
-                     f"{100 * sum(1 for v in ours if v >= cutoff) / tail_size:.0f}"])
+                     f"{100 * sum(1 for v in ours if v >= cutoff) / tail_size:.0f}"]
+                    + (mean_round_trips(group) if counted else []))
     print(table(rows))
+
+
+def mean_round_trips(group: list[Sample]) -> list[str]:
+    """Mean database and Redis round trips per request of the group."""
+    return [f"{sum(s.db or 0 for s in group) / len(group):.1f}",
+            f"{sum(s.redis or 0 for s in group) / len(group):.1f}"]
+
+
+def round_trip_totals(samples: list[Sample], calls: int) -> str:
+    db, rd = sum(s.db or 0 for s in samples), sum(s.redis or 0 for s in samples)
+    return (f"round trips per webhook: database {db / len(samples):.2f}, redis "
+            f"{rd / len(samples):.2f}; per call: database {db / calls:.1f}, redis {rd / calls:.1f}")
 
 
 def main() -> None:
@@ -248,6 +300,9 @@ def main() -> None:
                         help="with disaster mode on (#15): compare its ratios with a run without")
     parser.add_argument("--profile", type=int, default=0, metavar="TOP",
                         help="also profile the in-process path; print the TOP project functions")
+    parser.add_argument("--worker-class", default=None,
+                        help="gunicorn worker class over HTTP (sync, gthread; default: "
+                             "gunicorn.conf.py's, gthread stamping the queue time)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db_url = os.environ.get("DATABASE_URL") or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
@@ -257,11 +312,15 @@ def main() -> None:
         print(f"{mode}database: {db_url.split('://')[0]}; store: {store}; {args.calls} calls "
               f"after {args.warmup} warm-up calls; {len(SCRIPTS)} caller scripts; {load()}")
         if args.mode in {"both", "http"}:
-            run("over HTTP (gunicorn, 1 sync worker each, loopback)",
-                measure_http(args.calls, args.warmup, db_url, by_queue), args.breakdown)
+            samples, cpu = measure_http(args.calls, args.warmup, db_url, by_queue,
+                                        args.worker_class)
+            run(f"over HTTP (gunicorn, 1 {args.worker_class or 'gthread'} worker x 1 thread "
+                "each, loopback)", samples, args.breakdown)
+            print(cpu.lines())
         if args.mode in {"both", "in-process"}:
-            run("in-process (Flask test client)",
-                measure_in_process(args.calls, args.warmup, by_queue), args.breakdown)
+            samples = measure_in_process(args.calls, args.warmup, by_queue)
+            run("in-process (Flask test client)", samples, args.breakdown)
+            print(round_trip_totals(samples, args.calls))
         if args.profile:
             print(profile_in_process(max(1, args.calls // 4), by_queue, args.profile))
     print(f"\n{load()} (other work on the machine widens p99 for both; compare ratios)")

@@ -213,8 +213,9 @@ class Gunicorn:
     """
 
     def __init__(self, target: str, env: dict[str, str], workers: int = 2,
-                 threads: int = 4) -> None:
+                 threads: int = 4, worker_class: str | None = None) -> None:
         self.target = target
+        self.worker_class = worker_class  # None: gunicorn.conf.py's
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = env
@@ -228,7 +229,8 @@ class Gunicorn:
             [sys.executable, "-m", "gunicorn", self.target, "--bind", f"127.0.0.1:{self.port}",
              "--workers", str(self.workers), "--threads", str(self.threads),
              "--log-level", "warning", "--graceful-timeout", "5",
-             "--no-control-socket"],  # several servers at once: no shared socket path
+             "--no-control-socket"]  # several servers at once: no shared socket path
+            + (["--worker-class", self.worker_class] if self.worker_class else []),
             cwd=ROOT, env={**os.environ, **self.env})
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
