@@ -48,7 +48,7 @@ from directory.importer import import_path  # noqa: E402
 from directory.models import Service  # noqa: E402
 from directory.search_index import Filters, code_matches  # noqa: E402
 from directory.search_loader import build_index, build_pg  # noqa: E402
-from directory.search_sync import rebuild  # noqa: E402
+from directory.search_sync import rebuild_unbounded  # noqa: E402
 from directory.shared_data import miami_dir  # noqa: E402
 from directory.text import words  # noqa: E402
 
@@ -237,11 +237,9 @@ def prepare(database_url: str, services: int, pg_rebuild: bool) -> tuple[Any, fl
               f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB", flush=True)
     build_s = None
     if pg_rebuild:
-        with app.extensions["db_sessionmaker"]() as db:
-            started = time.perf_counter()
-            rebuild(db)
-            db.commit()
-            build_s = time.perf_counter() - started
+        started = time.perf_counter()
+        rebuild_unbounded(database_url)  # as `flask directory search-sync`
+        build_s = time.perf_counter() - started
         print(f"PostgreSQL engine's tables rebuilt in {build_s:.0f}s", flush=True)
     vacuum = create_engine(database_url, isolation_level="AUTOCOMMIT")
     with vacuum.connect() as conn:

@@ -73,13 +73,11 @@ def search_sync_cmd() -> None:
 
     Imports keep the tables in step and a start finds them behind; this is for a switch of
     engine on a running deployment, or after editing services in the database by hand."""
-    from config.database import session_scope
     from directory import version
-    from directory.search_sync import rebuild
+    from directory.search_sync import rebuild_unbounded
 
     started = time.perf_counter()
-    with session_scope(current_app) as db:
-        count = rebuild(db)
+    count = rebuild_unbounded(current_app.extensions["settings"].database_url)
     version.bump(current_app.extensions["store"])  # every worker reloads the engine's counts
     click.echo(f"indexed {count} services in {time.perf_counter() - started:.1f}s")
 
