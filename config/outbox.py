@@ -29,6 +29,7 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from flask import Flask
@@ -113,19 +114,40 @@ class Outbox:
         if later:
             self.deliver_soon(later)
 
-    def deliver_soon(self, ids: Sequence[int]) -> None:
-        """Deliver these rows on the outbox's thread (made after a fork, never inherited);
-        what fails there stays owed for the sweep, as with `deliver`."""
+    def _executor(self) -> ThreadPoolExecutor:
+        """The outbox's threads: made after a fork, never inherited."""
         if self._pool is None or self._pool[0] != os.getpid():
             self._pool = (os.getpid(), ThreadPoolExecutor(max_workers=2,
                                                           thread_name_prefix="outbox"))
+        return self._pool[1]
+
+    def deliver_soon(self, ids: Sequence[int]) -> None:
+        """Deliver these rows on the outbox's thread; what fails there stays owed for the
+        sweep, as with `deliver`."""
+        self._submit(partial(self.deliver, list(ids)))
+
+    def nudge(self, effect: Callable[[], None]) -> None:
+        """An effect worth one try soon that needs no row, so no database (a wake: the
+        idle looks are its backstop): on the outbox's thread, in the app's context,
+        counted for `settle`, never retried."""
+        self._submit(partial(self._nudged, effect))
+
+    def _nudged(self, effect: Callable[[], None]) -> None:
+        try:
+            with self.app.app_context():
+                effect()
+        except Exception as err:  # the other system failed: the backstop will do it
+            log.warning("outbox nudge %s not done: %s: %s", getattr(effect, "__name__", effect),
+                        type(err).__name__, err)
+
+    def _submit(self, work: Callable[[], object]) -> None:
         with self._idle:
             self._pending += 1
-        self._pool[1].submit(self._deliver_counted, list(ids))
+        self._executor().submit(self._counted, work)
 
-    def _deliver_counted(self, ids: list[int]) -> None:
+    def _counted(self, work: Callable[[], object]) -> None:
         try:
-            self.deliver(ids)
+            work()
         finally:
             with self._idle:
                 self._pending -= 1

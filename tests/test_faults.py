@@ -35,11 +35,12 @@ from config.pseudonym import CallerHasher
 from config.settings import Settings
 from config.shared_store import RedisStore
 from ivr.cli import DEMO_SPECIALISTS, demo_staff
-from ivr.models import CallRecord
+from ivr.models import CallRecord, Specialist
 from ivr.simulator.cli import SimClock
 from ivr.simulator.crowd import Crowd, Placed
 from ivr.simulator.engine import CallerScript, Exchange
 from ivr.simulator.engine import Specialist as SimSpecialist
+from ivr.simulator.surge_queue import SurgeQueue
 from ivr.simulator.transport import FlaskTransport, HttpTransport
 from survey.hook import thanks
 from survey.models import SurveyAnswer
@@ -517,3 +518,92 @@ def test_survey_fallback_says_goodbye_in_the_callers_language(app: Flask) -> Non
     with app.test_request_context("/survey/answer?l=fr&q=consent"):
         root = ET.fromstring(str(thanks()))  # noqa: S314 - our own TwiML
     assert "Au revoir" in spoken(root) and "Goodbye" not in spoken(root)
+
+
+# -- the conference bridge: many callers and specialists on one line, through a fault ---------
+
+SURGE_CALLERS = 24
+SURGE_SPECIALISTS = [f"+1807555{7400 + i}" for i in range(4)]
+
+
+def conference_surge(app: Flask, db: Session, clock: SimClock,
+                     faults: dict[int | str, Callable[[], None]]) -> SurgeQueue:
+    """North callers (807, English, housing) arriving every 15 s, four north specialists
+    on the conference bridge (claims, REST redirects, wakes, idle looks), all in one shared
+    simulated network (`SurgeQueue`), with the fault at set points of its requests."""
+    for phone in SURGE_SPECIALISTS:
+        db.add(Specialist(name=f"North {phone[-2:]}", phone=phone, provider="north",
+                          languages="en,fr"))
+    db.commit()
+    sim = SurgeQueue(FaultAt(app, faults), clock.current, clock.set, seed=7, talk_mean=120.0)
+    app.extensions["twilio_client_factory"] = lambda: sim.rest
+    for i in range(SURGE_CALLERS):
+        sim.add_caller(f"+1807555{3000 + i}", arrives=15.0 * i, patience=10 ** 6,
+                       takes_callback=False)
+    for phone in SURGE_SPECIALISTS:
+        sim.add_specialist(phone, at=1.0)
+    sim.run(until=4 * 3600)
+    return sim
+
+
+def assert_surge_kept(sim: SurgeQueue, db: Session) -> None:
+    """Every caller reached a specialist (no caller left in a conference nobody is in: the
+    simulator raises), and one answered record each names its specialist."""
+    assert [c.outcome for c in sim.callers] == ["answered"] * SURGE_CALLERS
+    db.expire_all()
+    records = {r.call_sid: r for r in db.scalars(select(CallRecord))}
+    ids = set(db.scalars(select(Specialist.id).where(Specialist.phone.in_(SURGE_SPECIALISTS))))
+    for caller in sim.callers:
+        record = records.get(caller.sid)
+        assert record is not None, f"no record for {caller.sid}"
+        assert (record.result, record.provider, record.language) == ("answered", "north", "en")
+        assert record.specialist_id in ids, (caller.sid, record.specialist_id)
+    assert sum(s.answered for s in sim.specialists) == SURGE_CALLERS
+
+
+def test_redis_killed_and_back_empty_during_a_conference_surge(
+        redis_app: Flask, fault_db: Session, clock: SimClock, own_redis: RedisServer) -> None:
+    """Claims stop while the store is away (the specialists take Twilio's <Dial><Queue>),
+    and start again once it is back, empty: nobody is stranded between the two bridges."""
+    watch = Watch()
+    sim = conference_surge(redis_app, fault_db, clock, {60: own_redis.kill, 220: own_redis.start})
+    assert sim.requests > 220
+    assert sim.bridged["conference"] > 0 and sim.bridged["queue"] > 0, sim.bridged
+    watch.no_fallback()
+    assert watch.degraded_answers() > 0
+    assert_surge_kept(sim, fault_db)
+    assert ready_again(redis_app)
+
+
+def test_redis_paused_during_a_conference_surge(
+        redis_app: Flask, fault_db: Session, clock: SimClock, own_redis: RedisServer) -> None:
+    """The store accepts and answers nothing (SIGSTOP): each wait on it is bounded, then
+    skipped while its breaker is open; the bridge goes on as when it is killed."""
+    watch = Watch()
+    try:
+        sim = conference_surge(redis_app, fault_db, clock,
+                               {60: own_redis.pause, 220: own_redis.resume})
+    finally:
+        own_redis.resume()
+    assert sim.requests > 220
+    assert sim.bridged["conference"] > 0 and sim.bridged["queue"] > 0, sim.bridged
+    watch.no_fallback()
+    assert_surge_kept(sim, fault_db)
+    assert ready_again(redis_app)
+
+
+@pytest.mark.parametrize("fault", ["refuse", "silent"])
+def test_postgres_fails_during_a_conference_surge(
+        pg_app: Flask, direct_db: Session, clock: SimClock, pg_proxy: TcpProxy, fault: str) -> None:
+    """No claim while the database is away (the redirect it owes needs the outbox), so the
+    specialists take <Dial><Queue>; what the calls write is journaled and replayed."""
+    direct_db.query(CallRecord).delete()
+    direct_db.commit()
+    watch = Watch()
+    sim = conference_surge(pg_app, direct_db, clock,
+                           {60: getattr(pg_proxy, fault), 220: pg_proxy.restore})
+    assert sim.requests > 220
+    assert sim.bridged["conference"] > 0 and sim.bridged["queue"] > 0, sim.bridged
+    watch.no_fallback()
+    assert pg_app.extensions["durable"].wait_drained(timeout=30)
+    assert_surge_kept(sim, direct_db)

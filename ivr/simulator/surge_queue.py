@@ -89,6 +89,7 @@ class SurgeQueue:
     callers: list[SurgeCaller] = field(default_factory=list)
     specialists: list[SurgeSpecialist] = field(default_factory=list)
     requests: int = 0
+    bridged: dict[str, int] = field(default_factory=lambda: {"conference": 0, "queue": 0})
     _events: list[tuple[float, int, Callable[[], None]]] = field(default_factory=list)
     _seq: int = 0
     now: float = 0.0
@@ -349,6 +350,7 @@ class SurgeQueue:
         if specialist is None or dial is None or specialist.dial is None:
             raise SimulationError(f"{caller.sid} was brought to a conference nobody is in")
         self.conference_event(caller.sid, caller.number, specialist.dial, "caller")
+        self.bridged["conference"] += 1
         talk = self.random.expovariate(1 / self.talk_mean)
         agent_dial, caller_dial = specialist.dial, dial
         self.at(self.now + talk, lambda: self.conference_ends(specialist, caller, agent_dial,
@@ -406,6 +408,7 @@ class SurgeQueue:
             leg.sid, leg.number, QueueTime=waited, DequeingCallSid=specialist.sid))
         if isinstance(leg, SurgeCaller):
             leg.outcome, leg.left = "answered", self.now
+            self.bridged["queue"] += 1
         elif leg.caller is not None:
             leg.caller.callback_connected = self.now
         talk = self.random.expovariate(1 / self.talk_mean)
