@@ -72,7 +72,7 @@ class FaultAt(FlaskTransport):
     """The simulator's transport, which breaks something just before a given request (by
     its number in the call, or the first request to a given path)."""
 
-    def __init__(self, app: Flask, faults: dict[int | str, Callable[[], None]]) -> None:
+    def __init__(self, app: Flask, faults: dict[int | str, Callable[[], object]]) -> None:
         super().__init__(app, PUBLIC_BASE_URL, AUTH_TOKEN)
         self.faults = faults
         self.paths: list[str] = []
@@ -527,7 +527,7 @@ SURGE_SPECIALISTS = [f"+1807555{7400 + i}" for i in range(4)]
 
 
 def conference_surge(app: Flask, db: Session, clock: SimClock,
-                     faults: dict[int | str, Callable[[], None]]) -> SurgeQueue:
+                     faults: dict[int | str, Callable[[], object]]) -> SurgeQueue:
     """North callers (807, English, housing) arriving every 15 s, four north specialists
     on the conference bridge (claims, REST redirects, wakes, idle looks), all in one shared
     simulated network (`SurgeQueue`), with the fault at set points of its requests."""
