@@ -81,7 +81,8 @@ def next_for(resp: VoiceResponse, on_duty: OnDuty, agent_sid: str,
     """The specialist's next call: a callback owed, else the caller at the head of the line
     claimed and joined in a conference, else a short wait and a look again (`idle`).
     Without the store or the database (no claim), Twilio's <Dial><Queue> bridges directly.
-    A waiting specialist whom a consult has taken (`ivr.idle_agents`) waits for its redirect."""
+    A waiting specialist whom a consult or a wake has taken (`ivr.idle_agents`) waits for
+    its redirect instead."""
     if not first and not looks_again(on_duty, agent_sid):
         return wait_for_redirect(resp, on_duty)
     claimed = claim_callback(on_duty)
@@ -97,9 +98,9 @@ def next_for(resp: VoiceResponse, on_duty: OnDuty, agent_sid: str,
         return conference.specialist_joins(resp, *caller)
     if first:
         prompts.say(resp, "en", "agent_no_caller")
-    if agent_sid:
-        with best_effort():
-            idle_agents.mark_waiting(store(), idle_agents.IdleAgent(
+    if agent_sid:  # reachable for a consult or a wake until the next look (one round trip)
+        with best_effort(), store().batch() as writes:
+            idle_agents.mark_waiting(writes, idle_agents.IdleAgent(
                 agent_sid, on_duty.id, on_duty.provider), now().timestamp())
     # (at most 30 s, so a callback retry that falls due is taken within that: no database
     # read per look for when it is due)

@@ -249,10 +249,11 @@ def hand_to_colleague(live: LiveCall) -> dict[str, Any]:
     page's controls, the board, the talk time when they end it); the one handing over goes
     on to their next caller, the call not ended for them (no `cs`). Undone if Twilio refuses."""
     assert live.transfer is not None
+    restore = {"agent_sid": live.agent_sid, "specialist_id": live.specialist_id,
+               "provider": live.provider, "transfer": dict(live.transfer)}
     payload = hand_over(live) | {
         "after": url_for("agent.after_call", ap=live.provider, sp=live.specialist_id),
-        "restore": {"agent_sid": live.agent_sid, "specialist_id": live.specialist_id,
-                    "provider": live.provider, "transfer": live.transfer}}
+        "restore": restore}
     live.agent_sid = live.transfer["sid"]
     live.specialist_id = int(live.transfer["specialist_id"])
     live.provider = live.transfer["target"]
