@@ -142,6 +142,23 @@ def csrf_app(settings: Settings, store: SharedStore, clock: SimClock) -> Iterato
     yield from _app_for(replace(settings, csrf_in_tests=True), store, clock)
 
 
+LAB_BASE_URL = "http://helpline.lab.example"  # not https: a lab, where the demo clock may run
+
+
+@pytest.fixture
+def lab(settings: Settings, store: SharedStore, clock: SimClock) -> Iterator[Flask]:
+    """The app as scripts/serve.sh and scripts/demo.sh run it: over http, DEMO_CLOCK on."""
+    yield from _app_for(replace(settings, public_base_url=LAB_BASE_URL, demo_clock=True),
+                        store, clock)
+
+
+@pytest.fixture
+def lab_db(lab: Flask) -> Iterator[Session]:
+    session: Session = lab.extensions["db_sessionmaker"]()
+    yield session
+    session.close()
+
+
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()

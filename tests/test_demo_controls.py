@@ -6,24 +6,18 @@ scripts/demo.sh runs). The transcript shows each request's answer and what Twili
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import replace
-
 import pytest
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.extensions import deployment
-from config.settings import Settings
-from config.shared_store import SharedStore
 from ivr.models import CallTransfer, InterpreterSession
-from ivr.simulator.cli import SimClock
 from ivr.simulator.controls import FAR_END, SUPERVISOR_PHONE
 from tests.calls import add_specialists, only_record
-from tests.conftest import _app_for
+from tests.conftest import LAB_BASE_URL
 from tests.test_call_controls import NORTH, token_for
-from tests.test_use_it import LAB_BASE_URL, run_simulator, serving
+from tests.test_use_it import run_simulator, serving
 
 SURVEY = "How satisfied are you"
 
@@ -40,20 +34,6 @@ def staff_tokens(db: Session) -> list[str]:
 @pytest.fixture
 def tokens(db: Session) -> list[str]:
     return staff_tokens(db)
-
-
-@pytest.fixture
-def lab(settings: Settings, store: SharedStore, clock: SimClock) -> Iterator[Flask]:
-    """The app as scripts/demo.sh runs it: over http, with DEMO_CLOCK on."""
-    yield from _app_for(replace(settings, public_base_url=LAB_BASE_URL, demo_clock=True),
-                        store, clock)
-
-
-@pytest.fixture
-def lab_db(lab: Flask) -> Iterator[Session]:
-    session: Session = lab.extensions["db_sessionmaker"]()
-    yield session
-    session.close()
 
 
 def simulate(app: Flask, control: str, tokens: list[str]) -> str:

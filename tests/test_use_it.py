@@ -29,34 +29,18 @@ from werkzeug.serving import make_server
 from accounts.models import User
 from app import create_app
 from config.settings import InsecureConfiguration, Settings
-from config.shared_store import SharedStore
 from ivr.cli import DEMO_SPECIALISTS
 from ivr.models import RESULT_ANSWERED, RESULT_IVR_ABANDONED
 from ivr.simulator.cli import SimClock, main, typical_answer
 from survey.jobs import default_twilio_factory
 from tests.calls import add_specialists, only_record
-from tests.conftest import AUTH_TOKEN, PUBLIC_BASE_URL, _app_for
+from tests.conftest import AUTH_TOKEN, LAB_BASE_URL, PUBLIC_BASE_URL
 from tests.directory_helpers import small_directory
 
 ROOT = Path(__file__).resolve().parent.parent
 SORRY = "didn't get that"
-LAB_BASE_URL = "http://helpline.lab.example"  # not https: a lab, where the demo clock may run
 REAL_SECRETS = replace(Settings(), twilio_auth_token="a-real-twilio-auth-token",
                        secret_key="s" * 40, caller_hash_key="k" * 40)
-
-
-@pytest.fixture
-def lab(settings: Settings, store: SharedStore, clock: SimClock) -> Iterator[Flask]:
-    """The app as scripts/serve.sh runs it: over http, with DEMO_CLOCK on."""
-    yield from _app_for(replace(settings, public_base_url=LAB_BASE_URL, demo_clock=True),
-                        store, clock)
-
-
-@pytest.fixture
-def lab_db(lab: Flask) -> Iterator[Session]:
-    session: Session = lab.extensions["db_sessionmaker"]()
-    yield session
-    session.close()
 
 
 def sign_in_status(app: Flask, email: str, password: str) -> int:
