@@ -52,4 +52,14 @@ def install(app: Flask, endpoint: str) -> Limiter:
                          deduct_when=failed, scope="address")(view)
     app.view_functions[endpoint] = view
     app.extensions["limiter"] = limiter
+    _skip_middleware_check(app, limiter)
     return limiter
+
+
+def _skip_middleware_check(app: Flask, limiter: Limiter) -> None:
+    """Drop the limiter's check from before every request: the only limits are the two on
+    the sign-in view, which its decorators check themselves (there are no default,
+    application or blueprint limits for the middleware to find), so on every other request,
+    every webhook above all, the middleware only resolved an empty set of limits (#16)."""
+    hooks = app.before_request_funcs.get(None, [])
+    hooks[:] = [hook for hook in hooks if getattr(hook, "__self__", None) is not limiter]

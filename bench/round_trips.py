@@ -2,7 +2,8 @@
 
 A webhook's cost is mostly its waits on PostgreSQL and Redis and the work around each, so the
 benches print how many of each a webhook makes (`bench/webhooks.py`, per endpoint). `install`
-hooks the app's engines (every statement, commit, rollback and pre-ping is one round trip)
+hooks the app's engines (every statement, begin, commit, rollback and pre-ping is one round
+trip: psycopg sends a transaction's BEGIN on its own before the first statement)
 and redis-py's connections (one packed send is one round trip: a pipeline or MULTI/EXEC
 counts once, as it crosses the network once). The counts are process-wide: a bench that
 sends one request at a time reads them before and after each request.
@@ -45,6 +46,7 @@ def _count_engine(engine: Engine) -> None:
         return
     _engines.add(id(engine))
     event.listen(engine, "before_cursor_execute", _db)
+    event.listen(engine, "begin", _db)
     event.listen(engine, "commit", _db)
     event.listen(engine, "rollback", _db)
     if engine.pool._pre_ping:  # SQLAlchemy's own SELECT 1 at checkout, not a cursor event

@@ -8,6 +8,8 @@ Redis implementation is a thin, atomic pass-through; callers build meaning on to
 
 `batch()` gathers a webhook's independent writes and applies them together when the block
 ends: one Redis round trip (MULTI/EXEC) instead of one per write, and never half applied.
+`many()` is its counterpart for reads: several reads (and the range removals that tidy what
+they read) in one round trip, answered together, as of one moment.
 """
 
 from __future__ import annotations
@@ -27,6 +29,10 @@ from config.breaker import Breaker, DependencyDown
 # A write as a batch records it: the command and its arguments, JSON values already encoded
 # (so later changes to the caller's objects do not change what is written).
 Write = tuple[str, tuple[Any, ...]]
+# A read for `many()`: a read method's name and its arguments, e.g. ("zcard", ("q:north",)).
+Read = tuple[str, tuple[Any, ...]]
+# What `many()` takes: the reads, and the one write that tidies a sorted set before it is read.
+MANY = frozenset({"get_json", "hgetall", "zrange", "zrank", "zcard", "lrange", "zremrangebyscore"})
 
 
 class SharedStore(Protocol):
@@ -47,6 +53,7 @@ class SharedStore(Protocol):
     def lrange(self, key: str, start: int = 0, stop: int = -1) -> list[Any]: ...
     def ping(self) -> bool: ...
     def batch(self) -> AbstractContextManager[SharedStore]: ...
+    def many(self, reads: list[Read]) -> list[Any]: ...
 
 
 class AppliesWrites(SharedStore, Protocol):
@@ -98,7 +105,13 @@ class WriteBatch:
     def _refuse(*_args: Any, **_kwargs: Any) -> Any:
         raise TypeError("a store batch takes writes only; read from the store itself")
 
-    get_json = incr = hgetall = zrange = zrank = zcard = lrange = ping = _refuse
+    get_json = incr = hgetall = zrange = zrank = zcard = lrange = ping = many = _refuse
+
+
+def _check_many(reads: list[Read]) -> None:
+    for name, _args in reads:
+        if name not in MANY:
+            raise TypeError(f"many() takes reads (and zremrangebyscore), not {name!r}")
 
 
 @contextmanager
@@ -267,6 +280,11 @@ class MemoryStore:
             for command, args in writes:
                 getattr(self, f"_w_{command}")(*args)
 
+    def many(self, reads: list[Read]) -> list[Any]:
+        _check_many(reads)
+        with self._lock:  # as of one moment, as Redis's MULTI/EXEC answers them
+            return [getattr(self, name)(*args) for name, args in reads]
+
 
 class RedisStore:
     """Redis-backed store; `namespace` keeps deployments (and parallel tests) apart."""
@@ -386,6 +404,65 @@ class RedisStore:
         for command, args in writes:
             getattr(self, f"_w_{command}")(pipe, *args)
         pipe.execute()
+
+    def many(self, reads: list[Read]) -> list[Any]:
+        """The reads in one MULTI/EXEC: one round trip, each answered as its method would."""
+        _check_many(reads)
+        pipe = self.client.pipeline(transaction=True)
+        for name, args in reads:
+            getattr(self, f"_q_{name}")(pipe, *args)
+        return [getattr(self, f"_a_{name}")(raw)
+                for (name, _args), raw in zip(reads, pipe.execute(), strict=True)]
+
+    # many()'s halves: each read queued on the pipeline (_q_), its reply decoded (_a_).
+    def _q_get_json(self, pipe: Any, key: str) -> None:
+        pipe.get(self._k(key))
+
+    @staticmethod
+    def _a_get_json(raw: Any) -> Any | None:
+        return None if raw is None else json.loads(str(raw))
+
+    def _q_hgetall(self, pipe: Any, key: str) -> None:
+        pipe.hgetall(self._k(key))
+
+    @staticmethod
+    def _a_hgetall(raw: Any) -> dict[str, str]:
+        return dict(raw)
+
+    def _q_zrange(self, pipe: Any, key: str, start: int = 0, stop: int = -1) -> None:
+        pipe.zrange(self._k(key), start, stop, withscores=True)
+
+    @staticmethod
+    def _a_zrange(raw: Any) -> list[tuple[str, float]]:
+        return [(str(member), float(score)) for member, score in raw]
+
+    def _q_zrank(self, pipe: Any, key: str, member: str) -> None:
+        pipe.zrank(self._k(key), member)
+
+    @staticmethod
+    def _a_zrank(raw: Any) -> int | None:
+        return None if raw is None else int(raw)
+
+    def _q_zcard(self, pipe: Any, key: str) -> None:
+        pipe.zcard(self._k(key))
+
+    @staticmethod
+    def _a_zcard(raw: Any) -> int:
+        return int(raw)
+
+    def _q_lrange(self, pipe: Any, key: str, start: int = 0, stop: int = -1) -> None:
+        pipe.lrange(self._k(key), start, stop)
+
+    @staticmethod
+    def _a_lrange(raw: Any) -> list[Any]:
+        return [json.loads(item) for item in raw]
+
+    def _q_zremrangebyscore(self, pipe: Any, key: str, low: float, high: float) -> None:
+        pipe.zremrangebyscore(self._k(key), low, high)
+
+    @staticmethod
+    def _a_zremrangebyscore(raw: Any) -> None:
+        return None
 
 
 class GuardedStore:

@@ -335,11 +335,11 @@ def hold_announcement(resp: VoiceResponse, call: CallSession) -> float | None:
     provider = call.provider or deployment().safe_route_provider
     position = int(form_float("QueuePosition") or 0) or None  # Twilio's own count is the truth
     expected = None
-    with best_effort():
-        position = position or figures().position(provider, call.call_sid)
-        ahead = figures().callbacks_before(provider, call.enqueued_at)  # they keep their place
-        expected = known_wait(figures().snapshot(provider, now().timestamp()),
-                              (position or 1) + ahead)
+    with best_effort():  # one round trip; callbacks owed ahead keep their place
+        rank, ahead, snapshot = figures().hold_view(
+            provider, now().timestamp(), None if position else call.call_sid, call.enqueued_at)
+        position = position or rank
+        expected = known_wait(snapshot, (position or 1) + ahead)
     hold_message(resp, call.language, position, expected, music=False)
     return expected
 

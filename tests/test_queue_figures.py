@@ -76,3 +76,24 @@ def test_talk_times_feed_the_estimate(app: Flask, twilio: SignedClient, db: Sess
     with app.app_context():
         snap = QueueFigures(figures().store).snapshot("north", 0.0)
     assert snap.handle_time == 300.0
+
+
+def test_the_hold_view_is_the_separate_reads_in_one(app: Flask) -> None:
+    """What the hold message reads in one round trip (#16) is what the reads one by one say:
+    the caller's place, the callbacks owed that joined before them, every provider's figures."""
+    with app.app_context():
+        queue = QueueFigures(figures().store)
+        for sid, at in (("CAa", 100.0), ("CAb", 200.0), ("CAc", 300.0)):
+            queue.caller_enqueued("north", sid, at)
+        queue.callback_owed("north", 1, 150.0)
+        queue.callback_owed("north", 2, 250.0)
+        queue.specialist_signed_in("north", "CAagent", 50.0)
+        queue.caller_left("north", "CAz", waited=40.0)
+        queue.talk_ended("north", 300.0)
+        one_by_one = (queue.position("north", "CAc"), queue.callbacks_before("north", 300.0),
+                      queue.snapshot("north", 400.0))
+        assert queue.hold_view("north", 400.0, "CAc", 300.0) == one_by_one
+        assert one_by_one[:2] == (3, 2) and one_by_one[2].specialists == 1
+        assert queue.hold_view("north", 400.0, None, 200.0)[:2] == (None, 1)
+        assert queue.snapshots({"north", "south"}, 400.0) == {
+            "north": one_by_one[2], "south": queue.snapshot("south", 400.0)}

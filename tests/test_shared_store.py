@@ -140,3 +140,24 @@ def test_sorted_set_range_removal_by_score(any_store: tuple[SharedStore, FakeClo
     with store.batch() as writes:
         writes.zremrangebyscore("z", 9, 9)
     assert store.zcard("z") == 0
+
+
+def test_many_answers_each_read_as_its_method_does(
+        any_store: tuple[SharedStore, FakeClock | None]) -> None:
+    """`many()` (#16): several reads in one round trip, in order, tidied first when asked."""
+    store, _ = any_store
+    store.set_json("k", {"a": 1})
+    store.hset("h", {"x": "1"})
+    for name, score in (("a", 1), ("b", 5), ("c", 9)):
+        store.zadd("z", name, score)
+    store.rpush("l", 2.5)
+    reads = [("get_json", ("k",)), ("get_json", ("none",)), ("hgetall", ("h",)),
+             ("zremrangebyscore", ("z", 0, 1)), ("zrange", ("z",)), ("zrange", ("z", 0, 0)),
+             ("zrank", ("z", "c")), ("zrank", ("z", "a")), ("zcard", ("z",)),
+             ("lrange", ("l",)), ("lrange", ("empty",))]
+    assert store.many(reads) == [{"a": 1}, None, {"x": "1"}, None, [("b", 5.0), ("c", 9.0)],
+                                 [("b", 5.0)], 1, None, 2, [2.5], []]
+    with pytest.raises(TypeError):
+        store.many([("set_json", ("k", 1))])
+    with pytest.raises(TypeError), store.batch() as batch:
+        batch.many([("get_json", ("k",))])

@@ -204,3 +204,13 @@ def test_signin_limits_come_from_settings(settings: Any, store: Any, clock: Any)
         db.close()
         client = app.test_client()
         assert [sign_in(client, password="x").status_code for _ in range(3)] == [401, 401, 429]
+
+
+def test_only_the_sign_in_view_pays_for_the_limiter(app: Flask, client: FlaskClient) -> None:
+    """The limiter's check runs in the sign-in view's decorators, not before every request
+    (a webhook has no limit to find, #16); sign-in is still throttled (the tests above)."""
+    limiter = app.extensions["limiter"]
+    checks = [hook for hook in app.before_request_funcs.get(None, [])
+              if getattr(hook, "__self__", None) is limiter]
+    assert checks == []
+    assert [sign_in(client, password="x").status_code for _ in range(11)][-1] == 429

@@ -6,7 +6,10 @@ read by routing (live conditions) and by the hold message (position, expected wa
 
 from __future__ import annotations
 
-from config.shared_store import SharedStore
+from collections.abc import Iterable
+from typing import Any
+
+from config.shared_store import Read, SharedStore
 from routing.engine.figures import Figures, estimate_wait
 
 RECENT_WAITS = 50  # answered waits (and talk times) kept per provider for the averages
@@ -15,6 +18,33 @@ RECENT_WAITS = 50  # answered waits (and talk times) kept per provider for the a
 # queue limit for a wait is far below it.
 GHOST_AFTER_SECONDS = 2 * 3600
 GONE_TTL = 3600
+
+
+FIGURE_READS = 8  # the store reads of one provider's figures (`_figure_reads`)
+
+
+def _figure_reads(provider: str, now: float) -> list[Read]:
+    """Ghosts and stale entries dropped, then what the figures are made of."""
+    waiting, agents, callbacks = (f"q:{provider}:waiting", f"q:{provider}:agents",
+                                  f"q:{provider}:callbacks")
+    return [("zremrangebyscore", (waiting, 0, now - GHOST_AFTER_SECONDS)),
+            ("zremrangebyscore", (agents, 0, now - 12 * 3600)),
+            ("zremrangebyscore", (callbacks, 0, now - 12 * 3600)),
+            ("zrange", (waiting,)), ("lrange", (f"q:{provider}:waits",)),
+            ("lrange", (f"q:{provider}:talks",)), ("zcard", (agents,)), ("zrange", (callbacks,))]
+
+
+def _figures(now: float, replies: list[Any]) -> tuple[Figures, list[tuple[str, float]]]:
+    """The figures from `_figure_reads`'s replies, and the callbacks owed (member, joined)."""
+    _, _, _, waiting, waits, talks, specialists, owed = replies
+    return Figures(
+        waiting=len(waiting),
+        longest_wait=max(0.0, now - waiting[0][1]) if waiting else 0.0,
+        average_wait=sum(waits) / len(waits) if waits else 0.0,
+        specialists=specialists,
+        handle_time=sum(talks) / len(talks) if talks else 0.0,
+        callbacks=len(owed),
+    ), owed
 
 
 class QueueFigures:
@@ -101,20 +131,28 @@ class QueueFigures:
         self.store.zrem(f"q:{provider}:agents", agent_call_sid)
 
     def snapshot(self, provider: str, now: float) -> Figures:
-        self.store.zremrangebyscore(f"q:{provider}:waiting", 0, now - GHOST_AFTER_SECONDS)
-        self.store.zremrangebyscore(f"q:{provider}:agents", 0, now - 12 * 3600)
-        self.store.zremrangebyscore(f"q:{provider}:callbacks", 0, now - 12 * 3600)
-        waiting = self.store.zrange(f"q:{provider}:waiting")
-        waits = self.store.lrange(f"q:{provider}:waits")
-        talks = self.store.lrange(f"q:{provider}:talks")
-        return Figures(
-            waiting=len(waiting),
-            longest_wait=max(0.0, now - waiting[0][1]) if waiting else 0.0,
-            average_wait=sum(waits) / len(waits) if waits else 0.0,
-            specialists=self.store.zcard(f"q:{provider}:agents"),
-            handle_time=sum(talks) / len(talks) if talks else 0.0,
-            callbacks=self.store.zcard(f"q:{provider}:callbacks"),
-        )
+        return self.hold_view(provider, now)[2]
+
+    def snapshots(self, providers: Iterable[str], now: float) -> dict[str, Figures]:
+        """Every provider's figures in one round trip (the routing decision reads them all)."""
+        wanted = sorted(providers)
+        replies = self.store.many([read for pid in wanted for read in _figure_reads(pid, now)])
+        return {pid: _figures(now, replies[i * FIGURE_READS:(i + 1) * FIGURE_READS])[0]
+                for i, pid in enumerate(wanted)}
+
+    def hold_view(self, provider: str, now: float, call_sid: str | None = None,
+                  joined_at: float | None = None) -> tuple[int | None, int, Figures]:
+        """What the hold message says, in one round trip: the caller's place in line (when
+        `call_sid` is given), the callbacks owed ahead of them (`callbacks_before`), and the
+        provider's figures (ghosts and stale entries dropped first)."""
+        reads = _figure_reads(provider, now)
+        if call_sid is not None:
+            reads.append(("zrank", (f"q:{provider}:waiting", call_sid)))
+        replies = self.store.many(reads)
+        figures, owed = _figures(now, replies[:FIGURE_READS])
+        rank = replies[FIGURE_READS] if call_sid is not None else None
+        ahead = sum(1 for _, joined in owed if joined_at is None or joined < joined_at)
+        return None if rank is None else rank + 1, ahead, figures
 
     def expected_wait(self, provider: str, position: int, now: float) -> float:
         """Seconds until answered: the recent average wait, scaled by place in line."""
