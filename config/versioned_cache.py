@@ -4,7 +4,10 @@ The published rule set, the live bulletins and the directory's search index are 
 the database and announced by a counter in the shared store, bumped by whoever changes them.
 Each worker holds one `VersionedCache` per thing, with one behaviour for all three:
 
-- every read compares the counter with the one the held copy was loaded at (one store read);
+- every read compares the counter with the one the held copy was loaded at; inside a request
+  the first such read fetches every cache's counter in one store round trip and the request
+  keeps them (a webhook asks for the rules', the disaster mode's and the bulletins' counters:
+  one round trip, not three);
 - a moved counter reloads under a lock, so concurrent requests load once, not once each;
 - a failed reload (database or Redis down, an unreadable row) keeps serving the last good
   copy; with none yet, the caller's `fallback` (the built-in rules, no bulletins, an empty
@@ -23,16 +26,41 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from flask import g, has_request_context
+
 from config.shared_store import SharedStore
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
+COUNTER_KEYS: set[str] = set()  # every cache's counter: a request reads them all at once
+
+
+def _request_counters(store: SharedStore) -> dict[str, Any] | None:
+    """This request's view of every counter, read once (None outside a request: a CLI
+    command's or a thread's long-lived app context must see each move)."""
+    if not has_request_context():
+        return None
+    seen: tuple[int, dict[str, Any]] | None = g.get("version_counters")
+    if seen is None or seen[0] != id(store):
+        keys = sorted(COUNTER_KEYS)
+        seen = (id(store), dict(zip(keys, store.many([("get_json", (key,)) for key in keys]),
+                                    strict=True)))
+        g.version_counters = seen
+    return seen[1]
 
 
 @dataclass(frozen=True)
 class Held(Generic[T]):
     counter: Any  # the counter's value when `value` was loaded (None: the store was away)
     value: T
+
+
+def bump(store: SharedStore, counter_key: str) -> int:
+    """Move a counter (every worker reloads before its next read), and forget the request's
+    view of the counters: this request, too, sees the new version from here on."""
+    if has_request_context():
+        g.pop("version_counters", None)
+    return store.incr(counter_key)
 
 
 class VersionedCache(Generic[T]):
@@ -43,6 +71,7 @@ class VersionedCache(Generic[T]):
         self._held: Held[T] | None = None
         self._lock = threading.Lock()
         self._rebuilding = False
+        COUNTER_KEYS.add(counter_key)
 
     @property
     def held(self) -> Held[T] | None:
@@ -50,6 +79,9 @@ class VersionedCache(Generic[T]):
         return self._held
 
     def counter(self, store: SharedStore) -> Any:
+        seen = _request_counters(store)
+        if seen is not None and self.counter_key in seen:
+            return seen[self.counter_key]
         return store.get_json(self.counter_key)
 
     def get(self, store: SharedStore, load: Callable[[], T],
@@ -76,8 +108,13 @@ class VersionedCache(Generic[T]):
 
     def refresh(self, store: SharedStore, load: Callable[[], T],
                 fallback: Callable[[], T] | None = None) -> T:
-        """Load now at the current counter, whatever is held (the process that changed it)."""
-        return self._reload(self.counter(store), load, fallback, force=True)
+        """Load now at the current counter, whatever is held (the process that changed it,
+        in the request that moved the counter: read afresh, not the request's view)."""
+        counter = store.get_json(self.counter_key)
+        seen = _request_counters(store) if has_request_context() else None
+        if seen is not None:
+            seen[self.counter_key] = counter
+        return self._reload(counter, load, fallback, force=True)
 
     def _reload(self, counter: Any, load: Callable[[], T], fallback: Callable[[], T] | None,
                 force: bool = False) -> T:

@@ -4,6 +4,7 @@ worker's in-memory search index knows to rebuild itself."""
 from __future__ import annotations
 
 from config.shared_store import SharedStore
+from config.versioned_cache import bump as bump_counter
 
 VERSION_KEY = "directory:version"
 
@@ -14,4 +15,4 @@ def current(store: SharedStore) -> int:
 
 
 def bump(store: SharedStore) -> int:
-    return store.incr(VERSION_KEY)
+    return bump_counter(store, VERSION_KEY)

@@ -15,7 +15,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.shared_store import SharedStore
-from config.versioned_cache import VersionedCache
+from config.versioned_cache import VersionedCache, bump
 from routing.store.models import Bulletin
 
 VERSION_KEY = "bulletins:version"
@@ -67,5 +67,5 @@ def load_bulletins(session: Session, at: datetime) -> tuple[LiveBulletin, ...]:
 
 def bulletins_changed(store: SharedStore) -> None:
     """Call after any bulletin write so every worker reloads."""
-    store.incr(VERSION_KEY)
+    bump(store, VERSION_KEY)
 

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.shared_store import SharedStore
-from config.versioned_cache import VersionedCache
+from config.versioned_cache import VersionedCache, bump
 from routing.engine.disaster import OFF, DisasterMode
 from routing.store import audit
 from routing.store.models import DisasterModeChange
@@ -141,4 +141,4 @@ def held_mode(cache: VersionedCache[DisasterMode]) -> DisasterMode:
 
 def disaster_changed(store: SharedStore) -> None:
     """Call after the commit of a change so every worker reloads."""
-    store.incr(VERSION_KEY)
+    bump(store, VERSION_KEY)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from config.ontario import Deployment
 from config.shared_store import SharedStore
+from config.versioned_cache import bump
 from routing.engine.default_rules import default_document
 from routing.engine.validation import Report, validate
 from routing.store import audit
@@ -45,7 +46,7 @@ class PublishRefused(ValueError):
 
 def rules_changed(store: SharedStore) -> None:
     """Call after any publish or rollback so every worker reloads before its next call."""
-    store.incr(VERSION_KEY)
+    bump(store, VERSION_KEY)
     if has_request_context():
         g.pop(REQUEST_KEY, None)  # this request, too, sees the new version from here on
 
