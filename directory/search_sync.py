@@ -22,6 +22,7 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
+from config.database import commit
 from directory.models import Service
 from directory.search_index import DocData
 from directory.search_loader import load_docs
@@ -173,7 +174,7 @@ def rebuild_unbounded(database_url: str) -> int:
     try:
         with Session(engine) as db:
             count = rebuild(db)
-            db.commit()
+            commit(db)
         return count
     finally:
         engine.dispose()
