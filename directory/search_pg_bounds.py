@@ -165,7 +165,7 @@ class PostingCache:
     recently used dropped first; a posting under `smallest` bytes is not kept (it costs
     little to read)."""
 
-    def __init__(self, budget: int = 64 * 2**20, smallest: int = 32 * 2**10) -> None:
+    def __init__(self, budget: int = 128 * 2**20, smallest: int = 32 * 2**10) -> None:
         self.budget, self.smallest, self.size = budget, smallest, 0
         self.items: OrderedDict[tuple[str, str], tuple[str, np.ndarray]] = OrderedDict()
         self.lock = threading.Lock()  # a worker's threads share it
@@ -216,11 +216,32 @@ def _read(conn: Connection, tokens: list[str], codes: list[str],
             value = held[kind][key][1]
         else:
             read = sum(len(a) for a in arrays if a)
-            value = (dense_mask([ids_of(a) for a in arrays]) if kind == "t"
+            value = (packed(dense_mask([ids_of(a) for a in arrays])) if kind == "t"
                      else ids_of(arrays[0]).astype(np.int32))
             cache.put(kind, key, version, value, read)
-        (masks if kind == "t" else by_code)[key] = value
+        if kind == "t":
+            masks[key] = unpacked(value)
+        else:
+            by_code[key] = value
     return masks, by_code
+
+
+def packed(mask: np.ndarray) -> np.ndarray:
+    """A token's fields by id as kept: one byte a service (`dense_mask`), or, when it is in
+    fewer than a quarter of them, (id << 5 | fields) for each service it is in."""
+    ids = np.flatnonzero(mask)
+    if 4 * len(ids) >= len(mask):
+        return mask
+    return (ids.astype(np.uint32) << 5) | mask[ids].astype(np.uint32)
+
+
+def unpacked(value: np.ndarray) -> np.ndarray:
+    if value.dtype == np.uint8:
+        return value
+    ids = (value >> 5).astype(np.int64)
+    mask = np.zeros(int(ids[-1]) + 1 if len(ids) else 0, dtype=np.uint8)
+    mask[ids] = (value & 31).astype(np.uint8)
+    return mask
 
 
 def _at(values: np.ndarray, ids: np.ndarray) -> np.ndarray:

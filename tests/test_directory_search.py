@@ -8,6 +8,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -535,3 +536,15 @@ def test_postgres_ranks_the_labelled_queries_as_well_as_memory(app: Flask,
     in_memory = precision_at_5(codes_of(memory.search), labels)
     assert in_memory > 0.8  # the labels find their services: the comparison means something
     assert on_postgres >= in_memory
+
+
+def test_a_kept_posting_unpacks_to_the_fields_it_was() -> None:
+    """A word in few services is kept as (id, fields) pairs, in many as a byte a service;
+    either way it gives back the same fields by id."""
+    rare = np.zeros(1000, dtype=np.uint8)
+    rare[[3, 500, 999]] = [1, 31, 16]
+    common = np.arange(1000, dtype=np.uint8) % 32
+    for mask, kept in ((rare, np.uint32), (common, np.uint8)):
+        value = bounded.packed(mask)
+        assert value.dtype == kept
+        assert np.array_equal(bounded.unpacked(value), mask)
