@@ -129,12 +129,14 @@ def start_servers(args: argparse.Namespace, db_url: str, workdir: Path) -> Serve
         app_db_url = url.set(host="127.0.0.1", port=proxy.port).render_as_string(
             hide_password=False)
     journal = workdir / "journal.sqlite3"
-    ours = Gunicorn("app:create_app()", {}, workers=args.workers, threads=args.threads,
+    target = "bench.counted_app:create_app()" if args.round_trips else "app:create_app()"
+    ours = Gunicorn(target, {}, workers=args.workers, threads=args.threads,
                     worker_class=args.worker_class)
     ours.env = {"DATABASE_URL": app_db_url, "REDIS_URL": redis.url, "TWILIO_AUTH_TOKEN": TOKEN,
                 "PUBLIC_BASE_URL": ours.url, "SECRET_KEY": "surge-bench-secret-key",
                 "CALLER_HASH_KEY": "surge-bench-caller-hash-key", "JOURNAL_PATH": str(journal),
-                "CALL_BRIDGE": "queue"}  # (the crowd's REST stand-ins are out of the server's reach)
+                "CALL_BRIDGE": "queue",  # (the crowd's REST stand-ins are out of the server's reach)
+                "BENCH_ROUND_TRIPS_DIR": str(workdir)}
     bare = Gunicorn("bench.bare_app:create_bare_app()", {}, workers=args.workers,
                     threads=args.threads, worker_class=args.worker_class)
     return Servers(ours.start(), bare.start(), redis, proxy, journal, db_url)
@@ -279,6 +281,15 @@ def report(args: argparse.Namespace, run: Run) -> None:
           f"ratio {per_webhook_ours / per_webhook_bare:.1f}x")
 
 
+def print_round_trips(folder: Path) -> None:
+    from bench.counted_app import totals
+
+    summed = totals(folder)
+    per = max(1, summed["webhooks"])
+    print(f"round trips per webhook (every worker, warm-up included, {summed['webhooks']} "
+          f"webhooks): database {summed['db'] / per:.2f}, redis {summed['redis'] / per:.2f}")
+
+
 def load() -> str:
     one, _, _ = os.getloadavg()
     return f"load average {one:.1f} on {os.cpu_count()} CPUs"
@@ -310,6 +321,9 @@ def main() -> None:
     parser.add_argument("--fault-seconds", type=float, default=15.0)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--round-trips", action="store_true",
+                        help="count our app's database and Redis round trips (each worker's "
+                             "totals, warm-up included; the counting costs a little CPU)")
     parser.add_argument("--worker-class", default=None,
                         help="gunicorn worker class for both apps (sync, gthread; default: "
                              "gunicorn.conf.py's, gthread stamping the queue time)")
@@ -328,6 +342,8 @@ def main() -> None:
                 report(args, measure(args, servers, staff))
             finally:
                 servers.stop()
+            if args.round_trips:
+                print_round_trips(Path(tmp))
     finally:
         drop()
 
