@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
@@ -29,11 +30,15 @@ class CountingStore(MemoryStore):
 
 
 def test_a_request_reads_the_counters_once_and_sees_its_own_bump() -> None:
-    store, loads = CountingStore(), []
-    rules, mode = VersionedCache("t-rules", "t:rules:v"), VersionedCache("t-mode", "t:mode:v")
+    store, loads = CountingStore(), list[str]()
+    rules: VersionedCache[str] = VersionedCache("t-rules", "t:rules:v")
+    mode: VersionedCache[str] = VersionedCache("t-mode", "t:mode:v")
 
-    def load(name: str) -> Any:
-        return lambda: loads.append(name) or f"{name}{len(loads)}"
+    def load(name: str) -> Callable[[], str]:
+        def loaded() -> str:
+            loads.append(name)
+            return f"{name}{len(loads)}"
+        return loaded
 
     with Flask(__name__).test_request_context():
         assert rules.get(store, load("rules")) == "rules1"
