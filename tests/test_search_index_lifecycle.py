@@ -113,3 +113,24 @@ def test_a_batch_of_services_loads_the_same_facts_as_the_whole_directory(app: Fl
             part, _names = load_docs(db, batch)
             assert part == [by_pk[pk] for pk in batch]
     assert any(d.holidays for d in whole) and any(d.accessible for d in whole)
+
+
+def test_an_organizations_phone_reaches_its_services_without_one(app: Flask) -> None:
+    """A phone on the organization only (HSDS allows it) is each of its services' phone,
+    in a whole load and a batch alike (no IN of organizations: at a million there are more
+    than one statement takes)."""
+    package = Package(source="orgphone")
+    package.organizations.append({"source_id": "org-1", "name": "Community Services Agency"})
+    service(package, "own", "Has Its Own Phone", [])
+    package.services.append({"source_id": "bare", "organization_sid": "org-1",
+                             "organization_source_id": "org-1", "name": "Only The Agency's",
+                             "description": None, "region": "east"})
+    package.phones.append({"source_id": None, "organization_sid": "org-1", "service_sid": None,
+                           "location_sid": None, "number": "416-555-0999"})
+    write(app, package)
+    with app.extensions["db_sessionmaker"]() as db:
+        whole, _names = load_docs(db)
+        bare = next(d for d in whole if d.name == "Only The Agency's")
+        assert "416-555-0999" in bare.phones
+        (batch,), _names = load_docs(db, [bare.pk])
+        assert batch.phones == bare.phones
