@@ -26,8 +26,10 @@ FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 # Caller-facing voice steps must always give the caller something (a way forward or goodbye);
-# status callbacks and texts may answer an empty <Response/>.
-MAY_BE_EMPTY = ("/status", "/call-status", "/sms", "/after-call")
+# status callbacks (a call's, a conference's events, a participant's) and texts may answer
+# an empty <Response/>: Twilio reads no TwiML from them.
+MAY_BE_EMPTY = ("/status", "/call-status", "/sms", "/after-call", "/conference-events",
+                "/participant-status")
 FIELDS = ["CallSid", "From", "To", "Digits", "SpeechResult", "Confidence", "CallStatus",
           "CallDuration", "QueueResult", "QueueTime", "QueuePosition", "AvgQueueTime",
           "CurrentQueueSize", "DequeingCallSid", "DialCallStatus", "AnsweredBy", "Body",
