@@ -54,9 +54,10 @@ def twiml(resp: VoiceResponse) -> Response:
 
 
 def form(name: str) -> str:
-    """A form parameter as stripped text; missing or odd values become ''."""
+    """A form parameter as stripped text; missing or odd values become ''. NUL is dropped:
+    Twilio never sends it, and PostgreSQL's text refuses it (a record would never be kept)."""
     value = request.form.get(name, "")
-    return value.strip()[:500] if isinstance(value, str) else ""
+    return value.replace("\x00", "").strip()[:500] if isinstance(value, str) else ""
 
 
 def form_float(name: str) -> float | None:

@@ -136,7 +136,8 @@ def test_no_phone_number_or_call_id_is_stored(staff: Session,
     assert mark(csrf_client, body)[0] == 201
     stored = [(r.query, r.service_source_id, r.count) for r in rows(staff)]
     assert stored == [("zqxv caller # on #", "", 2), ("rent #", "rent", 1)]
-    text = repr([vars(r) for r in rows(staff)])
+    # (the columns only: an object's repr carries its memory address, which may hold "555")
+    text = repr([{k: v for k, v in vars(r).items() if not k.startswith("_")} for r in rows(staff)])
     for secret in ("555", "0199", "4165550199", CALL_SID, CALL_SID.upper(), "sam@"):
         assert secret not in text
 
