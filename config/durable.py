@@ -74,6 +74,18 @@ def is_unavailable(err: BaseException) -> bool:
     return isinstance(err, UNAVAILABLE) or bool(getattr(err, "connection_invalidated", False))
 
 
+def without_nul(value: Any) -> Any:
+    """`value` with NUL taken out of every string in it (a request can carry one anywhere:
+    a form field, a URL's query; a write holding one would fail, and be replayed, for ever)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {k: without_nul(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(without_nul(v) for v in value)
+    return value
+
+
 class DurableWriter:
     def __init__(self, makesession: sessionmaker[Session], journal: Journal, breaker: Breaker,
                  retry_seconds: float = 0.5,
@@ -94,6 +106,7 @@ class DurableWriter:
     def write(self, kind: str, payload: dict[str, Any]) -> None:
         if kind not in APPLIERS:
             raise KeyError(f"no applier for {kind!r}")
+        payload = without_nul(payload)  # PostgreSQL's text refuses NUL: never appliable
         if not self._backlog and self.breaker.allow() and not _out_of_time():
             try:
                 self._apply(kind, payload)
@@ -109,7 +122,7 @@ class DurableWriter:
         """Straight to the journal (replayed by the drain thread as soon as it can)."""
         if kind not in APPLIERS:
             raise KeyError(f"no applier for {kind!r}")
-        self.journal.append(kind, payload)
+        self.journal.append(kind, without_nul(payload))
         JOURNALED.labels(kind).inc()
         PENDING.inc()
         self._backlog = True

@@ -120,3 +120,12 @@ def test_order_is_kept_within_a_batch(app: Flask, db: Session) -> None:
     writer.drain()
     record = db.scalars(select(CallRecord)).one()
     assert record.result == "abandoned" and record.ended_at is not None
+
+
+def test_a_write_carrying_nul_is_kept_without_it() -> None:
+    """A request can carry NUL anywhere (the fuzz's CallSid); PostgreSQL's text refuses it,
+    so a write holding one would fail, and be replayed, for ever."""
+    from config.durable import without_nul
+
+    assert without_nul({"row": {"call_sid": "CA\x001", "n": 3, "tags": ["a\x00", "b"]}}) == {
+        "row": {"call_sid": "CA1", "n": 3, "tags": ["a", "b"]}}
