@@ -131,6 +131,16 @@ def record_talk(call_sid: str, seconds: float) -> None:
     writer().write("call_talk", {"call_sid": call_sid, "talk_seconds": max(0, round(seconds))})
 
 
+def fitted(row: dict[str, Any]) -> dict[str, Any]:
+    """Each text cut to its column's length: a request can carry anything (a forged or
+    garbled field), and a row PostgreSQL refuses as too long would never be kept."""
+    for key, value in row.items():
+        length = getattr(table.c[key].type, "length", None)
+        if isinstance(value, str) and length and len(value) > length:
+            row[key] = value[:length]
+    return row
+
+
 def _upsert(kind: str, call: CallSession, now: datetime, values: dict[str, Any],
             journal: bool = False) -> None:
     """INSERT the record, or merge into the existing one for this CallSid: one statement.
@@ -138,7 +148,7 @@ def _upsert(kind: str, call: CallSession, now: datetime, values: dict[str, Any],
     row = dict.fromkeys(table.c.keys())
     row.pop("id")
     row.update(call_sid=call.call_sid, started_at=_at(call.started_at) or now, **values)
-    payload = {"kind": kind, "lost": call.lost, "row": row}
+    payload = {"kind": kind, "lost": call.lost, "row": fitted(row)}
     if journal:
         writer().keep("call_record", payload)
     else:
