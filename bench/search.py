@@ -1,6 +1,7 @@
 """Benchmark: the directory search engines against full-text baselines, in one run, same records.
 
     python bench/search.py --services 52000 [--queries 1000] [--no-memory] [--no-rebuild]
+    python bench/search.py --services 996000 --generate-only   # fill the database, untimed
 
 On a PostgreSQL database (DATABASE_URL or --database-url; it is filled once: the 211 Miami
 records, 4,089 services, plus `--services` generated ones), for each engine: build time,
@@ -11,7 +12,9 @@ over the whole directory (a result is relevant when one of its codes is under a 
 code), with ratios to the first engine. Engines: ours in memory (`SearchIndex`), ours on
 PostgreSQL (`PgSearch`), SQLite FTS5 (bm25) and PostgreSQL full-text (ts_rank), terms OR-ed.
 `--no-memory` leaves out the memory engine (1M services: 5 GB a process); `--no-rebuild` keeps
-the PostgreSQL engine's tables as `directory generate` built them. No pass/fail.
+the PostgreSQL engine's tables as `directory generate` built them; `--generate-only` fills the
+database and stops (generating 1M takes half an hour: it can run beside other work, niced and
+outside the bench lock, and the timed run then finds it filled). No pass/fail.
 """
 
 from __future__ import annotations
@@ -207,9 +210,10 @@ def precision_at_5(run: Run, labels: list[dict[str, Any]]) -> float:
     return statistics.mean(scores)
 
 
-def prepare(database_url: str, services: int, pg_rebuild: bool) -> tuple[Any, float | None]:
+def prepare(database_url: str, services: int, pg_rebuild: bool,
+            generate_only: bool = False) -> tuple[Any, float | None]:
     """The app on the bench database, filled once; the PostgreSQL engine's tables built
-    (timed) unless `pg_rebuild` is off."""
+    (timed) unless `pg_rebuild` is off or `generate_only` (filling is not measured)."""
     upgrade(database_url)
     settings = replace(Settings(), database_url=database_url, search_engine="postgres")
     app = create_app(settings, store=MemoryStore())
@@ -236,6 +240,8 @@ def prepare(database_url: str, services: int, pg_rebuild: bool) -> tuple[Any, fl
         print(f"generated in {time.perf_counter() - started:.0f}s, peak RSS "
               f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB", flush=True)
     build_s = None
+    if generate_only:
+        return app, None
     if pg_rebuild:
         started = time.perf_counter()
         rebuild_unbounded(database_url)  # as `flask directory search-sync`
@@ -257,11 +263,17 @@ def main() -> None:
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
     parser.add_argument("--no-memory", action="store_true")
     parser.add_argument("--no-rebuild", action="store_true")
+    parser.add_argument("--generate-only", action="store_true",
+                        help="fill the database (Miami + generated) and stop")
     args = parser.parse_args()
     if not args.database_url.startswith("postgresql"):
         raise SystemExit("needs a PostgreSQL database (--database-url or DATABASE_URL)")
     labels = json.loads(LABELS.read_text(encoding="utf-8"))["queries"]
-    app, pg_build = prepare(args.database_url, args.services, not args.no_rebuild)
+    app, pg_build = prepare(args.database_url, args.services, not args.no_rebuild,
+                            args.generate_only)
+    if args.generate_only:
+        print("filled; measure with the same --services and --database-url", flush=True)
+        return
     engine = app.extensions["db_engine"]
     queries = mixed_queries(engine, labels, args.queries, random.Random(211))
     rows: list[Row] = []

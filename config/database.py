@@ -20,7 +20,7 @@ from flask import Flask, current_app, g
 from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
-from sqlalchemy.pool import QueuePool
+from sqlalchemy.pool import NullPool, QueuePool
 from sqlalchemy.types import TypeDecorator
 
 from config import deadline
@@ -183,6 +183,26 @@ def make_engine(url: str, waits: Waits = DEFAULT_WAITS, breaker: Breaker | None 
     if breaker is not None:
         guard_engine(engine, breaker)
     return engine
+
+
+def admin_engine(url: str, lock_wait: float | None = None) -> Engine:
+    """An engine for an admin's long job (`flask db upgrade`, the search tables' rebuild): no
+    bound on a statement, neither the server's `statement_timeout` (set to 0, whatever the
+    role or database default) nor the client's read timeout.
+
+    Such a job is all or nothing in one transaction, and at a million services one of its
+    statements takes minutes (migration 0015's postings fill, the rebuild's); the app's 30 s
+    bound would cut it off and roll the whole job back, so a large directory could never
+    be upgraded. `lock_wait` (seconds) still bounds its waits for a lock, so a migration
+    stuck behind a long reader fails instead of queueing the app's queries behind it.
+    One connection, not pooled (NullPool): the job holds it, then it is closed.
+    """
+    if url.startswith("sqlite"):
+        return make_engine(url)
+    options = "-c statement_timeout=0"
+    if lock_wait is not None:
+        options += f" -c lock_timeout={max(1, round(lock_wait * 1000))}"
+    return create_engine(url, poolclass=NullPool, connect_args={"options": options})
 
 
 def _bound_reads(engine: Engine, read_timeout: float, connect_timeout: float) -> None:

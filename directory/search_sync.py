@@ -18,11 +18,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
-from sqlalchemy.pool import NullPool
 
-from config.database import commit
+from config.database import admin_engine, commit
 from directory.models import Service
 from directory.search_index import DocData
 from directory.search_loader import load_docs
@@ -170,7 +169,7 @@ def rebuild_unbounded(database_url: str) -> int:
     statement (`config.database`): an admin's job (`flask directory search-sync`, the
     bench), whose postings statement takes minutes at a million services. Returns the
     number indexed."""
-    engine = create_engine(database_url, poolclass=NullPool)
+    engine = admin_engine(database_url)  # no lock bound: it may wait for an import's sync
     try:
         with Session(engine) as db:
             count = rebuild(db)

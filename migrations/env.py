@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from config.database import Base, make_engine
+from config.database import DEFAULT_WAITS, Base, admin_engine
 from config.models import import_all_models
 
 import_all_models()
@@ -21,7 +21,10 @@ def run_migrations_offline() -> None:
 
 
 def run_migrations_online() -> None:
-    engine = make_engine(str(context.config.get_main_option("sqlalchemy.url")))
+    # No bound on a statement (a fill at a million services takes minutes: `admin_engine`);
+    # lock waits keep the app's bound.
+    engine = admin_engine(str(context.config.get_main_option("sqlalchemy.url")),
+                          lock_wait=DEFAULT_WAITS.read)
     with engine.connect() as connection:
         context.configure(
             connection=connection, target_metadata=target_metadata, render_as_batch=True
