@@ -80,7 +80,7 @@ def next_for(resp: VoiceResponse, on_duty: OnDuty, agent_sid: str,
              first: bool = False) -> VoiceResponse:
     """The specialist's next call: a callback owed, else the caller at the head of the line
     claimed and joined in a conference, else a short wait and a look again (`idle`).
-    Without the store or the database (no claim), Twilio's <Dial><Queue> bridges directly.
+    Without the store (no claim), Twilio's <Dial><Queue> bridges directly.
     A waiting specialist whom a consult or a wake has taken (`ivr.idle_agents`) waits for
     its redirect instead."""
     if not first and not looks_again(on_duty, agent_sid):

@@ -3,25 +3,28 @@
 Twilio's queue stays the holding place; the system decides who gets whom. A specialist who
 dials in (or who is waiting, `ivr.agent.idle`) claims the caller at the head of their
 provider's figures (`QueueFigures.claim_next`, atomic), hears a whisper about exactly that
-caller and waits in the caller's conference; after the commit the outbox asks Twilio's REST
+caller and waits in the caller's conference; once the specialist is answered the app asks Twilio's REST
 API to redirect the caller's queued call to `/voice/join`, which joins them to it. So the
 whisper and the screen pop describe the caller the specialist gets, and conference controls
 (interpreter, transfers, hold, supervisors) have a conference to act on.
 
 What keeps a caller from being stranded:
-- the REST request runs off the webhook's thread (`outbox`, background), retried while
-  Twilio is away; meanwhile the caller's own hold step sees the claim and leaves the queue
-  for the conference by itself (`hold_step`), so a lost request costs one hold segment;
-- a caller who hung up before the redirect (Twilio's 21220) sends the specialist back to
-  waiting, told so; a caller redirected to a conference the specialist already left is put
-  back in line at their place (`/voice/join`);
-- with the store or the database away there is no claim (`NoClaim`): the specialist takes
-  the old path, `<Dial><Queue>`, where Twilio bridges the head of the queue directly.
+- the REST request runs off the webhook's thread once the claim has answered (an outbox
+  `nudge`: no row, so a claim needs no database and specialists go on claiming through a
+  database outage); it is tried once, and the caller's own hold step is its backstop: it
+  sees the claim and leaves the queue for the conference by itself (`hold_step`), so a lost
+  request costs one hold segment;
+- a caller who hung up before the redirect (Twilio's 21220, or their status callback
+  first) sends the specialist back to waiting, told so; a caller redirected to a
+  conference the specialist already left is put back in line at their place (`/voice/join`);
+- with the store away there is no claim (`NoClaim`): the specialist takes the old path,
+  `<Dial><Queue>`, where Twilio bridges the head of the queue directly.
 """
 
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 
 from flask import Blueprint, current_app, request, url_for
@@ -36,13 +39,13 @@ from config.extensions import deployment, settings, store
 from config.shared_store import DependencyDown
 from ivr import call_controls, prompts, records, screen_pop
 from ivr.call_state import url_state
-from ivr.calls import best_effort, database_allowed, figures, load_call, save_call
+from ivr.calls import best_effort, figures, load_call, save_call
 from ivr.conference_state import LiveCall, LiveCalls, conference_name
 from ivr.metrics import degraded
 from ivr.roster import OnDuty
 from ivr.routing_step import enqueue_verb
 from ivr.session import CallSession
-from ivr.webhook import empty, form, undo_if_failed, webhook
+from ivr.webhook import after_answer, empty, form, undo_if_failed, webhook
 from ivr.whisper import pop_event, whisper_text
 
 log = logging.getLogger(__name__)
@@ -54,7 +57,7 @@ LEAVE_AFTER = 5.0  # seconds a claim is left to the REST redirect before the hol
 
 
 class NoClaim(Exception):
-    """The claim needs the store and the database (for the outbox): one is away."""
+    """The claim needs the store: it is away."""
 
 
 def live_calls(writes: Any = None) -> LiveCalls:
@@ -62,12 +65,10 @@ def live_calls(writes: Any = None) -> LiveCalls:
 
 
 def claim_caller(on_duty: OnDuty, agent_sid: str) -> tuple[LiveCall, CallSession] | None:
-    """The head of the provider's line, claimed for this specialist, with the redirect owed.
-    None: nobody waits. Raises NoClaim when the claim cannot be made or kept."""
+    """The head of the provider's line, claimed for this specialist, with the redirect sent
+    once the specialist is answered. None: nobody waits. Raises NoClaim when the claim
+    cannot be made or kept."""
     if settings().call_bridge != "conference" or not agent_sid:
-        raise NoClaim
-    if not database_allowed():
-        degraded("database")
         raise NoClaim
     try:
         claimed = figures().claim_next(on_duty.provider)
@@ -87,23 +88,23 @@ def claim_caller(on_duty: OnDuty, agent_sid: str) -> tuple[LiveCall, CallSession
         with store().batch() as writes:
             live_calls(writes).save(live)
             screen_pop.publish(writes, on_duty.id, pop_event(call, live.claimed_at - joined_queue))
-        undo_if_failed(lambda: give_back(live))  # no redirect owed if the commit fails
+        undo_if_failed(lambda: give_back(live))  # and no redirect sent if the view fails
     except DependencyDown as err:
         degraded("redis")
         raise NoClaim from err
     state = url_state(call)
-    outbox.owe(db_session(), BRING, {
+    after_answer(partial(current_app.extensions["outbox"].nudge, partial(bring, {
         "caller_sid": caller_sid, "agent_sid": agent_sid, "sp": on_duty.id,
         "ap": on_duty.provider,
         "join": url_for("conference.join", **state, sp=on_duty.id, ap=on_duty.provider),
-        "missed": url_for("agent.idle", ap=on_duty.provider, sp=on_duty.id, missed=1)}, now())
+        "missed": url_for("agent.idle", ap=on_duty.provider, sp=on_duty.id, missed=1)})))
     return live, call
 
 
 def give_back(live: LiveCall) -> None:
-    """The claim's request did not commit (so no redirect is owed, and the specialist is
-    answered the fallback): the caller back at their place in line, the live call gone,
-    so their hold step does not lead them into a conference nobody will join."""
+    """The claim's request failed (so no redirect is sent, and the specialist is answered
+    the fallback): the caller back at their place in line, the live call gone, so their
+    hold step does not lead them into a conference nobody will join."""
     figures().relist(live.provider, live.caller_sid, live.joined_queue_at)
     live_calls().drop(live.caller_sid)
 
@@ -134,10 +135,11 @@ def caller_joins(resp: VoiceResponse, caller_sid: str, language: str,
     return resp
 
 
-@outbox.handler(BRING, background=True)
+@outbox.handler(BRING, background=True)  # (rows owed by versions that owed the redirect)
 def bring(payload: dict[str, Any]) -> None:
-    """Redirect the claimed caller's queued call to their conference (REST, after the commit).
-    A redelivery after the caller joined, or after the claim was dropped, does nothing."""
+    """Redirect the claimed caller's queued call to their conference (REST, after the answer).
+    A late one, after the caller joined or the claim was dropped, does nothing; one Twilio
+    fails is left to the caller's hold step."""
     live = live_calls().get(str(payload["caller_sid"]))
     if live is None or live.joined_at or live.ended_at or live.agent_sid != payload["agent_sid"]:
         return
@@ -147,10 +149,23 @@ def bring(payload: dict[str, Any]) -> None:
         client.calls(live.caller_sid).update(url=base + str(payload["join"]), method="POST")
     except TwilioRestException as err:
         if err.code not in CALL_GONE:
-            raise  # stays owed; meanwhile the caller's hold step leaves for the conference
+            raise  # the caller's hold step leaves for the conference
         log.info("caller %s was gone before the redirect (%s)", live.caller_sid, err.code)
         live_calls().end(live, now().timestamp())
         client.calls(live.agent_sid).update(url=base + str(payload["missed"]), method="POST")
+
+
+def caller_gone(caller_sid: str) -> None:
+    """The caller's call has ended (their status callback): a claim on them that nobody
+    joined is over, and its specialist, waiting in an empty conference, is sent back to
+    waiting, told so (the redirect that would have found the caller gone may have been lost)."""
+    live = live_calls().get(caller_sid)
+    if live is None or live.joined_at or live.ended_at:
+        return
+    live_calls().end(live, now().timestamp())
+    current_app.extensions["outbox"].nudge(partial(release, {
+        "agent_sid": live.agent_sid,
+        "missed": url_for("agent.idle", ap=live.provider, sp=live.specialist_id, missed=1)}))
 
 
 RELEASE = "conference.release"

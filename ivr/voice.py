@@ -478,4 +478,7 @@ def status() -> VoiceResponse:
         with best_effort(), store().batch() as writes:  # leave the queue, forget the session
             figures(writes).call_ended(call.call_sid, call.provider)
             sessions(writes).drop(call.call_sid)
+        if call.provider and settings().call_bridge == "conference":
+            with best_effort():  # a claim on them nobody joined: its specialist waits on
+                conference.caller_gone(call.call_sid)
     return empty()

@@ -87,6 +87,7 @@ def webhook(fallback: Callable[[], VoiceResponse],
             try:
                 resp = view(*args, **kwargs)
                 database.commit_if_used()
+                _after_answer()
                 return twiml(resp), g.pop("degraded", set())
             except Exception as err:
                 causes = g.pop("degraded", set())
@@ -101,6 +102,7 @@ def webhook(fallback: Callable[[], VoiceResponse],
                 WEBHOOK_FALLBACKS.labels(request.endpoint or "unknown").inc()
                 _rollback()
                 _undo()
+                g.pop("after_answer", None)
                 return twiml(fallback()), causes
 
         @functools.wraps(view)
@@ -224,6 +226,18 @@ def _undo() -> None:
             undo()
         except DependencyDown:
             log.warning("webhook %s: could not undo its store work (store away)", request.path)
+
+
+def after_answer(effect: Callable[[], None]) -> None:
+    """An effect that must follow this view's answer and never a fallback (a claimed
+    caller's redirect: with the fallback the specialist takes the queue, not the claim):
+    run once the view has answered and its session committed."""
+    g.setdefault("after_answer", []).append(effect)
+
+
+def _after_answer() -> None:
+    for effect in g.pop("after_answer", []):
+        effect()
 
 
 def empty() -> VoiceResponse:

@@ -10,20 +10,18 @@ import contextlib
 import threading
 import urllib.parse
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any, cast
 
 import pytest
 from flask import Flask
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.extensions import store
-from config.outbox import OutboxEntry
 from config.shared_store import SharedStore
 from ivr import screen_pop
+from ivr.agent import roster
 from ivr.calls import figures
 from ivr.conference_state import LiveCalls
 from ivr.models import CallRecord, Specialist
@@ -205,42 +203,75 @@ def test_two_claims_that_read_the_same_head_take_two_callers(store: SharedStore)
     assert QueueFigures(store).waiting_callers("north") == []
 
 
-@contextmanager
-def outbox_refused(db: Session) -> Iterator[None]:
-    """The database refuses the request's owed redirect (a trigger on the outbox table): it
-    fails after the claim is made in the store and before the request commits."""
-    if db.bind is not None and db.bind.dialect.name == "postgresql":
-        db.execute(text("CREATE FUNCTION refuse_outbox() RETURNS trigger AS $$ BEGIN "
-                        "RAISE EXCEPTION 'outbox refused'; END $$ LANGUAGE plpgsql"))
-        db.execute(text("CREATE TRIGGER refuse_outbox BEFORE INSERT ON outbox FOR EACH ROW "
-                        "EXECUTE FUNCTION refuse_outbox()"))
-        drop = ["DROP TRIGGER refuse_outbox ON outbox", "DROP FUNCTION refuse_outbox()"]
-    else:
-        db.execute(text("CREATE TRIGGER refuse_outbox BEFORE INSERT ON outbox "
-                        "BEGIN SELECT RAISE(ABORT, 'outbox refused'); END"))
-        drop = ["DROP TRIGGER refuse_outbox"]
-    db.commit()
-    try:
-        yield
-    finally:
-        for statement in drop:
-            db.execute(text(statement))
-        db.commit()
-
-
-def test_a_claim_whose_request_does_not_commit_gives_the_caller_back(
-        app: Flask, db: Session, twilio: SignedClient, rest: RestApi) -> None:
-    """The specialist is answered Twilio's <Dial><Queue> (the fallback), and the caller is
-    back in line for it, with no live call left to lead them into an empty conference."""
+def test_a_claim_whose_request_fails_gives_the_caller_back_and_sends_no_redirect(
+        app: Flask, db: Session, twilio: SignedClient, rest: RestApi,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The view fails after the claim (here its whisper): the specialist is answered Twilio's
+    <Dial><Queue> (the fallback), the caller is back in line for it, with no live call left
+    to lead them into an empty conference, and no redirect pulls them out of the queue."""
     db.add(Specialist(name="North", phone="+18075557200", provider="north", languages="en,fr"))
     db.commit()
     queue_caller(twilio, "CAkept", "+18075550122", ["1", "1"])
-    with outbox_refused(db):
-        root = twiml(twilio.post("/agent/incoming", CallSid="CAagentK", From="+18075557200"))
+    rest.calls.states.update({"CAkept": "in-progress", "CAagentK": "in-progress"})
+
+    def broken(*_: Any) -> str:
+        raise RuntimeError("the whisper broke")
+
+    monkeypatch.setattr("ivr.conference.whisper_text", broken)
+    root = twiml(twilio.post("/agent/incoming", CallSid="CAagentK", From="+18075557200"))
     assert root.find("Dial/Queue") is not None, ET.tostring(root)
+    app.extensions["outbox"].settle()
+    assert "CAkept" not in rest.calls.redirects
     with app.app_context():
         assert LiveCalls(store()).get("CAkept") is None
         assert figures().position("north", "CAkept") is not None  # still in line, claimable
+
+
+def test_claims_go_on_while_the_database_is_away(
+        app: Flask, db: Session, twilio: SignedClient, rest: RestApi) -> None:
+    """The claim and its redirect need the store only: with the database's breaker open the
+    specialist still gets the caller, in a conference, and the caller is redirected there."""
+    db.add(Specialist(name="North", phone="+18075557200", provider="north", languages="en,fr"))
+    db.commit()
+    queue_caller(twilio, "CAdbaway", "+18075550133", ["1", "1"])
+    rest.calls.states.update({"CAdbaway": "in-progress", "CAagentD": "in-progress"})
+    with app.app_context():  # the roster held in memory knows them from before the outage
+        assert roster().lookup("+18075557200").specialist is not None
+    breaker = app.extensions["db_breaker"]
+    for _ in range(10):
+        breaker.failed("the database is away")
+    assert breaker.is_open
+    root = twiml(twilio.post("/agent/incoming", CallSid="CAagentD", From="+18075557200"))
+    room = root.find("Dial/Conference")
+    assert room is not None and room.text == "call-CAdbaway", ET.tostring(root)
+    app.extensions["outbox"].settle()
+    assert urllib.parse.urlsplit(rest.calls.redirects["CAdbaway"]).path == "/voice/join"
+
+
+def test_a_caller_who_hangs_up_before_a_lost_redirect_frees_their_specialist(
+        app: Flask, db: Session, twilio: SignedClient, rest: RestApi) -> None:
+    """Twilio fails the redirect (tried once), then the caller hangs up: their status
+    callback ends the claim and sends the specialist, alone in the conference, back to
+    waiting, told the caller hung up."""
+    db.add(Specialist(name="North", phone="+18075557200", provider="north", languages="en,fr"))
+    db.commit()
+    queue_caller(twilio, "CAquit", "+18075550144", ["1", "1"])
+    rest.calls.states.update({"CAquit": "in-progress", "CAagentQ": "in-progress"})
+    rest.calls.failing.add("CAquit")
+    root = twiml(twilio.post("/agent/incoming", CallSid="CAagentQ", From="+18075557200"))
+    assert root.find("Dial/Conference") is not None
+    app.extensions["outbox"].settle()
+    assert "CAquit" not in rest.calls.redirects and "CAagentQ" not in rest.calls.redirects
+    twilio.post("/voice/status", CallSid="CAquit", From="+18075550144", CallStatus="completed",
+                CallDuration="95")
+    app.extensions["outbox"].settle()
+    back = rest.calls.redirects.get("CAagentQ")
+    assert back is not None and urllib.parse.urlsplit(back).path == "/agent/idle", back
+    told = twiml(twilio.post(path_of(back), CallSid="CAagentQ", From="+18075557200"))
+    assert "hung up before you were connected" in spoken(told)
+    with app.app_context():
+        live = LiveCalls(store()).get("CAquit")
+        assert live is not None and live.ended_at
 
 
 def test_a_caller_twilio_bridges_to_a_degraded_worker_ends_another_specialists_claim(
@@ -255,7 +286,7 @@ def test_a_caller_twilio_bridges_to_a_degraded_worker_ends_another_specialists_c
     degraded = db.scalar(select(Specialist.id).where(Specialist.phone == "+18075557301"))
     queue_caller(twilio, "CAboth", "+18075550155", ["1", "1"])
     rest.calls.states.update({"CAboth": "in-progress", "CAclaims": "in-progress"})
-    rest.calls.failing.add("CAboth")  # the redirect meets a bad moment at Twilio: owed still
+    rest.calls.failing.add("CAboth")  # the redirect meets a bad moment at Twilio: lost
     claimed = twiml(twilio.post("/agent/incoming", CallSid="CAclaims", From="+18075557300"))
     assert claimed.find("Dial/Conference") is not None
     app.extensions["outbox"].settle()
@@ -265,10 +296,11 @@ def test_a_caller_twilio_bridges_to_a_degraded_worker_ends_another_specialists_c
     back = rest.calls.redirects.get("CAclaims")
     assert back is not None and urllib.parse.urlsplit(back).path == "/agent/idle"
     assert "missed=1" in back
-    rest.calls.failing.clear()  # Twilio is well again: the owed redirect is retried...
-    with app.app_context():
-        owed = [e.id for e in db.scalars(select(OutboxEntry).where(OutboxEntry.delivered_at.is_(None)))]
-    app.extensions["outbox"].deliver(owed)
-    assert "CAboth" not in rest.calls.redirects  # ...and does nothing: the caller stays bridged
+    rest.calls.failing.clear()  # Twilio is well again: nothing redirects the caller out
+    app.extensions["outbox"].settle()
+    assert "CAboth" not in rest.calls.redirects
+    with app.app_context():  # nor will their hold step (they are bridged: it has none)
+        live = LiveCalls(store()).get("CAboth")
+        assert live is not None and live.ended_at
     db.expire_all()
     assert db.scalars(select(CallRecord)).one().specialist_id == degraded
