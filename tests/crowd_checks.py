@@ -10,11 +10,11 @@ every survey answer given kept.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ivr.models import CallRecord
@@ -87,26 +87,28 @@ def audit(calls: Sequence[Placed], db: Session) -> Audit:
     out = Audit(placed=len(calls))
     sids = [c.sid for c in calls if c.sid]
     records: dict[str, CallRecord] = {}
-    kept: Counter[str] = Counter()
+    kept: defaultdict[str, set[str]] = defaultdict(set)
     for chunk in _chunks(sids):
         records.update((r.call_sid, r) for r in db.scalars(
             select(CallRecord).where(CallRecord.call_sid.in_(chunk))))
-        kept.update(dict(db.execute(select(SurveyAnswer.call_sid, func.count()).where(
-            SurveyAnswer.call_sid.in_(chunk)).group_by(SurveyAnswer.call_sid)).all()))
+        for call_sid, question in db.execute(select(SurveyAnswer.call_sid, SurveyAnswer.question)
+                                             .where(SurveyAnswer.call_sid.in_(chunk))):
+            kept[call_sid].add(question)
     for call in calls:
         _audit_call(out, call, records.get(call.sid), kept[call.sid])
     return out
 
 
-def _audit_call(out: Audit, call: Placed, record: CallRecord | None, kept: int) -> None:
+def _audit_call(out: Audit, call: Placed, record: CallRecord | None, kept: set[str]) -> None:
     def problem(counter: str, text: str) -> None:
         setattr(out, counter, getattr(out, counter) + 1)
         if len(out.problems) < 20:
             out.problems.append(f"{call.sid} ({call.plan.from_number}): {text}")
 
     out.requests += len(call.requests)
-    out.answers_given += call.answers_given
-    out.answers_kept += min(kept, call.answers_given)
+    given = call.questions_answered
+    out.answers_given += len(given)
+    out.answers_kept += len(given & kept)
     out.failed_requests += len(call.failures)
     out.safe_routed += call.safe_routed
     out.turned_away += call.turned_away
@@ -131,5 +133,5 @@ def _audit_call(out: Audit, call: Placed, record: CallRecord | None, kept: int) 
         problem("answered_without_specialist", "answered, no specialist")
     if call.bridged and record.result != "answered":
         problem("bridged_not_answered", f"bridged, record says {record.result}")
-    if kept < call.answers_given:
-        out.problems.append(f"{call.sid}: {call.answers_given - kept} survey answers lost")
+    if given - kept:
+        out.problems.append(f"{call.sid}: survey answers lost: {sorted(given - kept)}")

@@ -45,6 +45,7 @@ class Request:
     seconds: float
     status: int | None  # None: no answer at all (refused, cut, or past Twilio's 15 s)
     survey_answer: bool  # an answer to a survey question (keys or speech) the app took
+    question: str = ""  # the survey question it answered (the `q` of our answer URL)
 
 
 @dataclass
@@ -80,8 +81,12 @@ class Placed:
                 if line.who == "queue" and "joins queue" in line.text]
 
     @property
-    def answers_given(self) -> int:
-        return sum(1 for r in self.requests if r.survey_answer)
+    def questions_answered(self) -> set[str]:
+        """The survey questions the caller answered: one each, however often a question was
+        asked (again when an answer was not understood, as when a shed earlier step has
+        put the caller's scripted keys on the wrong question); the database keeps one
+        answer per call and question."""
+        return {r.question for r in self.requests if r.survey_answer}
 
     def said_after_menu(self) -> list[tuple[str, str]]:
         """(language, text) of everything said to the caller after they chose a language."""
@@ -114,6 +119,7 @@ class Recording:
             self.placed.sid = params.get("CallSid", "")
         path = urllib.parse.urlsplit(url).path
         answer = path == "/survey/answer" and bool(params.get("Digits") or params.get("SpeechResult"))
+        question = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query).get("q", [""])[0]
         started = time.perf_counter()
         try:
             status, body = self.inner.post(url, params)
@@ -121,7 +127,8 @@ class Recording:
             self.placed.requests.append(Request(path, time.perf_counter() - started, None, False))
             raise
         self.placed.requests.append(
-            Request(path, time.perf_counter() - started, status, answer and status == 200))
+            Request(path, time.perf_counter() - started, status, answer and status == 200,
+                    question if answer else ""))
         return status, body
 
 
