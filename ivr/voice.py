@@ -40,7 +40,7 @@ from ivr.matching import (
 from ivr.menus import ask, retry_or_default
 from ivr.routing_step import enqueue_call, last_resort, overflow_call, safe_route, safe_route_here
 from ivr.session import CallSession
-from ivr.webhook import attempt_arg, empty, form, form_float, webhook
+from ivr.webhook import attempt_arg, empty, form, form_float, url_language, webhook
 from routing.engine.disaster import DisasterMode
 from routing.engine.figures import Figures, estimate_wait
 from routing.engine.location import region_from_caller_id, region_from_speech
@@ -305,8 +305,18 @@ def information_choice() -> VoiceResponse:
     return resp
 
 
+def hold_fallback() -> VoiceResponse:
+    """When /voice/hold fails, overruns or is shed: reassurance and music, in the caller's
+    language, which the waitUrl carries (an interpreter caller: "please hold" in theirs)."""
+    resp = VoiceResponse()
+    if prompts.say_interpreter_hold(resp, request.args.get("i")):
+        resp.play(settings().hold_music_url)
+        return resp
+    return hold_message(resp, url_language(), None, None)
+
+
 @bp.post("/hold")
-@webhook(fallback=lambda: hold_message(VoiceResponse(), "en", None, None))
+@webhook(fallback=hold_fallback)
 def hold() -> VoiceResponse:
     """Twilio's waitUrl: tell the caller where they stand; <Leave/> once past the max wait.
 

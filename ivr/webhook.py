@@ -68,6 +68,13 @@ def form_float(name: str) -> float | None:
     return value if value == value and 0 <= value < 10**7 else None  # rejects NaN, negatives
 
 
+def url_language() -> str:
+    """The caller's language as this request's URL carries it (our TwiML put it there), for a
+    fallback that answers from the request alone; English when it carries none we speak."""
+    language = request.args.get("l", "en")
+    return language if language in {"en", "fr"} else "en"
+
+
 def attempt_arg() -> int:
     """Which try at a menu this is (from the action URL); garbage counts as the first."""
     raw = request.args.get("attempt", "0")

@@ -22,6 +22,8 @@ from ivr.simulator.crowd import Placed, Plan
 from routing.engine.default_rules import default_ruleset
 from survey.models import SurveyAnswer
 
+EXAMPLES_EACH = 4  # calls shown per kind of problem
+
 PLANS = (
     Plan("+18075550123", ("1", "1", "5", "1", "1", "3"), "en", "north", 4),
     Plan("+17055550123", ("1", "say:Sudbury", "2", "4", "1", "2", "3"), "en", "north", 4),
@@ -101,9 +103,11 @@ def audit(calls: Sequence[Placed], db: Session) -> Audit:
 
 def _audit_call(out: Audit, call: Placed, record: CallRecord | None, kept: set[str]) -> None:
     def problem(counter: str, text: str) -> None:
-        setattr(out, counter, getattr(out, counter) + 1)
-        if len(out.problems) < 20:
-            out.problems.append(f"{call.sid} ({call.plan.from_number}): {text}")
+        count = getattr(out, counter) + 1
+        setattr(out, counter, count)
+        if count <= EXAMPLES_EACH:
+            out.problems.append(f"{counter}: {call.sid} ({call.plan.from_number}): {text}; "
+                                f"asked {' '.join(call.paths_asked())}")
 
     out.requests += len(call.requests)
     given = call.questions_answered
@@ -133,5 +137,5 @@ def _audit_call(out: Audit, call: Placed, record: CallRecord | None, kept: set[s
         problem("answered_without_specialist", "answered, no specialist")
     if call.bridged and record.result != "answered":
         problem("bridged_not_answered", f"bridged, record says {record.result}")
-    if given - kept:
-        out.problems.append(f"{call.sid}: survey answers lost: {sorted(given - kept)}")
+    if given - kept and out.answers_given - out.answers_kept <= EXAMPLES_EACH:
+        out.problems.append(f"answers_lost: {call.sid}: {sorted(given - kept)}")

@@ -14,6 +14,7 @@ from ivr.cli import DEMO_SPECIALISTS
 from ivr.simulator.cli import SimClock
 from ivr.simulator.engine import Exchange
 from tests.calls import add_specialists, only_record, place_call
+from tests.twilio_helpers import SignedClient, spoken, twiml
 
 CENTRAL_EAST_CALLER = "+17057260123"  # Central East: max wait 600 s, overflow to Central
 FALLBACK = "+14165550100"
@@ -62,3 +63,23 @@ def test_nobody_answers_the_call_reaches_the_staffed_fallback_line(app: Flask, c
     assert any("please stay on the line" in s for s in hold)
     record = only_record(db)
     assert (record.overflowed, record.result) == (True, "transferred")
+
+
+@pytest.mark.parametrize(("query", "words"), [
+    ("l=fr&r=east&n=housing&p=east", "Merci de patienter"),
+    ("l=en&i=pa&r=central&p=central", "ਕਿਰਪਾ"),  # an interpreter caller: held in Punjabi
+])
+def test_a_failed_hold_step_reassures_in_the_callers_language(
+        twilio: SignedClient, monkeypatch: pytest.MonkeyPatch, query: str, words: str) -> None:
+    """The hold step's fallback (a failure, an overrun, a shed request) answers from the
+    request alone: the waitUrl carries the caller's language, so a French caller is not
+    told in English to stay on the line."""
+
+    def broken(*_: object) -> None:
+        raise RuntimeError("the hold step broke")
+
+    monkeypatch.setattr("ivr.voice.load_call", broken)
+    root = twiml(twilio.post(f"/voice/hold?{query}&ap=east", CallSid="CAheld",
+                             From="+16135550123", QueuePosition="2", QueueTime="30"))
+    assert words in spoken(root), spoken(root)
+    assert root.find("Play") is not None

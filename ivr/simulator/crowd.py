@@ -88,6 +88,10 @@ class Placed:
         answer per call and question."""
         return {r.question for r in self.requests if r.survey_answer}
 
+    def paths_asked(self) -> list[str]:
+        """The webhooks the call asked, in order, each marked ! if it got no answer."""
+        return [r.path + ("" if r.status == 200 else "!") for r in self.requests]
+
     def said_after_menu(self) -> list[tuple[str, str]]:
         """(language, text) of everything said to the caller after they chose a language."""
         lines = self.transcript.lines
