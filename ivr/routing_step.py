@@ -163,8 +163,9 @@ def safe_route(language: str = "en", state: dict[str, Any] | None = None) -> Voi
 
 
 
-def safe_route_here() -> VoiceResponse:
-    """The safe route in the caller's language, when the URL carries it (every fallback).
+def safe_route_here(known: dict[str, str] | None = None) -> VoiceResponse:
+    """The safe route in the caller's language, when the URL carries it (every fallback),
+    or `known`: facts the failed step's own request carries (the language just chosen).
 
     The fallback won (a view given up on is refused its commit), so the route recorded is
     this one: the safe route's provider, with the facts the URL carries, journaled (no
@@ -176,6 +177,7 @@ def safe_route_here() -> VoiceResponse:
     from ivr.call_state import STATE_PARAMS
 
     state: dict[str, Any] = {k: v for k, v in request.args.items() if k in STATE_PARAMS}
+    state.update(known or {})
     language = state.get("l", "en")
     resp = safe_route(language if language in {"en", "fr"} else "en", state)
     if state:

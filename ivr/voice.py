@@ -123,8 +123,19 @@ def language_menu(resp: VoiceResponse, call: CallSession, attempt: int,
                state=url_state(call))
 
 
+def language_fallback() -> VoiceResponse:
+    """When /voice/language fails, overruns or is shed: the safe route in the language the
+    caller has just chosen (read from the request alone), filed under it."""
+    try:
+        choice = match_language_choice(form("Digits"), form("SpeechResult"))
+    except Exception:  # a fallback answers whatever happens here
+        log.exception("the language fallback could not read the choice")
+        choice = None
+    return safe_route_here({"l": choice} if choice in {"en", "fr"} else None)
+
+
 @bp.post("/language")
-@webhook(fallback=safe_route_here)
+@webhook(fallback=language_fallback)
 def language() -> VoiceResponse:
     call, attempt, resp = load_call(form("CallSid")), attempt_arg(), VoiceResponse()
     speech = form("SpeechResult")

@@ -14,7 +14,10 @@ from dataclasses import dataclass
 
 import pytest
 from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from ivr.models import CallRecord
 from tests.twilio_helpers import Fallbacks, SignedClient, spoken, twiml, verbs
 
 WEBHOOKS = [
@@ -278,3 +281,24 @@ def test_api_errors_are_json(twilio: SignedClient, method: str, path: str, statu
     resp = twilio.client.open(path, method=method)
     assert resp.status_code == status and resp.is_json
     assert resp.get_json()["error"]
+
+
+def test_a_failed_language_step_takes_the_safe_route_in_the_language_chosen(
+        twilio: SignedClient, app: Flask, db: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The caller has pressed 2 (French) when the step fails (or is shed): the safe route
+    apologises in French, and the call is filed as French, from the request alone."""
+    def broken(*_a: object, **_k: object) -> None:
+        raise RuntimeError("the language step broke")
+
+    answer(twilio, "/voice/incoming", CallSid="CAfr", From="+16135550123")
+    monkeypatch.setattr("ivr.voice.after_language", broken)
+    watch = Fallbacks()
+    root = twiml(twilio.post("/voice/language?r=east", CallSid="CAfr", From="+16135550123",
+                             Digits="2"))
+    assert watch.fired() == 1
+    check(root, Expect(("Say", "Enqueue"), ("un problème est survenu",), queue="211-central",
+                       languages=frozenset({"fr-CA"})))
+    app.extensions["durable"].wait_drained(timeout=10)
+    db.expire_all()
+    record = db.scalars(select(CallRecord).where(CallRecord.call_sid == "CAfr")).one()
+    assert (record.language, record.region) == ("fr", "east")
