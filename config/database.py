@@ -213,6 +213,13 @@ def _bound_reads(engine: Engine, read_timeout: float, connect_timeout: float) ->
     the journal now, and a request with more time (or the journal's replay) reconnects."""
     factory = _bounded_class(read_timeout)
 
+    @event.listens_for(engine, "handle_error")
+    def deadline_cut(ctx: Any) -> None:
+        # Our own cut closes its connection, which SQLAlchemy takes for a disconnect and by
+        # default re-opens the whole pool for: the server is fine, so keep the others.
+        if isinstance(ctx.original_exception, DeadlineReached):
+            ctx.invalidate_pool_on_disconnect = False
+
     @event.listens_for(engine, "do_connect")
     def connect(_dialect: Any, _record: Any, cargs: Any, cparams: dict[str, Any]) -> Any:
         if _left(connect_timeout) < connect_timeout:

@@ -212,8 +212,20 @@ def location_menu(resp: VoiceResponse, call: CallSession, attempt: int) -> Voice
                state=url_state(call))
 
 
+def location_fallback() -> VoiceResponse:
+    """When /voice/location fails, overruns or is shed: the safe route, with the call filed
+    under the place the caller has just said when it is recognised (from the request alone
+    and the deployment's own files), so the planners' figures keep its region."""
+    try:
+        place = region_from_speech(form("SpeechResult"), data_files())
+    except Exception:  # a fallback answers whatever happens here
+        log.exception("the location fallback could not read the place")
+        place = None
+    return safe_route_here({"r": place.region, "rs": place.source} if place else None)
+
+
 @bp.post("/location")
-@webhook(fallback=safe_route_here)
+@webhook(fallback=location_fallback)
 def location() -> VoiceResponse:
     call, attempt, resp = load_call(form("CallSid")), attempt_arg(), VoiceResponse()
     dep = deployment()

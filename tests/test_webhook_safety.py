@@ -302,3 +302,22 @@ def test_a_failed_language_step_takes_the_safe_route_in_the_language_chosen(
     db.expire_all()
     record = db.scalars(select(CallRecord).where(CallRecord.call_sid == "CAfr")).one()
     assert (record.language, record.region) == ("fr", "east")
+
+
+def test_a_failed_location_step_files_the_call_under_the_place_said(
+        twilio: SignedClient, app: Flask, db: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 705 caller (the area code spans regions) says "Sudbury" when the step fails (or is
+    shed): the safe route, and the call filed under North, from the request alone."""
+    def broken(*_a: object, **_k: object) -> None:
+        raise RuntimeError("the location step broke")
+
+    monkeypatch.setattr("ivr.voice.need_menu", broken)
+    watch = Fallbacks()
+    root = twiml(twilio.post("/voice/location?l=en", CallSid="CAsud", From="+17055550123",
+                             SpeechResult="Sudbury"))
+    assert watch.fired() == 1
+    check(root, Expect(("Say", "Enqueue"), ("something went wrong",), queue="211-central"))
+    app.extensions["durable"].wait_drained(timeout=10)
+    db.expire_all()
+    record = db.scalars(select(CallRecord).where(CallRecord.call_sid == "CAsud")).one()
+    assert (record.language, record.region) == ("en", "north")
