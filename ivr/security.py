@@ -15,6 +15,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from config.extensions import settings
+from config.headers import for_machines
 from ivr.metrics import REJECTED_SIGNATURES
 
 SIGNATURE_HEADER = "X-Twilio-Signature"
@@ -52,7 +53,9 @@ def _validator(auth_token: str) -> RequestValidator:
 
 
 def twilio_signed(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Reject (403) any request whose signature does not match; nothing else runs."""
+    """Reject (403) any request whose signature does not match; nothing else runs. Its
+    answers are read by Twilio, never shown as a page: fixed security headers, no nonce
+    (`config.headers.for_machines`)."""
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -61,7 +64,7 @@ def twilio_signed(view: Callable[..., Any]) -> Callable[..., Any]:
             return Response("invalid Twilio signature", status=403, mimetype="text/plain")
         return view(*args, **kwargs)
 
-    return wrapper
+    return for_machines(wrapper)
 
 
 class TwilioSessionInterface(SessionInterface):

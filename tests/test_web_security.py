@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -35,6 +36,27 @@ def test_hsts_under_https(client: FlaskClient) -> None:
     assert "max-age=31536000" in direct.headers["Strict-Transport-Security"]
     proxied = client.get("/login", headers={"X-Forwarded-Proto": "https"})
     assert "Strict-Transport-Security" in proxied.headers
+
+
+def test_webhook_answers_carry_the_pages_headers_without_a_nonce(client: FlaskClient,
+                                                                  twilio: SignedClient) -> None:
+    """A webhook's TwiML gets the pages' security headers, worked out once (no nonce: its
+    answer has no script); HSTS still follows each request's scheme."""
+    page = client.get("/login")
+    answers = [twilio.post("/voice/incoming", CallSid="CAhead1", From="+16135550123")
+               for _ in range(2)]
+    for resp in answers:
+        assert resp.status_code == 200 and resp.mimetype == "text/xml"
+        for name in ("X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy",
+                     "Permissions-Policy"):
+            assert resp.headers[name] == page.headers[name]
+        assert resp.headers["Content-Security-Policy"] == re.sub(
+            r" 'nonce-[^']+'", "", page.headers["Content-Security-Policy"])
+        assert "Strict-Transport-Security" not in resp.headers
+    proxied = twilio.post_with({"X-Forwarded-Proto": "https"}, "/voice/incoming",
+                               CallSid="CAhead2", From="+16135550123")
+    direct = client.get("/login", headers={"X-Forwarded-Proto": "https"})
+    assert proxied.headers["Strict-Transport-Security"] == direct.headers["Strict-Transport-Security"]
 
 
 def test_inline_scripts_carry_the_nonce_of_the_policy(client: FlaskClient, db: Session) -> None:
