@@ -41,6 +41,7 @@ from config.durable import is_unavailable
 from config.extensions import settings
 from ivr.metrics import DEGRADED_ANSWERS, WEBHOOK_FALLBACKS, WEBHOOK_SECONDS
 from ivr.security import signature_is_valid, twilio_signed
+from ivr.twiml_text import render
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,8 @@ SHED_BELOW = 0.25
 
 
 def twiml(resp: VoiceResponse) -> Response:
-    return Response(str(resp), mimetype="text/xml")
+    """The answer: the verbs written as text directly (`ivr.twiml_text`, what `str()` gives)."""
+    return Response(render(resp), mimetype="text/xml")
 
 
 def form(name: str) -> str:
