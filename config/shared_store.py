@@ -406,8 +406,14 @@ class RedisStore:
         pipe.execute()
 
     def many(self, reads: list[Read]) -> list[Any]:
-        """The reads in one MULTI/EXEC: one round trip, each answered as its method would."""
+        """The reads in one MULTI/EXEC: one round trip, each answered as its method would.
+        Reads of values only are one MGET (as atomic, for a fraction of the work)."""
         _check_many(reads)
+        if not reads:
+            return []
+        if all(name == "get_json" for name, _args in reads):
+            raws = self.client.mget([self._k(args[0]) for _name, args in reads])
+            return [self._a_get_json(raw) for raw in raws]  # type: ignore[union-attr]
         pipe = self.client.pipeline(transaction=True)
         for name, args in reads:
             getattr(self, f"_q_{name}")(pipe, *args)

@@ -40,13 +40,34 @@ def _request_counters(store: SharedStore) -> dict[str, Any] | None:
     command's or a thread's long-lived app context must see each move)."""
     if not has_request_context():
         return None
-    seen: tuple[int, dict[str, Any]] | None = g.get("version_counters")
-    if seen is None or seen[0] != id(store):
+    seen = _seen(store)
+    if seen is None:
         keys = sorted(COUNTER_KEYS)
-        seen = (id(store), dict(zip(keys, store.many([("get_json", (key,)) for key in keys]),
-                                    strict=True)))
-        g.version_counters = seen
-    return seen[1]
+        seen = _keep(store, keys, store.many([("get_json", (key,)) for key in keys]))
+    return seen
+
+
+def get_json_with_counters(store: SharedStore, key: str) -> Any | None:
+    """`store.get_json(key)`; in a request that has not read the counters yet, they come
+    in the same round trip and the request keeps them. A webhook reads its call's session
+    first, then the rules or the disaster mode: one round trip for both, not two."""
+    if not has_request_context() or _seen(store) is not None:
+        return store.get_json(key)
+    keys = sorted(COUNTER_KEYS)
+    values = store.many([("get_json", (key,))] + [("get_json", (k,)) for k in keys])
+    _keep(store, keys, values[1:])
+    return values[0]
+
+
+def _seen(store: SharedStore) -> dict[str, Any] | None:
+    seen: tuple[int, dict[str, Any]] | None = g.get("version_counters")
+    return seen[1] if seen is not None and seen[0] == id(store) else None
+
+
+def _keep(store: SharedStore, keys: list[str], values: list[Any]) -> dict[str, Any]:
+    counters = dict(zip(keys, values, strict=True))
+    g.version_counters = (id(store), counters)
+    return counters
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from config.shared_store import SharedStore
+from config.versioned_cache import get_json_with_counters
 
 
 @dataclass
@@ -73,7 +74,9 @@ class CallSessions:
         return f"call:{call_sid}"
 
     def load(self, call_sid: str) -> CallSession | None:
-        data = self.store.get_json(self._key(call_sid))
+        """The call's session (with the request's version counters, if not read yet: one
+        round trip for both)."""
+        data = get_json_with_counters(self.store, self._key(call_sid))
         return CallSession.from_dict(data) if isinstance(data, dict) else None
 
     def save(self, session: CallSession) -> None:

@@ -157,6 +157,9 @@ def test_many_answers_each_read_as_its_method_does(
              ("lrange", ("l",)), ("lrange", ("empty",))]
     assert store.many(reads) == [{"a": 1}, None, {"x": "1"}, None, [("b", 5.0), ("c", 9.0)],
                                  [("b", 5.0)], 1, None, 2, [2.5], []]
+    # values only (one MGET on Redis), and nothing at all (no round trip)
+    assert store.many([("get_json", ("k",)), ("get_json", ("none",))]) == [{"a": 1}, None]
+    assert store.many([]) == []
     with pytest.raises(TypeError):
         store.many([("set_json", ("k", 1))])
     with pytest.raises(TypeError), store.batch() as batch:

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 
 from config.shared_store import MemoryStore, Read
-from config.versioned_cache import VersionedCache, bump
+from config.versioned_cache import VersionedCache, bump, get_json_with_counters
 
 
 class CountingStore(MemoryStore):
@@ -53,3 +53,31 @@ def test_a_request_reads_the_counters_once_and_sees_its_own_bump() -> None:
         assert store.round_trips == trips + 1
     store.incr("t:mode:v")  # another worker moves it: outside a request each read looks
     assert mode.get(store, load("mode")) == "mode4"
+
+
+def test_a_value_read_with_the_counters_is_one_round_trip() -> None:
+    """A webhook's call session read first brings the request's counters along (#16): the
+    rules read after it costs no round trip; outside a request it is a plain read."""
+    store, loads = CountingStore(), list[str]()
+    rules: VersionedCache[str] = VersionedCache("t-along", "t:along:v")
+    store.set_json("call:CA1", {"call_sid": "CA1"})
+    store.incr("t:along:v")
+
+    def load() -> str:
+        loads.append("rules")
+        return "rules"
+
+    with Flask(__name__).test_request_context():
+        assert get_json_with_counters(store, "call:CA1") == {"call_sid": "CA1"}
+        assert rules.get(store, load) == "rules"
+        assert store.round_trips == 1
+        assert get_json_with_counters(store, "call:CA2") is None  # counters held: a plain read
+        assert store.round_trips == 2
+        bump(store, "t:along:v")  # moved in this request: read afresh with the next value
+        assert get_json_with_counters(store, "call:CA1") == {"call_sid": "CA1"}
+        assert store.round_trips == 3
+        assert rules.get(store, load) == "rules" and loads == ["rules", "rules"]
+    trips = store.round_trips
+    assert get_json_with_counters(store, "call:CA1") == {"call_sid": "CA1"}
+    assert rules.get(store, load) == "rules"
+    assert store.round_trips == trips + 2
