@@ -454,5 +454,6 @@ def sign_out(agent_sid: str, provider: str | None = None) -> None:
         agent = store().get_json(f"agentcall:{agent_sid}")
         provider = str(agent.get("provider")) if isinstance(agent, dict) else None
     if provider:
-        figures().specialist_signed_out(provider, agent_sid)
-        idle_agents.signed_out(store(), provider, agent_sid)
+        with store().batch() as writes:  # off the board and out of the waiting: one round trip
+            figures(writes).specialist_signed_out(provider, agent_sid)
+            idle_agents.signed_out(writes, provider, agent_sid)

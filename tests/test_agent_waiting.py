@@ -56,3 +56,33 @@ def test_waiting_specialist_looks_again_signed_in_until_a_caller_comes(
                              From=phone, DialCallStatus="completed"))
     assert "Gather" in verbs(root)
     assert signed_in(app, "north") == 0
+
+
+def test_a_specialist_who_hangs_up_leaves_the_board_and_the_waiting_at_once(
+        app: Flask, db: Session, twilio: SignedClient) -> None:
+    """Their leg's status callback takes them off the board's count and out of the waiting
+    (no consult or wake reaches them), both in one store round trip (#16)."""
+    from ivr import idle_agents
+
+    phone = add_specialists(db)["north"]
+    root = twiml(twilio.post("/agent/incoming", CallSid="CAagent2", From=phone))
+    assert "No callers are waiting" in spoken(root)
+    shared = app.extensions["store"]
+    assert signed_in(app, "north") == 1
+    assert shared.zrank(idle_agents.waiting_key("north"), "CAagent2") is not None
+    applied: list[int] = []
+    target = getattr(shared, "inner", shared)  # Redis behind its breaker, or the memory store
+    apply = target.apply
+
+    def counted(writes: list[object]) -> None:
+        applied.append(len(writes))
+        apply(writes)
+
+    target.apply = counted
+    try:
+        twilio.post("/agent/status", CallSid="CAagent2", From=phone, CallStatus="completed")
+    finally:
+        del target.apply
+    assert signed_in(app, "north") == 0
+    assert shared.zrank(idle_agents.waiting_key("north"), "CAagent2") is None
+    assert applied == [2]
