@@ -66,7 +66,8 @@ def create_app(
     app.extensions["durable"] = DurableWriter(app.extensions["webhook_sessionmaker"],
                                               Journal(settings.journal_file),
                                               app.extensions["db_breaker"],
-                                              context=app.app_context)
+                                              context=app.app_context,
+                                              single=app.extensions["webhook_single_sessionmaker"])
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     health.register(app)

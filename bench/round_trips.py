@@ -2,8 +2,10 @@
 
 A webhook's cost is mostly its waits on PostgreSQL and Redis and the work around each, so the
 benches print how many of each a webhook makes (`bench/webhooks.py`, per endpoint). `install`
-hooks the app's engines (every statement, begin, commit, rollback and pre-ping is one round
-trip: psycopg sends a transaction's BEGIN on its own before the first statement)
+hooks psycopg's exchanges with PostgreSQL (each statement, BEGIN, COMMIT, ROLLBACK and
+pre-ping that reaches the server is one round trip: psycopg sends a transaction's BEGIN on
+its own before the first statement; a statement in autocommit is one; on SQLite every
+statement, begin, commit and rollback the engine makes is counted instead)
 and redis-py's connections (one packed send is one round trip: a pipeline or MULTI/EXEC
 counts once, as it crosses the network once). The counts are process-wide: a bench that
 sends one request at a time reads them before and after each request.
@@ -45,12 +47,40 @@ def _count_engine(engine: Engine) -> None:
     if id(engine) in _engines:
         return
     _engines.add(id(engine))
+    if engine.dialect.name == "postgresql":
+        _count_psycopg()  # what crosses the network, not what SQLAlchemy asks for
+        return
     event.listen(engine, "before_cursor_execute", _db)
     event.listen(engine, "begin", _db)
     event.listen(engine, "commit", _db)
     event.listen(engine, "rollback", _db)
     if engine.pool._pre_ping:  # SQLAlchemy's own SELECT 1 at checkout, not a cursor event
         event.listen(engine.pool, "checkout", _db)
+
+
+def _count_psycopg() -> None:
+    """Each request psycopg sends PostgreSQL and waits on: a statement, a prepare and a
+    prepared statement's execution, and BEGIN, COMMIT or ROLLBACK (psycopg sends a
+    transaction's BEGIN on its own before the first statement; a COMMIT or ROLLBACK with no
+    transaction open, as in autocommit, sends nothing and is not counted). Opening a
+    connection is not counted (the pools keep theirs)."""
+    from psycopg._connection_base import BaseConnection
+    from psycopg._cursor_base import BaseCursor
+
+    if getattr(BaseConnection, "_round_trips_counted", False):
+        return
+    for cls, name in ((BaseConnection, "_exec_command"), (BaseCursor, "_execute_send"),
+                      (BaseCursor, "_send_prepare"), (BaseCursor, "_send_query_prepared")):
+        setattr(cls, name, _counting(getattr(cls, name)))
+    BaseConnection._round_trips_counted = True  # type: ignore[attr-defined]
+
+
+def _counting(method: Any) -> Any:
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        COUNTS.db += 1
+        return method(*args, **kwargs)
+
+    return counted
 
 
 def _count_redis() -> None:

@@ -275,7 +275,20 @@ def init_app(app: Flask, url: str, webhook_waits: Waits | None = None,
     app.extensions["webhook_db_engine"] = fast
     app.extensions["webhook_sessionmaker"] = sessionmaker(fast, expire_on_commit=False,
                                                           info=info)
+    app.extensions["webhook_single_sessionmaker"] = sessionmaker(
+        single_statement(fast), expire_on_commit=False, info=info)
     app.teardown_appcontext(_close_session)
+
+
+def single_statement(engine: Engine) -> Engine:
+    """The engine for work that is one statement: on PostgreSQL in autocommit, where the
+    statement is its own transaction (one round trip, where psycopg sends BEGIN, the
+    statement and COMMIT as three). Only for a unit of work that is a single statement
+    (a durable write declared `alone`, the roster's reads): anything more would not be
+    atomic. SQLite (no round trips) keeps its transactions."""
+    if engine.dialect.name != "postgresql":
+        return engine
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def db_session() -> Session:

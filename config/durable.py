@@ -1,7 +1,8 @@
 """Writes that must not be lost (call records, survey answers): to the database, or the journal.
 
 `DurableWriter.write(kind, payload)` applies the write at once in its own short transaction
-on the webhooks' engine (tight timeouts) while the database answers. When it does not (or
+on the webhooks' engine (tight timeouts) while the database answers (a kind whose write is one
+statement, `register(alone=True)`, as that statement alone: autocommit on PostgreSQL). When it does not (or
 its breaker is open, or older entries still wait) the write goes to the local journal,
 and a background thread replays the journal in order as soon as the database is back.
 Every applier is idempotent (an upsert or an insert-if-absent keyed by CallSid), so an
@@ -44,6 +45,7 @@ log = logging.getLogger(__name__)
 
 Applier = Callable[[Session, dict[str, Any]], None]
 APPLIERS: dict[str, Applier] = {}
+ALONE: set[str] = set()  # kinds whose applier writes one statement (`register(alone=True)`)
 
 JOURNALED = Counter("helpline_journaled_writes_total", "Writes kept in the local journal", ["kind"])
 REPLAYED = Counter("helpline_replayed_writes_total", "Journal entries written to the database")
@@ -60,11 +62,19 @@ UNAVAILABLE: tuple[type[BaseException], ...] = (
     exc.OperationalError, exc.InterfaceError, exc.TimeoutError, exc.DisconnectionError)
 
 
-def register(kind: str) -> Callable[[Applier], Applier]:
-    """Declare how a kind of write is applied (the same function on first try and replay)."""
+def register(kind: str, alone: bool = False) -> Callable[[Applier], Applier]:
+    """Declare how a kind of write is applied (the same function on first try and replay).
+
+    `alone`: the applier's whole write is one statement (an upsert, an insert-if-absent),
+    so written at once it needs no transaction of its own: on PostgreSQL it runs in
+    autocommit, one round trip instead of three (BEGIN, the statement, COMMIT). A replayed
+    batch still runs in one transaction. `tests/test_durable_alone.py` holds each such
+    applier to one statement."""
 
     def decorate(fn: Applier) -> Applier:
         APPLIERS[kind] = fn
+        if alone:
+            ALONE.add(kind)
         return fn
 
     return decorate
@@ -89,8 +99,10 @@ def without_nul(value: Any) -> Any:
 class DurableWriter:
     def __init__(self, makesession: sessionmaker[Session], journal: Journal, breaker: Breaker,
                  retry_seconds: float = 0.5,
-                 context: Callable[[], AbstractContextManager[Any]] = nullcontext) -> None:
+                 context: Callable[[], AbstractContextManager[Any]] = nullcontext,
+                 single: sessionmaker[Session] | None = None) -> None:
         self.makesession = makesession
+        self.single = single or makesession  # for one `alone` write (`config.database.single_statement`)
         self.context = context  # the app's context, for appliers replayed on the drain thread
         self.journal = journal
         self.breaker = breaker
@@ -130,11 +142,13 @@ class DurableWriter:
 
     def _apply(self, kind: str, payload: dict[str, Any]) -> None:
         """One unit of work: the applier's changes committed, then what they owe delivered."""
-        self._apply_many([(kind, payload)])
+        self._apply_many([(kind, payload)], self.single if kind in ALONE else self.makesession)
 
-    def _apply_many(self, entries: list[tuple[str, dict[str, Any]]]) -> None:
+    def _apply_many(self, entries: list[tuple[str, dict[str, Any]]],
+                    makesession: sessionmaker[Session] | None = None) -> None:
         """Several writes in one transaction, in order: all committed, or none."""
-        with nullcontext() if has_app_context() else self.context(), self.makesession() as db:
+        makesession = makesession or self.makesession
+        with nullcontext() if has_app_context() else self.context(), makesession() as db:
             for kind, payload in entries:
                 APPLIERS[kind](db, payload)
             commit(db)

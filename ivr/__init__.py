@@ -32,7 +32,8 @@ def register(app: Flask) -> None:
     say_language(settings.voice_fr, "fr")
     # Webhooks never use the staff cookie session; see TwilioSessionInterface.
     app.session_interface = TwilioSessionInterface(app.session_interface)
-    app.extensions["roster"] = Roster(app.extensions["webhook_sessionmaker"],
+    # (its reads are one statement each: autocommit on PostgreSQL, one round trip)
+    app.extensions["roster"] = Roster(app.extensions["webhook_single_sessionmaker"],
                                       app.extensions["durable"].journal,
                                       app.extensions["db_breaker"])
     app.register_blueprint(voice.bp)

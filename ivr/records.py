@@ -109,7 +109,7 @@ def _statement(dialect: str, kind: str, lost: bool = False) -> Any:
                                       set_=_on_conflict(kind, stmt.excluded, lost))
 
 
-@durable.register("call_record")
+@durable.register("call_record", alone=True)
 def apply_record(db: Session, payload: dict[str, Any]) -> None:
     """The upsert itself: run at once, or later from the journal (the same statement)."""
     stmt = _statement(db.get_bind().dialect.name, payload["kind"], bool(payload.get("lost")))
@@ -117,7 +117,7 @@ def apply_record(db: Session, payload: dict[str, Any]) -> None:
                       if name not in EXTRAS or value is not None})
 
 
-@durable.register("call_talk")
+@durable.register("call_talk", alone=True)
 def apply_talk(db: Session, payload: dict[str, Any]) -> None:
     """Set the talk time of a call that has a record; an UPDATE, so an unknown CallSid
     (whatever Twilio posted) never creates a row."""

@@ -136,7 +136,7 @@ def context_payload(context: CallContext) -> dict[str, Any]:
             "provider": context.provider, "call_date": context.call_date}
 
 
-@durable.register("survey.answer")
+@durable.register("survey.answer", alone=True)
 def apply_answer(db: Session, payload: dict[str, Any]) -> None:
     definition = version(payload["survey"], payload["version"])
     question = definition.question(payload["question"])
