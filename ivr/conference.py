@@ -3,10 +3,10 @@
 Twilio's queue stays the holding place; the system decides who gets whom. A specialist who
 dials in (or who is waiting, `ivr.agent.idle`) claims the caller at the head of their
 provider's figures (`QueueFigures.claim_next`, atomic), hears a whisper about exactly that
-caller and waits in the caller's conference; once the specialist is answered the app asks Twilio's REST
-API to redirect the caller's queued call to `/voice/join`, which joins them to it. So the
-whisper and the screen pop describe the caller the specialist gets, and conference controls
-(interpreter, transfers, hold, supervisors) have a conference to act on.
+caller and waits in the caller's conference; once the specialist is answered, the app asks
+Twilio's REST API to redirect the caller's queued call to `/voice/join`, which joins them to
+it. So the whisper and the screen pop describe the caller the specialist gets, and
+conference controls (interpreter, transfers, hold, supervisors) have a conference to act on.
 
 What keeps a caller from being stranded:
 - the REST request runs off the webhook's thread once the claim has answered (an outbox
