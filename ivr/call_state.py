@@ -42,20 +42,22 @@ def url_state(call: CallSession) -> dict[str, Any]:
 
 
 def apply_url_state(call: CallSession, args: Mapping[str, str]) -> bool:
-    """Fill the call from the URL's facts; True when the URL carried any."""
+    """Fill the call from the URL's facts; True when the URL carried any. Only the
+    parameters the URL has are looked at: asking a request's MultiDict for one it lacks
+    raises (and catches) an HTTP error inside werkzeug, a dozen times a webhook."""
     found = False
-    for param, name in TEXT.items():
-        value = args.get(param)
-        if value:
-            setattr(call, name, value[:40])
-            found = True
-    for param, name in NUMBERS.items():
-        raw = args.get(param, "")
-        if raw.isdigit():
-            setattr(call, name, int(raw) if name in WHOLE else float(raw))
-            found = True
-    for param, name in FLAGS.items():
-        if args.get(param) == "1":
-            setattr(call, name, True)
+    for param in STATE_PARAMS.intersection(args):
+        value = args[param]
+        if param in TEXT:
+            if value:
+                setattr(call, TEXT[param], value[:40])
+                found = True
+        elif param in NUMBERS:
+            if value.isdigit():
+                name = NUMBERS[param]
+                setattr(call, name, int(value) if name in WHOLE else float(value))
+                found = True
+        elif value == "1":
+            setattr(call, FLAGS[param], True)
             found = True
     return found

@@ -58,7 +58,9 @@ def twiml(resp: VoiceResponse) -> Response:
 def form(name: str) -> str:
     """A form parameter as stripped text; missing or odd values become ''. NUL is dropped:
     Twilio never sends it, and PostgreSQL's text refuses it (a record would never be kept)."""
-    value = request.form.get(name, "")
+    values = request.form
+    # not .get(): a MultiDict answers a missing name by raising (and catching) an HTTP error
+    value = values[name] if name in values else ""  # noqa: SIM401
     return value.replace("\x00", "").strip()[:500] if isinstance(value, str) else ""
 
 
