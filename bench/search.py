@@ -2,6 +2,7 @@
 
     python bench/search.py --services 52000 [--queries 1000] [--no-memory] [--no-rebuild]
     python bench/search.py --services 996000 --generate-only   # fill the database, untimed
+    python bench/search.py --services 996000 --no-memory --no-rebuild --slowest 20
 
 On a PostgreSQL database (DATABASE_URL or --database-url; it is filled once: the 211 Miami
 records, 4,089 services, plus `--services` generated ones), for each engine: build time,
@@ -11,10 +12,12 @@ region filter, applied by our two engines), and precision@5 on bench/data/labell
 over the whole directory (a result is relevant when one of its codes is under a labelled
 code), with ratios to the first engine. Engines: ours in memory (`SearchIndex`), ours on
 PostgreSQL (`PgSearch`), SQLite FTS5 (bm25) and PostgreSQL full-text (ts_rank), terms OR-ed.
-`--no-memory` leaves out the memory engine (1M services: 5 GB a process); `--no-rebuild` keeps
-the PostgreSQL engine's tables as `directory generate` built them; `--generate-only` fills the
-database and stops (generating 1M takes half an hour: it can run beside other work, niced and
-outside the bench lock, and the timed run then finds it filled). No pass/fail.
+`--no-memory` leaves out the memory engine (1M services: 5 GB a process), `--no-baselines` the
+full-text ones (to repeat a run of ours); `--no-rebuild` keeps the PostgreSQL engine's tables
+as they are (a database already measured once); `--generate-only` fills the database and
+stops (generating 1M takes half an hour: it can run beside other work, niced and outside the
+bench lock, and the timed run then finds it filled and rebuilds the tables). `--slowest N`
+prints the PostgreSQL engine's N slowest queries. No pass/fail.
 """
 
 from __future__ import annotations
@@ -188,15 +191,19 @@ def _typo(word: str, rng: random.Random) -> str:
     return word[:position] + word[position + 1:]
 
 
-def latency(run: Run, queries: list[tuple[str, Filters]]) -> tuple[float, float]:
+def latency(run: Run, queries: list[tuple[str, Filters]],
+            slowest: int = 0) -> tuple[float, float]:
+    """p50 and p95 in ms; with `slowest`, the slowest queries are printed (the tail to cut)."""
     for query, filters in queries[:20]:
         run(query, filters, 20)  # warm up
-    times = []
+    timed = []
     for query, filters in queries:
         started = time.perf_counter()
         run(query, filters, 20)
-        times.append((time.perf_counter() - started) * 1000)
-    times.sort()
+        timed.append(((time.perf_counter() - started) * 1000, query, filters.region))
+    times = sorted(t for t, _q, _r in timed)
+    for ms, query, region in sorted(timed, key=lambda t: -t[0])[:slowest]:
+        print(f"    {ms:7.1f} ms  {query!r}" + (f" region={region}" if region else ""), flush=True)
     return statistics.median(times), times[int(len(times) * 0.95) - 1]
 
 
@@ -263,6 +270,10 @@ def main() -> None:
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
     parser.add_argument("--no-memory", action="store_true")
     parser.add_argument("--no-rebuild", action="store_true")
+    parser.add_argument("--no-baselines", action="store_true",
+                        help="leave out SQLite FTS5 and PostgreSQL full-text (repeat runs)")
+    parser.add_argument("--slowest", type=int, default=0,
+                        help="print this many of the PostgreSQL engine's slowest queries")
     parser.add_argument("--generate-only", action="store_true",
                         help="fill the database (Miami + generated) and stop")
     args = parser.parse_args()
@@ -278,8 +289,8 @@ def main() -> None:
     queries = mixed_queries(engine, labels, args.queries, random.Random(211))
     rows: list[Row] = []
 
-    def measure(row: Row, run: Run) -> Row:
-        row.p50, row.p95 = latency(run, queries)
+    def measure(row: Row, run: Run, slowest: int = 0) -> Row:
+        row.p50, row.p95 = latency(run, queries, slowest)
         row.precision = precision_at_5(run, labels)
         rows.append(row)
         print(f"  {row.name}: build {row.build_s:.1f} s, p50 {row.p50:.2f} ms, p95 {row.p95:.2f} ms, "
@@ -302,8 +313,15 @@ def main() -> None:
     shared = relation_mb(engine, ["dir_search_docs", "dir_search_hours", "dir_search_holidays",
                                   "dir_search_terms", "dir_search_codes"])
     row = measure(Row("ours, PostgreSQL", (pg_build or 0.0) + state_s, 0.0, shared),
-                  codes_of(pg.search))
+                  codes_of(pg.search), args.slowest)
     row.worker_mb = rss_mb() - before  # its state and caches, after the queries
+    if not args.no_baselines:
+        measure_baselines(args.database_url, engine, measure)
+    report(rows, len(queries), args, pg_build is None)
+
+
+def measure_baselines(database_url: str, engine: Engine, measure: Callable[[Row, Run], Row]) -> None:
+    """SQLite FTS5 and PostgreSQL full-text, built and measured on the same records."""
     before = rss_mb()
     started = time.perf_counter()
     fts = Fts5(engine)
@@ -311,13 +329,12 @@ def main() -> None:
             fts.search)
     del fts
     started = time.perf_counter()
-    unbounded = create_engine(args.database_url)  # its build takes minutes at 1M: no 30 s bound
+    unbounded = create_engine(database_url)  # its build takes minutes at 1M: no 30 s bound
     pgfts = PostgresFts(unbounded)
     measure(Row("PostgreSQL FTS (ts_rank)", time.perf_counter() - started, 0.0,
                 relation_mb(engine, [PostgresFts.TABLE])), pgfts.search)
     pgfts.close()
     unbounded.dispose()
-    report(rows, len(queries), args, pg_build is None)
 
 
 def report(rows: list[Row], queries: int, args: argparse.Namespace,
@@ -335,7 +352,7 @@ def report(rows: list[Row], queries: int, args: argparse.Namespace,
               f"{row.p50:7.2f} {row.p95:7.2f} {row.p95 / base.p95:10.2f}x {row.precision:5.2f} "
               f"{row.precision / base.precision if base.precision else 0:8.2f}x")
     if pg_prebuilt:
-        print("(ours, PostgreSQL: tables as `directory generate` built them; build s is the "
+        print("(ours, PostgreSQL: tables as they were, not rebuilt; build s is the "
               "state load only)")
 
 
