@@ -23,6 +23,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from rapidfuzz import fuzz, process
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
@@ -365,8 +366,7 @@ class PgSearch:
             if not where:
                 total = len(bounds.ids)
             elif len(bounds.ids) > bounded.FILTER_BY_IDS:
-                bounds = bounds.keep(bounded.ids_of(conn.scalar(
-                    text(bounded.passing_matches_sql(where)), params)))
+                bounds = bounds.keep(self._passing(conn, filters, where, params))
                 total, where = len(bounds.ids), []  # only services passing the filters left
             else:
                 total = int(conn.scalar(text(bounded.count_sql(where)), params) or 0)
@@ -384,6 +384,15 @@ class PgSearch:
                     bounds, bounded.kth_lower(bounds, limit)), limit)
             rows = self._try(conn, bounds, pick, where, flags, scored, params)
         return self._answer(rows, total, ceiling, plan)
+
+    @staticmethod
+    def _passing(conn: Connection, filters: Filters, where: list[str],
+                 params: dict[str, Any]) -> np.ndarray:
+        """Sorted ids that the matches passing the filters are among: a region alone, its
+        services' (`bounded.region_ids`); other filters, the matches that pass them, in SQL."""
+        if filters == Filters(region=filters.region):
+            return bounded.region_ids(conn, params)
+        return bounded.ids_of(conn.scalar(text(bounded.passing_matches_sql(where)), params))
 
     def _browsed(self, conn: Connection, filters: Filters, where: list[str],
                  params: dict[str, Any]) -> int:

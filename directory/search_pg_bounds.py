@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from directory.search_index import MAX_WEIGHT
@@ -108,7 +109,12 @@ class Bounds:
     masks: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.uint8))
 
     def keep(self, passing: np.ndarray) -> Bounds:
-        mask = np.isin(self.ids, passing, assume_unique=True)
+        """The matches among `passing` (sorted ids, any superset of them: both sorted, so a
+        binary search each, not a sort of both as `np.isin`)."""
+        at = np.searchsorted(passing, self.ids)
+        mask = np.zeros(len(self.ids), dtype=bool)
+        inside = at < len(passing)
+        mask[inside] = passing[at[inside]] == self.ids[inside]
         return Bounds(self.ids[mask], self.upper[mask],
                       {f: v[mask] for f, v in self.flags.items()}, self.masks[mask])
 
@@ -382,6 +388,21 @@ def passing(where: list[str]) -> str:
 MATCHES = (f"SELECT {UNION_X} FROM (SELECT docs AS x FROM dir_search_terms "  # noqa: S608
            "WHERE term = ANY(CAST(:all_terms AS text[])) UNION ALL SELECT docs FROM "
            "dir_search_codes WHERE code = ANY(CAST(:all_codes AS text[]))) u")
+
+
+REGION_IDS = ("SELECT array_send(COALESCE(array_agg(d.service_id), '{}')) "
+              "FROM dir_search_docs d WHERE d.region = :region")
+
+
+def region_ids(conn: Connection, params: dict[str, Any]) -> np.ndarray:
+    """A region's services' ids, sorted, off the region's index (an index-only scan): for a
+    region alone, intersected with the matches in numpy (`Bounds.keep`), whose postings are
+    in hand, where `passing_matches_sql` unions the matches' postings again in SQL (at 1M a
+    common word's posting is 580,000 ids: 70 ms for the statement). Sorted here, not by
+    `array_agg(... ORDER BY)`, whose sort of a big region spills to disk (at 1M, 267,000
+    ids: 87 ms against 61); the index gives them in order, so the check is all it costs."""
+    ids = ids_of(conn.scalar(text(REGION_IDS), params))
+    return ids if bool(np.all(ids[1:] > ids[:-1])) else np.unique(ids)
 
 
 def passing_matches_sql(where: list[str]) -> str:

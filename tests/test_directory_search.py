@@ -377,7 +377,8 @@ def test_the_bounds_answer_as_the_full_query(app: Flask, settings: Settings,
     engine = index_for(app)
     assert isinstance(engine, PgSearch)
     cases = [(q, f, limit) for q in BOUNDS_QUERIES
-             for f in (Filters(), Filters(region="north")) for limit in (1, 3, 5, 20)]
+             for f in (Filters(), Filters(region="north"), Filters(region="east", accessible=True))
+             for limit in (1, 3, 5, 20)]
     scored: list[int] = []
     every = bounded.everything
     with monkeypatch.context() as patch:  # the full query: every match scored
