@@ -238,9 +238,7 @@ def join_fallback() -> VoiceResponse:
     raw = request.args.get("sp", "")
     records.record_answered(records.kept_by_fallback(call_sid, request.args.get("ap") or None),
                             now(), None, int(raw) if raw.isdigit() else None, journal=True)
-    language = state.get("l", "en")
-    return caller_joins(VoiceResponse(), call_sid, language if language in {"en", "fr"} else "en",
-                        state)
+    return caller_joins(VoiceResponse(), call_sid, prompts.spoken(state.get("l")), state)
 
 
 @bp.post("/voice/join")

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from ivr.access import may_work_on
 from ivr.call_state import url_state
 from ivr.calls import load_call
-from ivr.prompts import locale, say, say_text
+from ivr.prompts import locale, say, say_text, spoken
 from ivr.webhook import attempt_arg, empty, form, webhook
 
 __all__ = ["CallFacts", "attempt_arg", "current_call", "empty", "form", "locale",
-           "may_work_on", "say", "say_text", "webhook"]
+           "may_work_on", "say", "say_text", "spoken", "webhook"]
 
 # The URL facts a later step files its answers under: language, region, provider, start.
 CARRIED = ("l", "r", "p", "t0")

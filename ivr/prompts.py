@@ -18,9 +18,15 @@ PROMPTS_DIR = Path(__file__).resolve().parent.parent / "config" / "prompts"
 LANGUAGES = ("en", "fr")
 
 
+def spoken(language: str | None) -> str:
+    """The language our prompts answer in: the caller's when we have prompts in it (an
+    interpreter caller's, or a forged URL's, is not), else English."""
+    return language if language is not None and language in LANGUAGES else "en"
+
+
 @cache
 def catalog(language: str) -> dict[str, Any]:
-    lang = language if language in LANGUAGES else "en"
+    lang = spoken(language)
     return json.loads((PROMPTS_DIR / f"{lang}.json").read_text(encoding="utf-8"))
 
 

@@ -178,8 +178,7 @@ def safe_route_here(known: dict[str, str] | None = None) -> VoiceResponse:
 
     state: dict[str, Any] = {k: v for k, v in request.args.items() if k in STATE_PARAMS}
     state.update(known or {})
-    language = state.get("l", "en")
-    resp = safe_route(language if language in {"en", "fr"} else "en", state)
+    resp = safe_route(prompts.spoken(state.get("l")), state)
     if state:
         record_safe_route(request.form.get("CallSid", ""), state)
     return resp

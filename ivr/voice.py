@@ -104,8 +104,7 @@ def fallback() -> VoiceResponse:
     whose query carries the call's facts when it was one of our action URLs."""
     failed = urllib.parse.urlsplit(str(request.form.get("ErrorUrl", ""))[:2000]).query
     state = {k: v for k, v in urllib.parse.parse_qsl(failed) if k in STATE_PARAMS}
-    language = state.get("l", "en")
-    return safe_route(language if language in {"en", "fr"} else "en", state)
+    return safe_route(prompts.spoken(state.get("l")), state)
 
 
 def language_menu(resp: VoiceResponse, call: CallSession, attempt: int,
@@ -131,7 +130,7 @@ def language_fallback() -> VoiceResponse:
     except Exception:  # a fallback answers whatever happens here
         log.exception("the language fallback could not read the choice")
         choice = None
-    return safe_route_here({"l": choice} if choice in {"en", "fr"} else None)
+    return safe_route_here({"l": choice} if choice in prompts.LANGUAGES else None)
 
 
 @bp.post("/language")

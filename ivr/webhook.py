@@ -39,6 +39,7 @@ from config.breaker import DependencyDown
 from config.deadline import Abandoned, Ticket
 from config.durable import is_unavailable
 from config.extensions import settings
+from ivr import prompts
 from ivr.metrics import DEGRADED_ANSWERS, WEBHOOK_FALLBACKS, WEBHOOK_SECONDS
 from ivr.security import signature_is_valid, twilio_signed
 from ivr.twiml_text import render
@@ -75,8 +76,7 @@ def form_float(name: str) -> float | None:
 def url_language() -> str:
     """The caller's language as this request's URL carries it (our TwiML put it there), for a
     fallback that answers from the request alone; English when it carries none we speak."""
-    language = request.args.get("l", "en")
-    return language if language in {"en", "fr"} else "en"
+    return prompts.spoken(request.args.get("l"))
 
 
 def attempt_arg() -> int:

@@ -20,7 +20,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from config import durable
 from config.clock import now
 from config.extensions import writer
-from ivr.interface import CallFacts, attempt_arg, current_call, form, webhook
+from ivr.interface import CallFacts, attempt_arg, current_call, form, spoken, webhook
 from ivr.interface import say as say_prompt
 from survey import contacts, jobs
 from survey.answers import CallContext, local_date, record_answer
@@ -35,8 +35,7 @@ def thanks() -> VoiceResponse:
     """Fallback: whatever went wrong, the caller hears a polite goodbye, never an error,
     in their language (the survey's URLs carry it: no store needed)."""
     resp = VoiceResponse()
-    language = request.args.get("l", "en")
-    say_prompt(resp, language if language in {"en", "fr"} else "en", "goodbye")
+    say_prompt(resp, spoken(request.args.get("l")), "goodbye")
     resp.hangup()
     return resp
 
@@ -153,7 +152,7 @@ def apply_given(db: Session, payload: dict[str, Any]) -> None:
     question = definition.question(payload["question"])
     if question is None:
         return
-    language = payload["language"] if payload["language"] in {"en", "fr"} else "en"
+    language = spoken(payload["language"])
     value = answer_value(read_answer(definition, question, language, payload["digits"],
                                      payload["speech"]), question)
     at: datetime = payload["at"]
