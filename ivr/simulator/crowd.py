@@ -121,9 +121,10 @@ class Recording:
         self.crowd.before_request()
         if not self.placed.sid:
             self.placed.sid = params.get("CallSid", "")
-        path = urllib.parse.urlsplit(url).path
+        parts = urllib.parse.urlsplit(url)
+        path = parts.path
         answer = path == "/survey/answer" and bool(params.get("Digits") or params.get("SpeechResult"))
-        question = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query).get("q", [""])[0]
+        question = urllib.parse.parse_qs(parts.query).get("q", [""])[0]
         started = time.perf_counter()
         try:
             status, body = self.inner.post(url, params)
